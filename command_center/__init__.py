@@ -1,0 +1,1 @@
+"""Command Center: a real-time operations command center for a device-protection business."""

@@ -1,0 +1,1 @@
+"""OLTP database: models, sessions, migrations, demo seed."""

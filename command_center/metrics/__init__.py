@@ -1,0 +1,1 @@
+"""The metrics catalog: seeded definitions and backend routing."""

@@ -1,0 +1,162 @@
+"""The one settings object: every environment variable the app reads is declared here."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class BuilderMode(str, Enum):
+    """Which LLM backend the widget builder uses."""
+
+    offline = "offline"
+    live = "live"
+
+
+class Settings(BaseSettings):
+    """Application configuration, read from the environment (and an optional `.env`)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    # storage
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite under data/")
+    redis_url: str = Field(default="", description="redis://…; empty = in-process cache and bus")
+    data_dir: Path = Field(default=PROJECT_ROOT / "data")
+
+    # LLM
+    builder_mode: BuilderMode = BuilderMode.offline
+    bedrock_model_id: str = "anthropic.claude-3-5-haiku-20241022-v1:0"
+    bedrock_reasoning_model_id: str = "anthropic.claude-3-7-sonnet-20250219-v1:0"
+    bedrock_endpoint_url: str = ""
+    aws_region: str = "us-east-1"
+    llm_timeout_seconds: float = Field(default=30.0, gt=0)
+    llm_max_retries: int = Field(default=3, ge=0, le=10)
+
+    # warehouse
+    databricks_host: str = ""
+    databricks_http_path: str = ""
+    databricks_token: str = ""
+    databricks_pool_size: int = Field(default=4, ge=1, le=64)
+    databricks_timeout_seconds: float = Field(default=15.0, gt=0)
+    warehouse_rows: int = Field(default=1_000_000, ge=1_000)
+
+    # demo data
+    seed_customers: int = Field(default=2_000, ge=10)
+    seed_on_start: bool = True
+
+    # tracing
+    langfuse_public_key: str = ""
+    langfuse_secret_key: str = ""
+    langfuse_host: str = ""
+
+    # API
+    api_token: str = Field(default="", description="when set, write endpoints require Bearer token")
+    event_batch_limit: int = Field(default=1000, ge=1, le=100_000)
+
+    # simulator
+    simulator_rate: float = Field(default=2.0, gt=0, description="events per second")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a valid SQLAlchemy URL ({exc})") from None
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError("only sqlite and postgresql URLs are supported")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in use: the configured one or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'command_center.db'}"
+
+    @property
+    def database_mode(self) -> str:
+        """`postgresql` or `sqlite`."""
+        return make_url(self.effective_database_url).get_backend_name()
+
+    @property
+    def cache_mode(self) -> str:
+        """`redis` or `in-process`."""
+        return "redis" if self.redis_url else "in-process"
+
+    @property
+    def warehouse_mode(self) -> str:
+        """`databricks` when configured, otherwise `local`."""
+        if self.databricks_host and self.databricks_http_path and self.databricks_token:
+            return "databricks"
+        return "local"
+
+    @property
+    def warehouse_path(self) -> Path:
+        """Location of the local DuckDB warehouse file."""
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """Location of the clarifier's SQLite checkpoint file (embedded mode)."""
+        return self.data_dir / "checkpoints.sqlite"
+
+    @property
+    def tracing_mode(self) -> str:
+        """`langfuse` when keys are set, otherwise `off`."""
+        return "langfuse" if self.langfuse_public_key and self.langfuse_secret_key else "off"
+
+
+class SettingsError(SystemExit):
+    """Raised at start-up when a setting is invalid; its message is one readable line."""
+
+
+def format_validation_error(error: ValidationError) -> str:
+    """Render a settings validation error as one line naming each variable."""
+    parts = []
+    for item in error.errors():
+        name = str(item["loc"][0]).upper() if item["loc"] else "?"
+        value = item.get("input")
+        parts.append(f"{name}={value!r}: {item['msg']}")
+    return "invalid configuration: " + "; ".join(parts)
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment, exiting with one clear line if any is invalid."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(format_validation_error(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached). Tests call `get_settings.cache_clear()`."""
+    return load_settings()
+
+
+def die_on_bad_settings() -> Settings:
+    """Load settings for a CLI/app entry point; print one line and exit(2) when invalid."""
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        print(f"command-center: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,1 @@
+"""SQL generation and the sqlglot safety gate."""

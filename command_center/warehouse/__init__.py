@@ -1,0 +1,1 @@
+"""Warehouses: local DuckDB, Databricks, PostgreSQL behind one interface."""
