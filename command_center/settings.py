@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from sqlalchemy.exc import ArgumentError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-class BuilderMode(str, Enum):
+class BuilderMode(StrEnum):
     """Which LLM backend the widget builder uses."""
 
     offline = "offline"
@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     # storage
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite under data/")
     redis_url: str = Field(default="", description="redis://…; empty = in-process cache and bus")
+    redis_key_prefix: str = Field(default="", description="prefix for every Redis key and channel")
     data_dir: Path = Field(default=PROJECT_ROOT / "data")
 
     # LLM
