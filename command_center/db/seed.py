@@ -1,4 +1,4 @@
-"""Deterministic, idempotent demo data: catalog metrics, customers, devices, claims, sessions, events."""
+"""Deterministic, idempotent demo data: catalog, customers, devices, claims, sessions, events."""
 
 from __future__ import annotations
 

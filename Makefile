@@ -1,0 +1,63 @@
+# Command Center — `make run` serves the app on its embedded defaults; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS := .tools
+BUN_VERSION := 1.4.4
+BUN := $(TOOLS)/node_modules/.bin/bun
+PORT ?= 3000
+
+export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export REFLEX_USE_SYSTEM_BUN := 1
+
+.PHONY: run dev test setup setup-test lint format bootstrap demo-reset simulate bench clean
+
+run: setup ## Build and serve the production app on http://localhost:$(PORT)
+	PORT=$(PORT) bash docker/entrypoint.sh
+
+dev: setup bootstrap ## Reflex dev server with hot reload (frontend :3000, backend :8000)
+	$(VENV)/bin/reflex run
+
+test: setup setup-test ## The whole suite (unit, services, browser)
+	bash scripts/test.sh
+
+setup: $(VENV)/.installed $(BUN)
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(BUN):
+	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error bun@$(BUN_VERSION)
+
+setup-test: ## Browser for the end-to-end tests (Debian's Chromium; never `playwright install`)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
+
+bootstrap: setup ## Validate config, migrate, seed, build the local warehouse
+	$(PY) -m command_center.bootstrap
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+demo-reset: setup ## Remove chat-built widgets and promoted metrics; restore the seeded demo
+	$(PY) -m command_center.demo_reset
+
+simulate: setup ## Post a realistic event stream to a running app (RATE events/s)
+	$(PY) -m command_center.ops.simulator --url http://localhost:$(PORT) --rate $${RATE:-5}
+
+bench: setup ## Benchmarks (ratios against same-run baselines); see bench/RESULTS.md
+	bash bench/run_all.sh
+
+clean:
+	rm -rf .web data $(TOOLS) $(VENV)

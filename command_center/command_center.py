@@ -1,0 +1,40 @@
+"""The Reflex app: pages, the /v1 API (api_transformer) and lifespan tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+
+import reflex as rx
+
+from command_center.api.app import build_api
+from command_center.bootstrap import StartupError, check_routing, prepare
+from command_center.settings import die_on_bad_settings
+from command_center.ui.pages.dashboard import dashboard_page
+from command_center.ui.states.dashboard import DashboardState
+
+log = logging.getLogger("command_center")
+
+settings = die_on_bad_settings()
+try:
+    check_routing(settings)
+except StartupError as exc:
+    print(f"command-center: {exc}", file=sys.stderr)
+    raise SystemExit(2) from None
+
+
+async def prepare_backends() -> None:
+    """Lifespan task: migrate, seed and build the local warehouse before serving."""
+    try:
+        timings = await asyncio.to_thread(prepare, settings)
+    except StartupError as exc:
+        print(f"command-center: {exc}", file=sys.stderr, flush=True)
+        os._exit(2)
+    log.info("backends ready: %s", timings)
+
+
+app = rx.App(api_transformer=build_api())
+app.add_page(dashboard_page, route="/", title="Command Center", on_load=DashboardState.load)
+app.register_lifespan_task(prepare_backends)

@@ -1,0 +1,99 @@
+"""The KPI snapshot the dashboard shows on load, with display formatting."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from command_center.db.models import Claim, IssueSession, utcnow
+from command_center.db.session import session_scope
+
+
+class KpiTile(BaseModel):
+    """One tile: id, label, raw value and the formatted text shown."""
+
+    id: str
+    label: str
+    value: float | None
+    display: str
+    unit: str = "count"
+    hint: str = ""
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """Format a KPI value for a tile ("—" when there is no data)."""
+    if value is None:
+        return "—"
+    if unit == "ratio":
+        return f"{value * 100:.1f}%"
+    if unit == "hours":
+        return f"{value:.1f} h"
+    if unit == "currency":
+        return f"${value:,.0f}"
+    if unit == "rate":
+        return f"{value:,.1f}/min"
+    return f"{value:,.0f}"
+
+
+def basic_kpis() -> dict[str, Any]:
+    """Compute the core KPIs straight from the database (used before live ops start)."""
+    now = utcnow()
+    open_states = ("filed", "in_review", "approved")
+    with session_scope() as session:
+        open_claims = session.scalar(
+            select(func.count()).select_from(Claim).where(Claim.status.in_(open_states))
+        )
+        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        filed_today = session.scalar(
+            select(func.count()).select_from(Claim).where(Claim.filed_at >= day_start)
+        )
+        sla = session.scalar(
+            select(func.count())
+            .select_from(Claim)
+            .where(Claim.status.in_(open_states), Claim.filed_at < now - timedelta(hours=48))
+        )
+        sessions = session.scalar(
+            select(func.count())
+            .select_from(IssueSession)
+            .where(IssueSession.status.in_(("open", "escalated")))
+        )
+    return {
+        "open_claims": open_claims,
+        "claims_filed_today": filed_today,
+        "sla_breaches": sla,
+        "active_sessions": sessions,
+    }
+
+
+TILE_META: dict[str, tuple[str, str, str]] = {
+    "open_claims": ("Open claims", "count", "filed, in review or approved"),
+    "claims_filed_today": ("Claims filed today", "count", "since 00:00 UTC"),
+    "approval_rate_24h": ("Approval rate 24 h", "ratio", "approved ÷ decided"),
+    "mttr_7d_hours": ("Mean time to resolution", "hours", "fulfilled, last 7 days"),
+    "sla_breaches": ("SLA breaches", "count", "open claims older than 48 h"),
+    "active_sessions": ("Active issue sessions", "count", "open or escalated"),
+    "events_per_minute": ("Events per minute", "rate", "last 5 minutes"),
+}
+
+
+def to_tiles(kpis: dict[str, Any]) -> list[KpiTile]:
+    """Turn a `{kpi_id: value}` mapping into display tiles, in a stable order."""
+    tiles = []
+    for kpi_id, value in kpis.items():
+        label, unit, hint = TILE_META.get(kpi_id, (kpi_id.replace("_", " ").title(), "count", ""))
+        number = None if value is None else float(value)
+        tiles.append(
+            KpiTile(
+                id=kpi_id,
+                label=label,
+                value=number,
+                display=format_value(number, unit),
+                unit=unit,
+                hint=hint,
+            )
+        )
+    order = list(TILE_META)
+    return sorted(tiles, key=lambda t: order.index(t.id) if t.id in order else len(order))

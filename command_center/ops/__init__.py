@@ -1,0 +1,1 @@
+"""Live operations: event taxonomy, ingest, claim/session state machines, KPIs, simulator."""

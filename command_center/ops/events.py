@@ -1,0 +1,234 @@
+"""Operational event taxonomy: a Pydantic discriminated union on `type`.
+
+Entities are referenced by external id (`CUST-…`, `DEV-…`, `CLM-…`, `SES-…`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+
+from command_center.db.models import utcnow
+
+CustomerId = Annotated[str, Field(pattern=r"^CUST-[A-Za-z0-9_-]{1,35}$", max_length=40)]
+DeviceId = Annotated[str, Field(pattern=r"^DEV-[A-Za-z0-9_-]{1,36}$", max_length=40)]
+ClaimId = Annotated[str, Field(pattern=r"^CLM-[A-Za-z0-9_-]{1,36}$", max_length=40)]
+SessionId = Annotated[str, Field(pattern=r"^SES-[A-Za-z0-9_-]{1,36}$", max_length=40)]
+Channel = Literal["app", "web", "phone", "retail"]
+Label = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class EventBase(BaseModel):
+    """Fields every event carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: str = Field(min_length=1, max_length=64)
+    occurred_at: AwareDatetime = Field(default_factory=utcnow)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _to_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    @property
+    def subject_id(self) -> str:
+        """External id of the entity the event is about."""
+        raise NotImplementedError
+
+    def payload(self) -> dict[str, Any]:
+        """Type-specific fields as JSON-ready data (what the `events.payload` column stores)."""
+        return self.model_dump(mode="json", exclude={"event_id", "type", "occurred_at"})
+
+
+class _ClaimEvent(EventBase):
+    claim_id: ClaimId
+
+    @property
+    def subject_id(self) -> str:
+        return self.claim_id
+
+
+class ClaimFiled(_ClaimEvent):
+    """A customer filed a claim on one of their devices."""
+
+    type: Literal["claim_filed"] = "claim_filed"
+    customer_id: CustomerId
+    device_id: DeviceId
+    loss_type: Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]
+    channel: Channel
+    region: Label | None = None
+
+
+class ClaimReviewStarted(_ClaimEvent):
+    """An adjuster started reviewing a filed claim."""
+
+    type: Literal["claim_review_started"] = "claim_review_started"
+
+
+class ClaimApproved(_ClaimEvent):
+    """The claim was approved."""
+
+    type: Literal["claim_approved"] = "claim_approved"
+
+
+class ClaimDenied(_ClaimEvent):
+    """The claim was denied (terminal)."""
+
+    type: Literal["claim_denied"] = "claim_denied"
+    reason: Annotated[str, Field(max_length=200)] | None = None
+
+
+class ClaimFulfilled(_ClaimEvent):
+    """An approved claim was paid out / the device replaced (terminal)."""
+
+    type: Literal["claim_fulfilled"] = "claim_fulfilled"
+    payout_amount: Annotated[float, Field(ge=0, lt=100_000_000)]
+
+
+class ClaimCancelled(_ClaimEvent):
+    """The claim was withdrawn before fulfilment (terminal)."""
+
+    type: Literal["claim_cancelled"] = "claim_cancelled"
+    reason: Annotated[str, Field(max_length=200)] | None = None
+
+
+class DeviceRegistered(EventBase):
+    """A customer registered a new device."""
+
+    type: Literal["device_registered"] = "device_registered"
+    device_id: DeviceId
+    customer_id: CustomerId
+    make: Label
+    model: Annotated[str, Field(min_length=1, max_length=80)]
+    category: Literal["phone", "tablet", "laptop", "wearable"] = "phone"
+
+    @property
+    def subject_id(self) -> str:
+        return self.device_id
+
+
+class PlanEnrolled(EventBase):
+    """A device was enrolled in a coverage plan (by plan code)."""
+
+    type: Literal["plan_enrolled"] = "plan_enrolled"
+    device_id: DeviceId
+    plan_code: Label
+
+    @property
+    def subject_id(self) -> str:
+        return self.device_id
+
+
+class PlanCancelled(EventBase):
+    """A device's coverage plan was cancelled."""
+
+    type: Literal["plan_cancelled"] = "plan_cancelled"
+    device_id: DeviceId
+
+    @property
+    def subject_id(self) -> str:
+        return self.device_id
+
+
+class _SessionEvent(EventBase):
+    session_id: SessionId
+
+    @property
+    def subject_id(self) -> str:
+        return self.session_id
+
+
+class SessionOpened(_SessionEvent):
+    """A support session was opened."""
+
+    type: Literal["session_opened"] = "session_opened"
+    customer_id: CustomerId
+    device_id: DeviceId | None = None
+    claim_id: ClaimId | None = None
+    channel: Channel
+    topic: Annotated[str, Field(min_length=1, max_length=80)] = "general"
+
+
+class SessionEscalated(_SessionEvent):
+    """An open session was escalated."""
+
+    type: Literal["session_escalated"] = "session_escalated"
+
+
+class SessionResolved(_SessionEvent):
+    """A session was resolved (terminal)."""
+
+    type: Literal["session_resolved"] = "session_resolved"
+
+
+OpsEvent = Annotated[
+    ClaimFiled
+    | ClaimReviewStarted
+    | ClaimApproved
+    | ClaimDenied
+    | ClaimFulfilled
+    | ClaimCancelled
+    | DeviceRegistered
+    | PlanEnrolled
+    | PlanCancelled
+    | SessionOpened
+    | SessionEscalated
+    | SessionResolved,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[OpsEvent] = TypeAdapter(OpsEvent)
+EVENT_TYPES: tuple[str, ...] = (
+    "claim_filed",
+    "claim_review_started",
+    "claim_approved",
+    "claim_denied",
+    "claim_fulfilled",
+    "claim_cancelled",
+    "device_registered",
+    "plan_enrolled",
+    "plan_cancelled",
+    "session_opened",
+    "session_escalated",
+    "session_resolved",
+)
+
+
+def parse_event(raw: Any) -> OpsEvent:
+    """Validate one raw event (dict); raises `pydantic.ValidationError`."""
+    return EVENT_ADAPTER.validate_python(raw)
+
+
+def error_field(error: dict[str, Any], raw: Any) -> str:
+    """The dotted field name a validation error is about (the union tag is stripped)."""
+    kind = error.get("type", "")
+    if kind in {"union_tag_invalid", "union_tag_not_found"}:
+        return "type"
+    loc = [str(part) for part in error.get("loc", ())]
+    if loc and isinstance(raw, dict) and loc[0] == raw.get("type"):
+        loc = loc[1:]
+    return ".".join(loc) or "body"
+
+
+def validation_problem(exc: ValidationError, raw: Any) -> dict[str, Any]:
+    """An RFC 7807 problem dict for an event that failed validation (names the first field)."""
+    first = exc.errors()[0]
+    field = error_field(first, raw)
+    return {
+        "type": "/problems/invalid-event",
+        "title": "Invalid event",
+        "status": 422,
+        "detail": f"{field}: {first['msg']}",
+        "field": field,
+    }

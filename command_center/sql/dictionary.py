@@ -1,0 +1,137 @@
+"""The data dictionary (CSV files under `data-dictionary/`) used by SQL generation."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data-dictionary"
+
+
+class ColumnInfo(BaseModel):
+    """One column: its table, SQL type, description and synonyms."""
+
+    table: str
+    column: str
+    type: str
+    description: str = ""
+    synonyms: list[str] = Field(default_factory=list)
+
+
+class TableInfo(BaseModel):
+    """One table: its backend, description and synonyms."""
+
+    table: str
+    backend: str
+    description: str = ""
+    synonyms: list[str] = Field(default_factory=list)
+
+
+class Join(BaseModel):
+    """An allowed equi-join between two tables."""
+
+    left_table: str
+    left_column: str
+    right_table: str
+    right_column: str
+
+    def on(self) -> str:
+        """The join condition as SQL text."""
+        return f"{self.left_table}.{self.left_column} = {self.right_table}.{self.right_column}"
+
+
+class DataDictionary(BaseModel):
+    """Tables, columns (with synonyms) and allowed joins."""
+
+    tables: dict[str, TableInfo]
+    columns: dict[str, dict[str, ColumnInfo]]
+    joins: list[Join]
+
+    def columns_of(self, table: str) -> dict[str, ColumnInfo]:
+        """Columns of `table` keyed by name (KeyError when unknown)."""
+        return self.columns[table.lower()]
+
+    def has_column(self, table: str, column: str) -> bool:
+        """Whether `table.column` is in the dictionary."""
+        return column.lower() in self.columns.get(table.lower(), {})
+
+    @property
+    def synonyms(self) -> dict[str, list[str]]:
+        """Lower-case synonym → ["table" or "table.column", …] it may refer to."""
+        index: dict[str, list[str]] = defaultdict(list)
+        for name, info in self.tables.items():
+            for word in [name, *info.synonyms]:
+                index[word.lower()].append(name)
+        for table, cols in self.columns.items():
+            for name, info in cols.items():
+                for word in [name, *info.synonyms]:
+                    index[word.lower()].append(f"{table}.{name}")
+        return dict(index)
+
+    def joins_for(self, table: str) -> list[Join]:
+        """Declared joins touching `table`."""
+        table = table.lower()
+        return [j for j in self.joins if table in (j.left_table, j.right_table)]
+
+    def allowed_tables_for(self, source_table: str) -> set[str]:
+        """`source_table` plus every table directly joinable to it per joins.csv."""
+        table = source_table.lower()
+        allowed = {table}
+        for join in self.joins_for(table):
+            allowed.add(join.right_table if join.left_table == table else join.left_table)
+        return allowed
+
+
+def _split(value: str | None) -> list[str]:
+    return [s.strip() for s in (value or "").split(";") if s.strip()]
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def load_dictionary(path: str | Path | None = None) -> DataDictionary:
+    """Load `tables.csv`, `columns.csv` and `joins.csv` from `path` (default: the repo's)."""
+    if path is None:
+        return _load_default()
+    return _load(Path(path))
+
+
+@lru_cache(maxsize=1)
+def _load_default() -> DataDictionary:
+    return _load(DEFAULT_PATH)
+
+
+def _load(root: Path) -> DataDictionary:
+    tables = {
+        r["table"].lower(): TableInfo(
+            table=r["table"].lower(),
+            backend=r["backend"],
+            description=r.get("description") or "",
+            synonyms=_split(r.get("synonyms")),
+        )
+        for r in _rows(root / "tables.csv")
+    }
+    columns: dict[str, dict[str, ColumnInfo]] = defaultdict(dict)
+    for r in _rows(root / "columns.csv"):
+        table = r["table"].lower()
+        if table not in tables:
+            raise ValueError(f"columns.csv: table {table!r} missing from tables.csv")
+        columns[table][r["column"].lower()] = ColumnInfo(
+            table=table,
+            column=r["column"].lower(),
+            type=r["type"],
+            description=r.get("description") or "",
+            synonyms=_split(r.get("synonyms")),
+        )
+    joins = [Join(**{k: v.lower() for k, v in r.items()}) for r in _rows(root / "joins.csv")]
+    for join in joins:
+        for table, column in ((join.left_table, join.left_column), (join.right_table, join.right_column)):
+            if column not in columns.get(table, {}):
+                raise ValueError(f"joins.csv: unknown column {table}.{column}")
+    return DataDictionary(tables=tables, columns=dict(columns), joins=joins)

@@ -1,0 +1,156 @@
+"""The warehouse interface, its result types, and JSON-safe row conversion."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import base64
+import datetime as dt
+import math
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+WarehouseName = Literal["local", "databricks", "postgres", "sqlite"]
+DEFAULT_MAX_ROWS = 10_000
+T = TypeVar("T")
+
+
+class QueryResult(BaseModel):
+    """Rows of one query: column names in order, JSON-safe dict rows, timing and source."""
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    duration_ms: float
+    backend: str = ""
+    truncated: bool = Field(default=False, description="more rows existed than max_rows")
+
+    @property
+    def row_count(self) -> int:
+        """Number of rows returned."""
+        return len(self.rows)
+
+
+class HealthResult(BaseModel):
+    """Whether a warehouse answers: a small sampling query's outcome."""
+
+    ok: bool
+    backend: str
+    rows_sampled: int = 0
+    detail: str = ""
+    latency_ms: float | None = None
+    error_kind: str | None = None
+
+
+class Warehouse(abc.ABC):
+    """A SQL source the resolver can query: local DuckDB, Databricks, or the OLTP database.
+
+    `name` identifies the backend for badges ("local" is never shown as "databricks");
+    `dialect` is the sqlglot dialect SQL must be transpiled to before `query`.
+    """
+
+    name: str
+    dialect: str
+
+    @abc.abstractmethod
+    async def query(self, sql: str, *, timeout: float | None = None) -> QueryResult:
+        """Run one read-only statement; raise a typed `WarehouseError` on failure."""
+
+    @abc.abstractmethod
+    async def health(self) -> HealthResult:
+        """Sample the warehouse; never raises (failures come back with ok=False)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections and threads; the instance must not be used afterwards."""
+
+
+class ThreadedWarehouse(Warehouse):
+    """Helper base: blocking driver calls run on a private thread pool of `workers` threads."""
+
+    def __init__(self, workers: int, thread_name: str) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=thread_name)
+
+    async def _run(self, func: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, func, *args)
+
+    def _shutdown_executor(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def json_safe(value: Any) -> Any:
+    """Convert one driver value to a JSON-serialisable one.
+
+    Decimal → float, datetime/date/time → ISO string, timedelta → seconds, UUID → str,
+    bytes → base64, NaN/±inf → None; lists, tuples and dicts are converted recursively.
+    """
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return float(value) if value.is_finite() else None
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_safe(v) for v in value]
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        try:
+            return json_safe(item())
+        except (TypeError, ValueError):
+            pass
+    tolist = getattr(value, "tolist", None)  # numpy / arrow arrays
+    if callable(tolist):
+        return json_safe(tolist())
+    return str(value)
+
+
+def rows_to_dicts(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Zip raw driver rows with column names into JSON-safe dicts.
+
+    Duplicate column names get a numeric suffix (``count``, ``count_2``) so no value is lost.
+    """
+    keys = unique_columns(columns)
+    return [
+        {key: json_safe(value) for key, value in zip(keys, row, strict=False)} for row in rows
+    ]
+
+
+def unique_columns(columns: Sequence[str]) -> list[str]:
+    """Column names made unique by suffixing repeats with _2, _3, …"""
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for column in columns:
+        name = str(column)
+        if name in seen:
+            seen[name] += 1
+            candidate = f"{name}_{seen[name]}"
+            while candidate in seen:
+                seen[name] += 1
+                candidate = f"{name}_{seen[name]}"
+            seen[candidate] = 1
+            out.append(candidate)
+        else:
+            seen[name] = 1
+            out.append(name)
+    return out
+
+
+def first_line(text: str, limit: int = 300) -> str:
+    """First line of `text`, bounded, for health details."""
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line[:limit]

@@ -1,0 +1,1 @@
+"""Widget builder: WidgetSpec, the LangGraph clarifier, its LLM backends and persistence."""

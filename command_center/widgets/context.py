@@ -1,0 +1,150 @@
+"""What the clarifier knows: the metrics catalog, the data dictionary and a value vocabulary."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from command_center.metrics.definitions import SEEDED_METRICS, MetricDefinition
+from command_center.settings import PROJECT_ROOT
+
+CatalogLoader = Callable[[], list[MetricDefinition]]
+DICTIONARY_DIR = PROJECT_ROOT / "data-dictionary"
+
+# Pseudo-dimension for time series: "bucket the metric's time column by day".
+TIME_DIMENSION = "day"
+
+# A dimension concept groups the columns that mean the same thing on different tables.
+DIMENSION_CONCEPTS: dict[str, list[str]] = {
+    "region": ["region"],
+    "channel": ["channel"],
+    "status": ["status", "claim_status", "plan_status"],
+    "make": ["make", "device_make"],
+    "product": ["product_name"],
+    "loss_type": ["loss_type"],
+    "topic": ["topic"],
+    "category": ["category"],
+    "plan_status": ["plan_status"],
+    "model": ["device_model"],
+    "tier": ["plan_tier"],
+}
+
+# Phrases naming each concept (matched after "by/per/across/split by/for each …").
+CONCEPT_PHRASES: dict[str, list[str]] = {
+    "region": ["region", "regions", "geography", "geo", "area", "territory"],
+    "channel": ["channel", "channels", "source", "intake channel"],
+    "status": ["status", "statuses", "state", "stage", "claim status"],
+    "make": ["make", "makes", "manufacturer", "brand", "oem", "device make"],
+    "product": ["product", "products", "product name", "plan product"],
+    "loss_type": ["loss type", "loss types", "peril", "cause", "damage type", "incident type"],
+    "topic": ["topic", "topics", "reason", "issue type"],
+    "category": ["category", "categories", "device type", "device category"],
+    "plan_status": ["plan status", "coverage status"],
+    "model": ["model", "models", "device model"],
+    "tier": ["tier", "plan tier", "tiers"],
+}
+
+# Known dimension values (from the demo data): used to recognise filters like "for Samsung".
+KNOWN_VALUES: dict[str, list[str]] = {
+    "region": ["Northeast", "Southeast", "Midwest", "Southwest", "West"],
+    "channel": ["app", "web", "phone", "retail"],
+    "make": ["Apple", "Samsung", "Google", "Motorola", "OnePlus"],
+    "loss_type": ["cracked_screen", "water_damage", "theft", "battery", "malfunction"],
+    "status": ["filed", "in_review", "approved", "denied", "fulfilled", "cancelled"],
+    "tier": ["basic", "plus"],
+    "topic": ["billing", "device_setup", "coverage_question", "repair_scheduling"],
+}
+
+
+@dataclass
+class DataDictionary:
+    """Column synonyms and descriptions read from data-dictionary/*.csv (may be empty)."""
+
+    synonyms: dict[str, list[str]] = field(default_factory=dict)  # column -> phrases
+    descriptions: dict[str, str] = field(default_factory=dict)  # "table.column" -> text
+
+    def concept_phrases(self) -> dict[str, list[str]]:
+        """CONCEPT_PHRASES extended with dictionary synonyms (keyed by concept)."""
+        merged = {concept: list(phrases) for concept, phrases in CONCEPT_PHRASES.items()}
+        for column, phrases in self.synonyms.items():
+            concept = concept_of(column) or column
+            bucket = merged.setdefault(concept, [column.replace("_", " ")])
+            for phrase in phrases:
+                if phrase and phrase not in bucket:
+                    bucket.append(phrase)
+        return merged
+
+
+def concept_of(column: str) -> str | None:
+    """The concept a column belongs to (first match), or None."""
+    for concept, columns in DIMENSION_CONCEPTS.items():
+        if column in columns:
+            return concept
+    return None
+
+
+def resolve_dimension(name: str, metric: MetricDefinition) -> str | None:
+    """Map a dimension name or concept onto one of `metric`'s dimension columns."""
+    if name == TIME_DIMENSION or name in metric.dimensions:
+        return name
+    candidates = list(DIMENSION_CONCEPTS.get(name, []))
+    concept = concept_of(name)
+    if concept:
+        candidates += DIMENSION_CONCEPTS[concept]
+    for column in candidates:
+        if column in metric.dimensions:
+            return column
+    return None
+
+
+def load_dictionary(directory: Path = DICTIONARY_DIR) -> DataDictionary:
+    """Read every CSV under `directory` (table,column,type,description,synonyms)."""
+    dictionary = DataDictionary()
+    if not directory.is_dir():
+        return dictionary
+    for path in sorted(directory.glob("*.csv")):
+        try:
+            with path.open(newline="", encoding="utf-8") as handle:
+                for row in csv.DictReader(handle):
+                    column = (row.get("column") or "").strip()
+                    if not column:
+                        continue
+                    raw = row.get("synonyms") or ""
+                    phrases = [p.strip().lower() for p in re.split(r"[;|,]", raw) if p.strip()]
+                    dictionary.synonyms.setdefault(column, [])
+                    for phrase in phrases:
+                        if phrase not in dictionary.synonyms[column]:
+                            dictionary.synonyms[column].append(phrase)
+                    table = (row.get("table") or "").strip()
+                    dictionary.descriptions[f"{table}.{column}"] = row.get("description") or ""
+        except (OSError, csv.Error, UnicodeDecodeError):
+            continue
+    return dictionary
+
+
+def default_catalog() -> list[MetricDefinition]:
+    """Metrics from the `metrics_catalog` table; SEEDED_METRICS when it is empty/unreadable."""
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlmodel import select
+
+    from command_center.db.models import MetricDefinitionRow
+    from command_center.db.session import session_scope
+
+    try:
+        with session_scope() as session:
+            rows = list(session.exec(select(MetricDefinitionRow)))
+            metrics = [
+                MetricDefinition.model_validate(row.model_dump(exclude={"created_at"}))
+                for row in rows
+            ]
+    except SQLAlchemyError:
+        metrics = []
+    return metrics or list(SEEDED_METRICS)
+
+
+def seeded_catalog() -> list[MetricDefinition]:
+    """The seeded metrics only (handy for tests and offline tools)."""
+    return list(SEEDED_METRICS)

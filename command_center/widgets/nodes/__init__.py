@@ -1,0 +1,1 @@
+"""Clarifier graph nodes, one module per node."""

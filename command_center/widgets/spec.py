@@ -1,0 +1,105 @@
+"""WidgetSpec: a Pydantic discriminated union on `type` (kpi | chart | table; custom later).
+
+Its JSON schema (wrapped by `spec_tool_schema`) is the tool input the LLM is asked to fill.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from command_center.sql.intent import DataIntent
+
+WidgetType = Literal["kpi", "chart", "table"]
+ChartKind = Literal["bar", "line", "area", "pie", "scatter", "radar", "radial_bar", "composed"]
+Accent = Literal["blue", "green", "amber", "red", "violet", "slate", "teal", "pink"]
+ValueFormat = Literal["number", "percent", "currency", "hours"]
+
+SPEC_TOOL_NAME = "emit_widget_spec"
+
+
+class _SpecBase(BaseModel):
+    """Fields every widget has."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200, description="short operator-facing title")
+    data_intent: DataIntent = Field(description="what data the widget shows")
+    accent: Accent = Field(default="blue", description="design-token accent colour")
+    value_format: ValueFormat = Field(default="number", description="how values are shown")
+    description: str = Field(default="", max_length=500)
+    mock_data: list[dict[str, Any]] = Field(
+        default_factory=list,
+        max_length=200,
+        description="preview rows: one key per dimension plus 'value'",
+    )
+
+    def spec_hash(self) -> str:
+        """sha256 of the canonical JSON of this spec (stable across runs and key order)."""
+        return spec_hash(self)
+
+
+class KpiWidgetSpec(_SpecBase):
+    """A single-number tile."""
+
+    type: Literal["kpi"] = "kpi"
+
+
+class ChartWidgetSpec(_SpecBase):
+    """A Recharts chart."""
+
+    type: Literal["chart"] = "chart"
+    chart_kind: ChartKind = Field(default="bar", description="Recharts chart kind")
+
+
+class TableWidgetSpec(_SpecBase):
+    """A table of rows."""
+
+    type: Literal["table"] = "table"
+    columns: list[str] = Field(default_factory=list, description="column order (empty = all)")
+
+
+AnyWidgetSpec = KpiWidgetSpec | ChartWidgetSpec | TableWidgetSpec
+WidgetSpec = Annotated[AnyWidgetSpec, Field(discriminator="type")]
+WIDGET_SPEC_ADAPTER: TypeAdapter[AnyWidgetSpec] = TypeAdapter(WidgetSpec)
+
+
+def parse_spec(data: Any) -> AnyWidgetSpec:
+    """Validate a dict (or JSON string) into the right WidgetSpec variant."""
+    if isinstance(data, str | bytes):
+        return WIDGET_SPEC_ADAPTER.validate_json(data)
+    return WIDGET_SPEC_ADAPTER.validate_python(data)
+
+
+def canonical_json(spec: AnyWidgetSpec | dict[str, Any]) -> str:
+    """Sorted-key, compact JSON of a spec (the input of `spec_hash`)."""
+    data = spec.model_dump(mode="json") if isinstance(spec, BaseModel) else spec
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def spec_hash(spec: AnyWidgetSpec | dict[str, Any]) -> str:
+    """sha256 hex digest of the canonical JSON of `spec`."""
+    return hashlib.sha256(canonical_json(spec).encode("utf-8")).hexdigest()
+
+
+def widget_spec_json_schema() -> dict[str, Any]:
+    """The JSON schema of the WidgetSpec union."""
+    return WIDGET_SPEC_ADAPTER.json_schema()
+
+
+def spec_tool_schema() -> dict[str, Any]:
+    """Tool input schema: an object with one `spec` property holding the WidgetSpec union.
+
+    Tool inputs must be JSON objects, so the union is wrapped; `$defs` stay at the top.
+    """
+    schema = widget_spec_json_schema()
+    defs = schema.pop("$defs", {})
+    return {
+        "type": "object",
+        "properties": {"spec": schema},
+        "required": ["spec"],
+        "$defs": defs,
+    }

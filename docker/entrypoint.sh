@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The production command (Docker entrypoint, `make run`, and the end-to-end tests):
+# validate config, migrate, seed, build the local warehouse, then serve one port.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT="${PORT:-3000}"
+PYTHON="${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python )}"
+"$PYTHON" -m command_center.bootstrap
+exec "$PYTHON" -m reflex run --env prod --frontend-port "$PORT" --backend-port "$PORT" \
+  --backend-host "${HOST:-0.0.0.0}"

@@ -1,0 +1,22 @@
+"""Reflex configuration, derived from the one settings object."""
+
+import reflex as rx
+
+from command_center.settings import die_on_bad_settings
+
+settings = die_on_bad_settings()
+
+config = rx.Config(
+    app_name="command_center",
+    db_url=settings.effective_database_url,
+    redis_url=settings.redis_url or None,
+    state_manager_mode="redis" if settings.redis_url else "memory",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(appearance="dark", accent_color="cyan", radius="medium")
+        )
+    ],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)

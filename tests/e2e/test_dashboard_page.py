@@ -1,0 +1,33 @@
+"""The production build renders the dashboard with KPI tiles read from the database."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_page_renders_kpi_tiles_and_modes(prod_server, page) -> None:
+    page.goto(prod_server.url + "/")
+    page.wait_for_selector(".kpi-tile", timeout=60_000)
+    tiles = page.locator(".kpi-tile")
+    assert tiles.count() >= 4
+    open_claims = page.locator("#kpi-open_claims .kpi-value").inner_text()
+    assert re.fullmatch(r"[\d,]+", open_claims), open_claims
+    assert int(open_claims.replace(",", "")) > 0, "seeded demo data should have open claims"
+    assert page.locator("#mode-database").inner_text().replace("\n", " ").endswith("sqlite")
+    assert "offline" in page.locator("#mode-llm").inner_text()
+    assert "local warehouse" in page.locator("#mode-warehouse").inner_text()
+
+
+def test_health_is_same_origin_and_reports_modes(prod_server) -> None:
+    response = httpx.get(prod_server.url + "/v1/health", timeout=10)
+    assert response.status_code == 200, response.text
+    modes = {d["name"]: (d["mode"], d["status"]) for d in response.json()["dependencies"]}
+    assert modes["database"] == ("sqlite", "ok")
+    assert modes["cache"] == ("in-process", "ok")
+    assert modes["llm"] == ("offline", "ok")
+    assert modes["warehouse"][0] == "local"
