@@ -37,7 +37,7 @@ def _literal(value: object) -> exp.Literal:
 
 
 def _window(column: str, days: int) -> exp.Expression:
-    interval = exp.Interval(this=exp.Literal.string(str(int(days))), unit=exp.Var(this="DAYS"))
+    interval = exp.Interval(this=exp.Literal.string(str(int(days))), unit=exp.Var(this="DAY"))
     return exp.GTE(
         this=exp.column(column),
         expression=exp.Sub(this=exp.CurrentTimestamp(), expression=interval),

@@ -131,7 +131,10 @@ def _load(root: Path) -> DataDictionary:
         )
     joins = [Join(**{k: v.lower() for k, v in r.items()}) for r in _rows(root / "joins.csv")]
     for join in joins:
-        for table, column in ((join.left_table, join.left_column), (join.right_table, join.right_column)):
+        for table, column in (
+            (join.left_table, join.left_column),
+            (join.right_table, join.right_column),
+        ):
             if column not in columns.get(table, {}):
                 raise ValueError(f"joins.csv: unknown column {table}.{column}")
     return DataDictionary(tables=tables, columns=dict(columns), joins=joins)

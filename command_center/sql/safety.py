@@ -85,6 +85,11 @@ class SafetyError(Exception):
         super().__init__(f"SQL rejected by safety gate ({reasons})")
 
 
+def _words(text: str) -> list[str]:
+    """Whitespace-separated words (keeps the long name lists below readable)."""
+    return text.split()
+
+
 def _classes(names: Iterable[str]) -> frozenset[type]:
     """The sqlglot expression classes with these names (missing ones are skipped)."""
     return frozenset(getattr(exp, n) for n in names if isinstance(getattr(exp, n, None), type))
@@ -92,17 +97,17 @@ def _classes(names: Iterable[str]) -> frozenset[type]:
 
 # Nodes that write, define, configure or run something: rejected anywhere in the tree.
 _FORBIDDEN_NODES = _classes(
-    """Insert Update Delete Merge Create Drop Alter AlterRename TruncateTable Command Copy
+    _words("""Insert Update Delete Merge Create Drop Alter AlterRename TruncateTable Command Copy
     Cache Uncache Set Use Grant Revoke Describe Show Pragma Refresh LoadData Transaction
     Commit Rollback Analyze Kill Declare Execute Comment Summarize Export Attach Detach
-    Install DDL DML""".split()
+    Install DDL DML""")
 )
 _FORBIDDEN_TUPLE = tuple(_FORBIDDEN_NODES)
 
 # Typed function nodes (sqlglot classes) that may appear anywhere. Exact types only: a new
 # subclass in a later sqlglot release is rejected until someone adds it here.
 _ALLOWED_FUNC_CLASSES = _classes(
-    """
+    _words("""
     Count CountIf Sum Avg Min Max ApproxDistinct ApproxQuantile Quantile Stddev StddevPop
     StddevSamp Variance VariancePop Median ArrayAgg ArrayUniqueAgg First Last AnyValue
     LogicalOr LogicalAnd ArgMax ArgMin Corr CovarPop CovarSamp
@@ -119,19 +124,19 @@ _ALLOWED_FUNC_CLASSES = _classes(
     Coalesce Nullif Nvl2 If Case Cast TryCast Nanvl
     Array ArrayContains ArraySize Struct ArrayToString ArraySort ArrayDistinct
     Typeof MD5 SHA2
-    """.split()
+    """)
 )
 
 # Functions sqlglot leaves as `Anonymous`, allowed by (lower-case) name.
 _ALLOWED_ANONYMOUS = frozenset(
-    """make_date date_part bround format_number isnull isnotnull date_format to_timestamp
+    _words("""make_date date_part bround format_number isnull isnotnull date_format to_timestamp
     datediff dayofweek dayofmonth weekday unix_timestamp percentile_cont try_avg try_sum
-    try_add try_subtract try_multiply try_to_number to_number hash""".split()
+    try_add try_subtract try_multiply try_to_number to_number hash""")
 )
 
 # Named explicitly so a rejection says "denied", not just "not allowlisted".
 DENIED_FUNCTIONS = frozenset(
-    """secret try_secret reflect try_reflect java_method current_user session_user user
+    _words("""secret try_secret reflect try_reflect java_method current_user session_user user
     current_catalog current_database current_schema current_metastore current_version
     current_role current_setting input_file_name input_file_block_start
     input_file_block_length is_member is_account_group_member ai_query ai_generate_text
@@ -140,12 +145,12 @@ DENIED_FUNCTIONS = frozenset(
     read_pubsub read_pulsar read_statestore cloud_files range explode explode_outer inline
     inline_outer posexplode posexplode_outer stack json_tuple sleep pg_sleep assert_true
     raise_error shell system getenv pg_read_file pg_read_binary_file
-    pg_ls_dir lo_import lo_export dblink glob sniff_csv query query_table""".split()
+    pg_ls_dir lo_import lo_export dblink glob sniff_csv query query_table""")
 )
 
 # `format.`path`` reads files directly (Spark/Databricks "run SQL on files").
 _FILE_FORMATS = frozenset(
-    "parquet json csv delta orc text avro binaryfile binary_file xml iceberg hudi".split()
+    _words("parquet json csv delta orc text avro binaryfile binary_file xml iceberg hudi")
 )
 _PATH_CHARS = frozenset("/\\:.")
 
@@ -175,7 +180,9 @@ class _Walk:
         allowed: set[tuple[str, ...]],
         allowed_catalogs: frozenset[str],
         shadow_names: set[str],
+        dialect: str,
     ) -> None:
+        self.dialect = dialect
         self.allowed = allowed
         self.allowed_catalogs = allowed_catalogs
         self.shadow_names = shadow_names
@@ -230,7 +237,7 @@ class _Walk:
         if isinstance(node, _FORBIDDEN_TUPLE):
             self.dml.append(type(node).__name__)
         if isinstance(node, exp.Select) and node.args.get("into") is not None:
-            self.into.append(node.args["into"].sql())
+            self.into.append(node.args["into"].sql(dialect=self.dialect))
         if isinstance(node, exp.Table):
             self.visit_table(node, ctes, skip_func)
         elif isinstance(node, (exp.From, exp.Join)):
@@ -241,7 +248,7 @@ class _Walk:
                     skip_func.add(id(rel))
         elif isinstance(node, exp.Lateral):
             if not isinstance(node.this, exp.Subquery):
-                self.table_functions.append(f"LATERAL {node.this.sql()[:60]}")
+                self.table_functions.append(f"LATERAL {node.this.sql(dialect=self.dialect)[:60]}")
                 skip_func.add(id(node.this))
         elif isinstance(node, (exp.Unnest, exp.Stream)):
             self.table_functions.append(type(node).__name__.upper())
@@ -255,11 +262,13 @@ class _Walk:
                 skip_func.add(id(this))
                 self.table_functions.append(f"table function {_func_name(this)}()")
             else:
-                self.table_functions.append(f"table expression {node.sql()[:60]}")
+                self.table_functions.append(
+                    f"table expression {node.sql(dialect=self.dialect)[:60]}"
+                )
             return
         parts = _table_parts(node)
         if (len(parts) > 1 and parts[-2] in _FILE_FORMATS) or _PATH_CHARS & set(parts[-1]):
-            self.table_functions.append(f"file read {node.sql()[:80]}")
+            self.table_functions.append(f"file read {node.sql(dialect=self.dialect)[:80]}")
             return
         if len(parts) == 1 and parts[0] in ctes:
             return
@@ -270,7 +279,7 @@ class _Walk:
         name = _func_name(node)
         parent = node.parent
         if isinstance(parent, exp.Dot) and parent.expression is node:
-            self.functions.append(f"qualified function {parent.sql()[:60]}")
+            self.functions.append(f"qualified function {parent.sql(dialect=self.dialect)[:60]}")
         elif name in DENIED_FUNCTIONS:
             self.functions.append(f"denied function {name}")
         elif isinstance(node, exp.Anonymous):
@@ -348,7 +357,9 @@ def check_sql(
     checks.append(_verdict("parses", ["SELECT without a select list"] if empty else []))
 
     checks.append(
-        _verdict("single_statement", [f"{len(statements)} statements"] if len(statements) > 1 else [])
+        _verdict(
+            "single_statement", [f"{len(statements)} statements"] if len(statements) > 1 else []
+        )
     )
     queries = [_outer_query(s) for s in statements]
     not_select = [type(s).__name__ for s, q in zip(statements, queries, strict=True) if q is None]
@@ -357,7 +368,7 @@ def check_sql(
     allowed = {normalize_table(t, dialect) for t in allowed_tables}
     shadow_names = {parts[-1] for parts in allowed}
     shadow_names |= {normalize_table(t, dialect)[-1] for t in known_tables}
-    walk = _Walk(allowed, frozenset(c.lower() for c in allowed_catalogs), shadow_names)
+    walk = _Walk(allowed, frozenset(c.lower() for c in allowed_catalogs), shadow_names, dialect)
     walk.run(statements)
     checks.append(_verdict("no_dml_ddl", walk.dml))
     checks.append(_verdict("no_select_into", walk.into))
