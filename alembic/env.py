@@ -1,9 +1,9 @@
 """Alembic environment: the schema is SQLModel.metadata; the URL comes from settings."""
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import command_center.db.models  # noqa: F401  (registers the tables)
+from alembic import context
 from command_center.db.session import engine_for
 from command_center.settings import get_settings
 

@@ -101,9 +101,8 @@ async def check_warehouse(settings: Settings) -> DependencyHealth:
 
 async def check_tracing(settings: Settings) -> DependencyHealth:
     """Tracing is either Langfuse (configured) or off."""
-    return DependencyHealth(
-        name="tracing", mode=settings.tracing_mode, status="ok" if settings.tracing_mode == "langfuse" else "off"
-    )
+    status = "ok" if settings.tracing_mode == "langfuse" else "off"
+    return DependencyHealth(name="tracing", mode=settings.tracing_mode, status=status)
 
 
 async def health_report(settings: Settings | None = None) -> HealthReport:

@@ -36,7 +36,7 @@ def test_upgrade_creates_schema_with_constraints(database_url) -> None:
     upgrade_to_head(database_url)
     upgrade_to_head(database_url)  # idempotent: nothing pending the second time
     inspector = inspect(engine_for(database_url))
-    assert TABLES <= set(inspector.get_table_names())
+    assert set(inspector.get_table_names()) >= TABLES
     unique_event_ids = [c["column_names"] for c in inspector.get_unique_constraints("events")] + [
         i["column_names"] for i in inspector.get_indexes("events") if i["unique"]
     ]
@@ -66,5 +66,5 @@ def test_duplicate_event_id_rejected_by_schema(database_url) -> None:
     )
     with engine_for(database_url).begin() as conn:
         conn.execute(insert)
-    with pytest.raises(Exception, match="(?i)unique"), engine_for(database_url).begin() as conn:
+    with pytest.raises(Exception, match=r"(?i)unique"), engine_for(database_url).begin() as conn:
         conn.execute(insert)

@@ -124,6 +124,7 @@ _ALLOWED_FUNC_CLASSES = _classes(
     Coalesce Nullif Nvl2 If Case Cast TryCast Nanvl
     Array ArrayContains ArraySize Struct ArrayToString ArraySort ArrayDistinct
     Typeof MD5 SHA2
+    And Or Xor Exists RegexpILike
     """)
 )
 

@@ -125,9 +125,7 @@ def rows_to_dicts(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list
     Duplicate column names get a numeric suffix (``count``, ``count_2``) so no value is lost.
     """
     keys = unique_columns(columns)
-    return [
-        {key: json_safe(value) for key, value in zip(keys, row, strict=False)} for row in rows
-    ]
+    return [{key: json_safe(value) for key, value in zip(keys, row, strict=False)} for row in rows]
 
 
 def unique_columns(columns: Sequence[str]) -> list[str]:
@@ -154,3 +152,41 @@ def first_line(text: str, limit: int = 300) -> str:
     """First line of `text`, bounded, for health details."""
     line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
     return line[:limit]
+
+
+async def sample_health(
+    warehouse: Warehouse, sql: str, *, timeout: float, detail: str
+) -> HealthResult:
+    """Run a one-row counting `sql` on `warehouse` and turn the outcome into a HealthResult.
+
+    The first column of the first row is taken as the number of rows sampled. Never raises:
+    a typed warehouse error comes back as ok=False with its kind and message.
+    """
+    import time
+
+    from command_center.warehouse.errors import WarehouseError, classify_error
+
+    started = time.perf_counter()
+    try:
+        result = await warehouse.query(sql, timeout=timeout)
+    except Exception as exc:
+        error = (
+            exc if isinstance(exc, WarehouseError) else classify_error(exc, backend=warehouse.name)
+        )
+        return HealthResult(
+            ok=False,
+            backend=warehouse.name,
+            detail=error.message,
+            error_kind=error.kind,
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+    row = result.rows[0] if result.rows else {}
+    first = next(iter(row.values()), 0)
+    sampled = int(first) if isinstance(first, int | float) else 0
+    return HealthResult(
+        ok=True,
+        backend=warehouse.name,
+        rows_sampled=sampled,
+        detail=detail if sampled else f"{detail}: sample returned no rows",
+        latency_ms=round((time.perf_counter() - started) * 1000, 3),
+    )

@@ -37,7 +37,8 @@ class WarehouseError(Exception):
         return {"kind": self.kind, "backend": self.backend, "message": self.message}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(kind={self.kind!r}, backend={self.backend!r}, message={self.message!r})"
+        name = type(self).__name__
+        return f"{name}(kind={self.kind!r}, backend={self.backend!r}, message={self.message!r})"
 
 
 class WarehouseTimeout(WarehouseError):
@@ -90,7 +91,10 @@ ERROR_KINDS: dict[str, type[WarehouseError]] = {
 _SECRET_PATTERNS = [
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 ***"),
     (re.compile(r"\bdapi[0-9a-f]{16,}\b", re.I), "***"),
-    (re.compile(r"(?i)(password|token|secret|access_token|pwd)(\s*[=:]\s*)[^\s&;,'\"]+"), r"\1\2***"),
+    (
+        re.compile(r"(?i)(password|token|secret|access_token|pwd)(\s*[=:]\s*)[^\s&;,'\"]+"),
+        r"\1\2***",
+    ),
     (re.compile(r"(?i)(://[^:/@\s]+):[^@/\s]+@"), r"\1:***@"),
 ]
 
@@ -185,7 +189,7 @@ def _module(exc: BaseException) -> str:
     return type(exc).__module__ or ""
 
 
-def _kind_of(exc: BaseException) -> str | None:  # noqa: C901 - one flat decision table
+def _kind_of(exc: BaseException) -> str | None:
     """The kind one exception in the chain points at, or None when it says nothing."""
     if isinstance(exc, WarehouseError):
         return exc.kind
@@ -219,7 +223,11 @@ def _kind_of(exc: BaseException) -> str | None:  # noqa: C901 - one flat decisio
     message = _message(exc)
     # databricks-sql-connector
     if module.startswith("databricks."):
-        if name in {"MaxRetryDurationError", "NonRecoverableNetworkError", "SessionAlreadyClosedError"}:
+        if name in {
+            "MaxRetryDurationError",
+            "NonRecoverableNetworkError",
+            "SessionAlreadyClosedError",
+        }:
             return "timeout" if _TIMEOUT_WORDS.search(message) else "unavailable"
         if name in {"ServerOperationError", "ProgrammingError", "DataError", "NotSupportedError"}:
             if _TIMEOUT_WORDS.search(message):
@@ -227,7 +235,12 @@ def _kind_of(exc: BaseException) -> str | None:  # noqa: C901 - one flat decisio
             if _AUTH_WORDS.search(message):
                 return "auth"
             return "query"
-        if name in {"RequestError", "OperationalError", "InvalidServerResponseError", "UnsafeToRetryError"}:
+        if name in {
+            "RequestError",
+            "OperationalError",
+            "InvalidServerResponseError",
+            "UnsafeToRetryError",
+        }:
             if _AUTH_WORDS.search(message):
                 return "auth"
             if _TIMEOUT_WORDS.search(message):

@@ -86,9 +86,39 @@ LOSS_BASE_PAYOUT = {
 LOSS_EXTRA_DEDUCTIBLE = {"theft": 100.0, "loss": 100.0, "water damage": 25.0}
 # status weights by claim age: recent claims are still open, old ones mostly fulfilled
 STATUS_BY_AGE: list[tuple[int, list[tuple[str, float]]]] = [
-    (3, [("filed", 40), ("in_review", 35), ("approved", 10), ("fulfilled", 10), ("denied", 3), ("cancelled", 2)]),
-    (14, [("filed", 10), ("in_review", 25), ("approved", 15), ("fulfilled", 38), ("denied", 7), ("cancelled", 5)]),
-    (10_000, [("filed", 1), ("in_review", 2), ("approved", 4), ("fulfilled", 72), ("denied", 12), ("cancelled", 9)]),
+    (
+        3,
+        [
+            ("filed", 40),
+            ("in_review", 35),
+            ("approved", 10),
+            ("fulfilled", 10),
+            ("denied", 3),
+            ("cancelled", 2),
+        ],
+    ),
+    (
+        14,
+        [
+            ("filed", 10),
+            ("in_review", 25),
+            ("approved", 15),
+            ("fulfilled", 38),
+            ("denied", 7),
+            ("cancelled", 5),
+        ],
+    ),
+    (
+        10_000,
+        [
+            ("filed", 1),
+            ("in_review", 2),
+            ("approved", 4),
+            ("fulfilled", 72),
+            ("denied", 12),
+            ("cancelled", 9),
+        ],
+    ),
 ]
 # hour-of-day weights (UTC): quiet nights, busy afternoons
 HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 3, 4, 6, 7, 8, 8, 8, 8, 8, 8, 7, 7, 6, 5, 4, 3, 2, 1]
@@ -234,13 +264,19 @@ def build_sql(params: WarehouseParams) -> str:
     anchor = params.anchor_day.isoformat()
     customers = max(params.rows // 4, 100)
     hours = [(str(hour), float(weight)) for hour, weight in enumerate(HOUR_WEIGHTS)]
-    status_case = "CASE " + " ".join(
-        f"WHEN age_days < {limit} THEN {_weighted_case('u_status', weights)}"
-        for limit, weights in STATUS_BY_AGE
-    ) + " END"
-    category_case = "(CASE product_name " + " ".join(
-        f"WHEN {_q(p)} THEN {_q(c)}" for p, c in PRODUCT_CATEGORY.items()
-    ) + " ELSE 'phone' END)"
+    status_case = (
+        "CASE "
+        + " ".join(
+            f"WHEN age_days < {limit} THEN {_weighted_case('u_status', weights)}"
+            for limit, weights in STATUS_BY_AGE
+        )
+        + " END"
+    )
+    category_case = (
+        "(CASE product_name "
+        + " ".join(f"WHEN {_q(p)} THEN {_q(c)}" for p, c in PRODUCT_CATEGORY.items())
+        + " ELSE 'phone' END)"
+    )
     return f"""
 INSERT INTO {QUALIFIED_TABLE}
 WITH draws AS (
@@ -433,6 +469,4 @@ def ensure_local_warehouse(
 
     Returns the file's path (`settings.warehouse_path` unless `path` is given).
     """
-    return ensure_local_warehouse_report(
-        settings, path=path, anchor_day=anchor_day, seed=seed
-    ).path
+    return ensure_local_warehouse_report(settings, path=path, anchor_day=anchor_day, seed=seed).path

@@ -17,6 +17,7 @@ from command_center.warehouse.base import (
     QueryResult,
     ThreadedWarehouse,
     rows_to_dicts,
+    sample_health,
 )
 from command_center.warehouse.errors import (
     WarehouseError,
@@ -171,25 +172,12 @@ class LocalWarehouse(ThreadedWarehouse):
         return await self._run(self._query_sync, sql, timeout or self.timeout)
 
     async def health(self) -> HealthResult:
-        """Count a 100-row sample of `l3_asurion.ev_claim`."""
-        started = time.perf_counter()
-        try:
-            result = await self.query(HEALTH_SQL, timeout=min(self.timeout, 10.0))
-        except WarehouseError as exc:
-            return HealthResult(
-                ok=False,
-                backend=self.name,
-                detail=exc.message,
-                error_kind=exc.kind,
-                latency_ms=round((time.perf_counter() - started) * 1000, 3),
-            )
-        sampled = int(result.rows[0]["n"]) if result.rows else 0
-        return HealthResult(
-            ok=sampled > 0,
-            backend=self.name,
-            rows_sampled=sampled,
-            detail=f"local DuckDB {self.path.name}" if sampled else "ev_claim is empty",
-            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+        """Count a 100-row sample of `l3_asurion.ev_claim`; never raises."""
+        return await sample_health(
+            self,
+            HEALTH_SQL,
+            timeout=min(self.timeout, 10.0),
+            detail=f"local DuckDB {self.path.name}",
         )
 
     def close(self) -> None:

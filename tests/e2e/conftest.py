@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -89,9 +90,9 @@ def start_prod_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Pro
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{server.log_tail()}")
         try:
-            if httpx.get(f"{server.url}/ping", timeout=2).status_code == 200:
-                if httpx.get(server.url + "/", timeout=5).status_code == 200:
-                    return server
+            ping = httpx.get(f"{server.url}/ping", timeout=2)
+            if ping.status_code == 200 and httpx.get(server.url + "/", timeout=5).is_success:
+                return server
         except httpx.HTTPError:
             pass
         time.sleep(1)
@@ -105,10 +106,8 @@ def stop_prod_server(server: ProdServer) -> None:
         os.killpg(server.process.pid, signal.SIGTERM)
         server.process.wait(timeout=20)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(server.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 @pytest.fixture(scope="session")

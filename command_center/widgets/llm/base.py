@@ -76,9 +76,10 @@ class BuilderLLM(Protocol):
         ...
 
     def synthesize_spec(
-        self, raw_input: str, draft: IntentDraft, metric: MetricDefinition, context: BuilderContext
-    ) -> AnyWidgetSpec:
-        """Reasoning tier: build the WidgetSpec from a complete draft."""
+        self, raw_input: str, draft: IntentDraft, metric: MetricDefinition,
+        context: BuilderContext, feedback: list[str] | None = None,
+    ) -> AnyWidgetSpec:  # fmt: skip
+        """Reasoning tier: build the WidgetSpec from a complete draft (and critic feedback)."""
         ...
 
     def critique(

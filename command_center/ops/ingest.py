@@ -1,0 +1,678 @@
+"""Event ingest: validate, de-duplicate on `event_id`, apply to the OLTP tables in one transaction.
+
+A batch is processed in three steps: validate every item; load every referenced entity with a
+handful of bulk queries (locked `FOR UPDATE` on PostgreSQL); apply the events in order to an
+in-memory working copy (state machines, reference checks); then write the net changes and the
+event rows with bulk statements. Invalid events are rejected individually; the valid ones are
+kept. A race with a concurrent batch (same event id or entity) rolls back and retries.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from command_center.db.models import Claim, Customer, Device, Event, IssueSession, Plan, utcnow
+from command_center.ops import events as ev
+from command_center.ops.kpis import ClaimContribution, KpiDelta, as_utc
+from command_center.ops.state_machine import (
+    SESSION_ACTIVE_STATES,
+    IllegalTransition,
+    next_claim_status,
+    next_session_status,
+)
+
+MAX_ATTEMPTS = 5
+_CHUNK = 900
+_sqlite_locks: dict[str, threading.Lock] = {}
+_sqlite_locks_guard = threading.Lock()
+
+
+# ---------------------------------------------------------------- results and problems
+
+
+@dataclass(frozen=True)
+class AcceptedEvent:
+    """An event that was stored and applied."""
+
+    index: int
+    event_id: str
+    type: str
+    subject_id: str
+    occurred_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (what the dashboard message carries)."""
+        return {
+            "event_id": self.event_id,
+            "type": self.type,
+            "subject_id": self.subject_id,
+            "occurred_at": self.occurred_at.isoformat(),
+        }
+
+
+@dataclass
+class IngestResult:
+    """Outcome of one batch: counts, per-item problems, and the KPI delta to apply."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    events: list[AcceptedEvent] = field(default_factory=list)
+    delta: KpiDelta = field(default_factory=KpiDelta)
+
+    def as_response(self) -> dict[str, Any]:
+        """The API body: `{accepted, duplicates, rejected: [{index, problem}]}`."""
+        return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
+
+
+class Rejected(Exception):
+    """An event cannot be applied; carries an RFC 7807 problem dict."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str, field: str) -> None:
+        super().__init__(detail)
+        self.problem = {
+            "type": f"/problems/{slug}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "field": field,
+        }
+
+
+def _unknown(field_name: str, kind: str, value: str) -> Rejected:
+    return Rejected(404, "unknown-reference", f"Unknown {kind}", f"no {kind} {value!r}", field_name)
+
+
+def _conflict(field_name: str, detail: str) -> Rejected:
+    return Rejected(409, "conflict", "Conflict", detail, field_name)
+
+
+class _Race(Exception):
+    """A concurrent batch changed what this one read; retry from the start."""
+
+
+# ---------------------------------------------------------------- working copy
+
+
+@dataclass
+class _DeviceRow:
+    external_id: str
+    customer_id: int
+    id: int | None = None
+    plan_id: int | None = None
+    plan_status: str = "none"
+    enrolled_at: datetime | None = None
+    plan_cancelled_at: datetime | None = None
+    new: dict[str, Any] | None = None  # insert values when created by this batch
+    dirty: bool = False
+
+
+@dataclass
+class _ClaimRow:
+    external_id: str
+    customer_id: int
+    device: _DeviceRow | None
+    status: str
+    filed_at: datetime
+    id: int | None = None
+    decided_at: datetime | None = None
+    resolved_at: datetime | None = None
+    payout_amount: Decimal | None = None
+    new: dict[str, Any] | None = None
+    dirty: bool = False
+    before: ClaimContribution | None = None
+
+    def contribution(self) -> ClaimContribution:
+        return ClaimContribution.of(self.status, self.filed_at, self.decided_at, self.resolved_at)
+
+
+@dataclass
+class _SessionRow:
+    external_id: str
+    status: str
+    opened_at: datetime
+    id: int | None = None
+    escalated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    new: dict[str, Any] | None = None
+    device: _DeviceRow | None = None
+    claim: _ClaimRow | None = None
+    dirty: bool = False
+    was_active: bool = False
+
+
+@dataclass
+class _Context:
+    customers: dict[str, tuple[int, str]]
+    devices: dict[str, _DeviceRow]
+    claims: dict[str, _ClaimRow]
+    sessions: dict[str, _SessionRow]
+    plans: dict[str, int]
+    known_event_ids: set[str]
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _load(conn: Connection, parsed: list[tuple[int, Any]], lock: bool) -> _Context:
+    customers: set[str] = set()
+    devices: set[str] = set()
+    claims: set[str] = set()
+    sessions: set[str] = set()
+    plans: set[str] = set()
+    for _index, event in parsed:
+        for name, bucket in (
+            ("customer_id", customers),
+            ("device_id", devices),
+            ("claim_id", claims),
+            ("session_id", sessions),
+            ("plan_code", plans),
+        ):
+            value = getattr(event, name, None)
+            if value:
+                bucket.add(value)
+    ctx = _Context({}, {}, {}, {}, {}, set())
+    event_ids = sorted({e.event_id for _i, e in parsed})
+    et = Event.__table__
+    for part in _chunks(event_ids):
+        ctx.known_event_ids.update(
+            conn.scalars(select(et.c.event_id).where(et.c.event_id.in_(part)))
+        )
+    cu = Customer.__table__
+    for part in _chunks(sorted(customers)):
+        rows = conn.execute(
+            select(cu.c.external_id, cu.c.id, cu.c.region).where(cu.c.external_id.in_(part))
+        )
+        ctx.customers.update({ext: (id_, region) for ext, id_, region in rows})
+    pl = Plan.__table__
+    if plans:
+        ctx.plans.update(
+            conn.execute(select(pl.c.code, pl.c.id).where(pl.c.code.in_(sorted(plans)))).all()
+        )
+    dv = Device.__table__
+    device_by_id: dict[int, _DeviceRow] = {}
+    for part in _chunks(sorted(devices)):
+        stmt = select(
+            dv.c.id,
+            dv.c.external_id,
+            dv.c.customer_id,
+            dv.c.plan_id,
+            dv.c.plan_status,
+            dv.c.enrolled_at,
+            dv.c.plan_cancelled_at,
+        ).where(dv.c.external_id.in_(part))
+        if lock:
+            stmt = stmt.order_by(dv.c.id).with_for_update()
+        for row in conn.execute(stmt):
+            device = _DeviceRow(
+                row.external_id,
+                row.customer_id,
+                row.id,
+                row.plan_id,
+                row.plan_status,
+                row.enrolled_at,
+                row.plan_cancelled_at,
+            )
+            ctx.devices[row.external_id] = device_by_id[row.id] = device
+    cl = Claim.__table__
+    claim_device_ids: set[int] = set()
+    for part in _chunks(sorted(claims)):
+        stmt = select(
+            cl.c.id,
+            cl.c.external_id,
+            cl.c.customer_id,
+            cl.c.device_id,
+            cl.c.status,
+            cl.c.filed_at,
+            cl.c.decided_at,
+            cl.c.resolved_at,
+            cl.c.payout_amount,
+        ).where(cl.c.external_id.in_(part))
+        if lock:
+            stmt = stmt.order_by(cl.c.id).with_for_update()
+        for row in conn.execute(stmt):
+            claim = _ClaimRow(
+                row.external_id,
+                row.customer_id,
+                None,
+                row.status,
+                as_utc(row.filed_at),
+                row.id,
+                as_utc(row.decided_at) if row.decided_at else None,
+                as_utc(row.resolved_at) if row.resolved_at else None,
+                row.payout_amount,
+            )
+            claim.before = claim.contribution()
+            claim_device_ids.add(row.device_id)
+            ctx.claims[row.external_id] = claim
+            claim.device = device_by_id.get(row.device_id) or _DeviceRow(
+                "", row.customer_id, row.device_id
+            )
+    ss = IssueSession.__table__
+    for part in _chunks(sorted(sessions)):
+        stmt = select(
+            ss.c.id,
+            ss.c.external_id,
+            ss.c.status,
+            ss.c.opened_at,
+            ss.c.escalated_at,
+            ss.c.resolved_at,
+        ).where(ss.c.external_id.in_(part))
+        if lock:
+            stmt = stmt.order_by(ss.c.id).with_for_update()
+        for row in conn.execute(stmt):
+            ctx.sessions[row.external_id] = _SessionRow(
+                row.external_id,
+                row.status,
+                as_utc(row.opened_at),
+                row.id,
+                row.escalated_at,
+                row.resolved_at,
+                was_active=row.status in SESSION_ACTIVE_STATES,
+            )
+    return ctx
+
+
+# ---------------------------------------------------------------- applying one event
+
+
+def _customer(ctx: _Context, customer_id: str) -> tuple[int, str]:
+    found = ctx.customers.get(customer_id)
+    if found is None:
+        raise _unknown("customer_id", "customer", customer_id)
+    return found
+
+
+def _device(ctx: _Context, device_id: str) -> _DeviceRow:
+    found = ctx.devices.get(device_id)
+    if found is None:
+        raise _unknown("device_id", "device", device_id)
+    return found
+
+
+def _not_before(at: datetime, start: datetime, what: str) -> None:
+    if at < start:
+        raise Rejected(
+            422,
+            "out-of-order",
+            "Event precedes its subject",
+            f"occurred_at {at.isoformat()} is before the {what} ({start.isoformat()})",
+            "occurred_at",
+        )
+
+
+def _apply_claim_filed(ctx: _Context, e: ev.ClaimFiled) -> None:
+    if e.claim_id in ctx.claims:
+        raise _conflict("claim_id", f"claim {e.claim_id!r} already exists")
+    customer_pk, region = _customer(ctx, e.customer_id)
+    device = _device(ctx, e.device_id)
+    if device.customer_id != customer_pk:
+        raise Rejected(
+            422,
+            "invalid-reference",
+            "Device belongs to another customer",
+            f"device {e.device_id!r} is not registered to {e.customer_id!r}",
+            "device_id",
+        )
+    claim = _ClaimRow(e.claim_id, customer_pk, device, "filed", e.occurred_at)
+    claim.new = {"loss_type": e.loss_type, "region": e.region or region, "channel": e.channel}
+    ctx.claims[e.claim_id] = claim
+
+
+def _apply_claim_transition(ctx: _Context, e: Any) -> None:
+    claim = ctx.claims.get(e.claim_id)
+    if claim is None:
+        raise _unknown("claim_id", "claim", e.claim_id)
+    try:
+        status = next_claim_status(claim.status, e.type)
+    except IllegalTransition as exc:
+        raise Rejected(
+            409, "illegal-transition", "Illegal claim transition", str(exc), "type"
+        ) from None
+    _not_before(e.occurred_at, claim.filed_at, "claim was filed")
+    claim.status, claim.dirty = status, True
+    if e.type in {"claim_approved", "claim_denied"}:
+        claim.decided_at = e.occurred_at
+    if status in {"denied", "fulfilled", "cancelled"}:
+        claim.resolved_at = e.occurred_at
+    if e.type == "claim_fulfilled":
+        claim.payout_amount = Decimal(str(round(e.payout_amount, 2)))
+
+
+def _apply_device_registered(ctx: _Context, e: ev.DeviceRegistered) -> None:
+    if e.device_id in ctx.devices:
+        raise _conflict("device_id", f"device {e.device_id!r} already exists")
+    customer_pk, _region = _customer(ctx, e.customer_id)
+    device = _DeviceRow(e.device_id, customer_pk)
+    device.new = {
+        "make": e.make,
+        "model": e.model,
+        "category": e.category,
+        "registered_at": e.occurred_at,
+    }
+    ctx.devices[e.device_id] = device
+
+
+def _apply_plan_event(ctx: _Context, e: ev.PlanEnrolled | ev.PlanCancelled) -> None:
+    device = _device(ctx, e.device_id)
+    if isinstance(e, ev.PlanEnrolled):
+        plan_id = ctx.plans.get(e.plan_code)
+        if plan_id is None:
+            raise _unknown("plan_code", "plan", e.plan_code)
+        if device.plan_status == "active":
+            raise _conflict("device_id", f"device {e.device_id!r} already has an active plan")
+        device.plan_id, device.plan_status = plan_id, "active"
+        device.enrolled_at, device.plan_cancelled_at = e.occurred_at, None
+    else:
+        if device.plan_status != "active":
+            raise Rejected(
+                409,
+                "illegal-transition",
+                "Illegal plan transition",
+                f"plan_cancelled is not allowed for a plan in state {device.plan_status!r}",
+                "type",
+            )
+        device.plan_status, device.plan_cancelled_at = "cancelled", e.occurred_at
+    device.dirty = True
+
+
+def _apply_session_opened(ctx: _Context, e: ev.SessionOpened) -> None:
+    if e.session_id in ctx.sessions:
+        raise _conflict("session_id", f"session {e.session_id!r} already exists")
+    customer_pk, _region = _customer(ctx, e.customer_id)
+    device = _device(ctx, e.device_id) if e.device_id else None
+    if device is not None and device.customer_id != customer_pk:
+        raise Rejected(
+            422,
+            "invalid-reference",
+            "Device belongs to another customer",
+            f"device {e.device_id!r} is not registered to {e.customer_id!r}",
+            "device_id",
+        )
+    claim = None
+    if e.claim_id:
+        claim = ctx.claims.get(e.claim_id)
+        if claim is None:
+            raise _unknown("claim_id", "claim", e.claim_id)
+    session = _SessionRow(e.session_id, "open", e.occurred_at, device=device, claim=claim)
+    session.new = {"customer_id": customer_pk, "channel": e.channel, "topic": e.topic}
+    ctx.sessions[e.session_id] = session
+
+
+def _apply_session_transition(ctx: _Context, e: Any) -> None:
+    session = ctx.sessions.get(e.session_id)
+    if session is None:
+        raise _unknown("session_id", "session", e.session_id)
+    try:
+        status = next_session_status(session.status, e.type)
+    except IllegalTransition as exc:
+        raise Rejected(
+            409, "illegal-transition", "Illegal session transition", str(exc), "type"
+        ) from None
+    _not_before(e.occurred_at, session.opened_at, "session was opened")
+    session.status, session.dirty = status, True
+    if status == "escalated":
+        session.escalated_at = e.occurred_at
+    else:
+        session.resolved_at = e.occurred_at
+
+
+_HANDLERS = {
+    "claim_filed": _apply_claim_filed,
+    "claim_review_started": _apply_claim_transition,
+    "claim_approved": _apply_claim_transition,
+    "claim_denied": _apply_claim_transition,
+    "claim_fulfilled": _apply_claim_transition,
+    "claim_cancelled": _apply_claim_transition,
+    "device_registered": _apply_device_registered,
+    "plan_enrolled": _apply_plan_event,
+    "plan_cancelled": _apply_plan_event,
+    "session_opened": _apply_session_opened,
+    "session_escalated": _apply_session_transition,
+    "session_resolved": _apply_session_transition,
+}
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _insert_returning_ids(
+    conn: Connection, table: Any, rows: list[dict[str, Any]]
+) -> dict[str, int]:
+    if not rows:
+        return {}
+    result = conn.execute(insert(table).returning(table.c.external_id, table.c.id), rows)
+    return dict(result.tuples().all())
+
+
+def _update(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    columns = [k for k in rows[0] if k != "b_id"]
+    stmt = update(table).where(table.c.id == bindparam("b_id"))
+    stmt = stmt.values({k: bindparam(f"b_{k}") for k in columns})
+    conn.execute(stmt, [{f"b_{k}" if k != "b_id" else k: v for k, v in r.items()} for r in rows])
+
+
+def _write(conn: Connection, ctx: _Context, event_rows: list[dict[str, Any]]) -> None:
+    dv, cl, ss, et = Device.__table__, Claim.__table__, IssueSession.__table__, Event.__table__
+    new_devices = [d for d in ctx.devices.values() if d.new is not None]
+    ids = _insert_returning_ids(
+        conn,
+        dv,
+        [
+            {
+                "external_id": d.external_id,
+                "customer_id": d.customer_id,
+                "plan_id": d.plan_id,
+                "plan_status": d.plan_status,
+                "enrolled_at": d.enrolled_at,
+                "plan_cancelled_at": d.plan_cancelled_at,
+                **(d.new or {}),
+            }
+            for d in new_devices
+        ],
+    )
+    for d in new_devices:
+        d.id = ids[d.external_id]
+    _update(
+        conn,
+        dv,
+        [
+            {
+                "b_id": d.id,
+                "plan_id": d.plan_id,
+                "plan_status": d.plan_status,
+                "enrolled_at": d.enrolled_at,
+                "plan_cancelled_at": d.plan_cancelled_at,
+            }
+            for d in ctx.devices.values()
+            if d.new is None and d.dirty
+        ],
+    )
+    new_claims = [c for c in ctx.claims.values() if c.new is not None]
+    ids = _insert_returning_ids(
+        conn,
+        cl,
+        [
+            {
+                "external_id": c.external_id,
+                "customer_id": c.customer_id,
+                "device_id": c.device.id if c.device else None,
+                "status": c.status,
+                "filed_at": c.filed_at,
+                "decided_at": c.decided_at,
+                "resolved_at": c.resolved_at,
+                "payout_amount": c.payout_amount,
+                **(c.new or {}),
+            }
+            for c in new_claims
+        ],
+    )
+    for c in new_claims:
+        c.id = ids[c.external_id]
+    _update(
+        conn,
+        cl,
+        [
+            {
+                "b_id": c.id,
+                "status": c.status,
+                "decided_at": c.decided_at,
+                "resolved_at": c.resolved_at,
+                "payout_amount": c.payout_amount,
+            }
+            for c in ctx.claims.values()
+            if c.new is None and c.dirty
+        ],
+    )
+    _insert_returning_ids(
+        conn,
+        ss,
+        [
+            {
+                "external_id": s.external_id,
+                "device_id": s.device.id if s.device else None,
+                "claim_id": s.claim.id if s.claim else None,
+                "status": s.status,
+                "opened_at": s.opened_at,
+                "escalated_at": s.escalated_at,
+                "resolved_at": s.resolved_at,
+                **(s.new or {}),
+            }
+            for s in ctx.sessions.values()
+            if s.new is not None
+        ],
+    )
+    _update(
+        conn,
+        ss,
+        [
+            {
+                "b_id": s.id,
+                "status": s.status,
+                "escalated_at": s.escalated_at,
+                "resolved_at": s.resolved_at,
+            }
+            for s in ctx.sessions.values()
+            if s.new is None and s.dirty
+        ],
+    )
+    if event_rows:
+        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = dialect_insert(et).on_conflict_do_nothing(index_elements=["event_id"])
+        inserted = conn.execute(stmt.returning(et.c.event_id), event_rows).scalars().all()
+        if len(inserted) != len(event_rows):
+            raise _Race("an event id was stored concurrently")
+
+
+def _delta(ctx: _Context, accepted: list[AcceptedEvent]) -> KpiDelta:
+    delta = KpiDelta(event_times=[a.occurred_at for a in accepted])
+    for claim in ctx.claims.values():
+        if claim.new is not None or claim.dirty:
+            delta.claims.append((claim.before, claim.contribution()))
+    for session in ctx.sessions.values():
+        if session.new is not None or session.dirty:
+            delta.active_sessions += int(session.status in SESSION_ACTIVE_STATES)
+            delta.active_sessions -= int(session.was_active)
+    return delta
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def _lock_for(engine: Engine) -> threading.Lock | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    key = str(engine.url)
+    with _sqlite_locks_guard:
+        return _sqlite_locks.setdefault(key, threading.Lock())
+
+
+def _attempt(
+    engine: Engine, parsed: list[tuple[int, Any]], now: datetime, result: IngestResult
+) -> None:
+    lock = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:
+        ctx = _load(conn, parsed, lock)
+        seen: set[str] = set()
+        event_rows: list[dict[str, Any]] = []
+        for index, event in parsed:
+            if event.event_id in seen or event.event_id in ctx.known_event_ids:
+                result.duplicates += 1
+                continue
+            try:
+                _HANDLERS[event.type](ctx, event)
+            except Rejected as exc:
+                result.rejected.append({"index": index, "problem": exc.problem})
+                continue
+            seen.add(event.event_id)
+            result.events.append(
+                AcceptedEvent(
+                    index, event.event_id, event.type, event.subject_id, event.occurred_at
+                )
+            )
+            event_rows.append(
+                {
+                    "event_id": event.event_id,
+                    "type": event.type,
+                    "occurred_at": event.occurred_at,
+                    "received_at": now,
+                    "subject_id": event.subject_id,
+                    "payload": event.payload(),
+                }
+            )
+        _write(conn, ctx, event_rows)
+    result.accepted = len(result.events)
+    result.delta = _delta(ctx, result.events)
+
+
+def ingest_events(
+    events_raw: list[Any], *, engine: Engine | None = None, now: datetime | None = None
+) -> IngestResult:
+    """Validate and apply a batch of raw events; returns counts, problems and the KPI delta.
+
+    Repeated event ids (in the database or earlier in the batch) count as duplicates and are
+    not applied again. Invalid, unknown-reference and illegal-transition events are rejected
+    with a problem dict naming the field; the others are committed in one transaction.
+    """
+    from command_center.db.session import get_engine
+
+    engine = engine or get_engine()
+    now = as_utc(now or utcnow())
+    invalid: list[dict[str, Any]] = []
+    parsed: list[tuple[int, Any]] = []
+    for index, raw in enumerate(events_raw):
+        try:
+            parsed.append((index, ev.parse_event(raw)))
+        except ValidationError as exc:
+            invalid.append({"index": index, "problem": ev.validation_problem(exc, raw)})
+    lock = _lock_for(engine)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        result = IngestResult()
+        try:
+            if lock is not None:
+                with lock:
+                    _attempt(engine, parsed, now, result)
+            else:
+                _attempt(engine, parsed, now, result)
+            break
+        except (_Race, IntegrityError, OperationalError):
+            if attempt == MAX_ATTEMPTS:
+                raise
+    result.rejected = sorted(invalid + result.rejected, key=lambda r: r["index"])
+    return result
