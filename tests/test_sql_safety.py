@@ -144,6 +144,8 @@ REJECTED: list[tuple[str, str, str]] = [
         "databricks",
     ),
     ("SELECT pg_read_file('/etc/passwd')", "function_allowlist", "postgres"),
+    ("SELECT '${env:AWS_SECRET_ACCESS_KEY}' AS k FROM claims", "no_substitution", "databricks"),
+    ("SELECT * FROM claims WHERE region = '${system:user.home}'", "no_substitution", "databricks"),
 ]
 
 

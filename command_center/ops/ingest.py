@@ -186,12 +186,6 @@ def _load(conn: Connection, parsed: list[tuple[int, Any]], lock: bool) -> _Conte
             if value:
                 bucket.add(value)
     ctx = _Context({}, {}, {}, {}, {}, set())
-    event_ids = sorted({e.event_id for _i, e in parsed})
-    et = Event.__table__
-    for part in _chunks(event_ids):
-        ctx.known_event_ids.update(
-            conn.scalars(select(et.c.event_id).where(et.c.event_id.in_(part)))
-        )
     cu = Customer.__table__
     for part in _chunks(sorted(customers)):
         rows = conn.execute(
@@ -284,6 +278,13 @@ def _load(conn: Connection, parsed: list[tuple[int, Any]], lock: bool) -> _Conte
                 row.resolved_at,
                 was_active=row.status in SESSION_ACTIVE_STATES,
             )
+    # after the row locks: a concurrent batch that committed first is now visible
+    event_ids = sorted({e.event_id for _i, e in parsed})
+    et = Event.__table__
+    for part in _chunks(event_ids):
+        ctx.known_event_ids.update(
+            conn.scalars(select(et.c.event_id).where(et.c.event_id.in_(part)))
+        )
     return ctx
 
 
@@ -580,6 +581,18 @@ def _write(conn: Connection, ctx: _Context, event_rows: list[dict[str, Any]]) ->
             raise _Race("an event id was stored concurrently")
 
 
+def _check_rejected_not_stored(
+    conn: Connection, parsed: list[tuple[int, Any]], result: IngestResult
+) -> None:
+    """A rejected event whose id is stored by now was a concurrent duplicate: retry."""
+    rejected = {r["index"] for r in result.rejected}
+    ids = sorted({e.event_id for i, e in parsed if i in rejected})
+    et = Event.__table__
+    for part in _chunks(ids):
+        if conn.scalar(select(et.c.event_id).where(et.c.event_id.in_(part)).limit(1)):
+            raise _Race("a rejected event was stored concurrently")
+
+
 def _delta(ctx: _Context, accepted: list[AcceptedEvent]) -> KpiDelta:
     delta = KpiDelta(event_times=[a.occurred_at for a in accepted])
     for claim in ctx.claims.values():
@@ -637,6 +650,7 @@ def _attempt(
                 }
             )
         _write(conn, ctx, event_rows)
+        _check_rejected_not_stored(conn, parsed, result)
     result.accepted = len(result.events)
     result.delta = _delta(ctx, result.events)
 

@@ -10,7 +10,7 @@ from sqlglot import exp
 from command_center.metrics.definitions import MetricDefinition
 from command_center.sql.intent import DataIntentLike
 
-SqlBackend = Literal["databricks", "duckdb", "postgres"]
+SqlBackend = Literal["databricks", "duckdb", "postgres", "sqlite"]
 SOURCE_DIALECT = "databricks"
 
 
@@ -112,7 +112,30 @@ def compile_metric_sql(metric: MetricDefinition, intent: DataIntentLike) -> str:
 
 
 def transpile_for(sql: str, backend: SqlBackend) -> str:
-    """Transpile Databricks-dialect `sql` to `backend`'s dialect."""
+    """Transpile Databricks-dialect `sql` to `backend`'s dialect.
+
+    SQLite (the embedded OLTP database) has no interval arithmetic: `CURRENT_TIMESTAMP -
+    INTERVAL 'n' DAY` becomes `datetime('now', '-n days')`, which compares correctly with the
+    'YYYY-MM-DD HH:MM:SS' UTC strings SQLAlchemy stores.
+    """
     if backend == SOURCE_DIALECT:
         return sql
+    if backend == "sqlite":
+        tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT).transform(_sqlite_window)
+        return tree.sql(dialect="sqlite")
     return sqlglot.transpile(sql, read=SOURCE_DIALECT, write=backend)[0]
+
+
+def _sqlite_window(node: exp.Expression) -> exp.Expression:
+    if (
+        isinstance(node, exp.Sub)
+        and isinstance(node.this, exp.CurrentTimestamp)
+        and isinstance(node.expression, exp.Interval)
+        and node.expression.text("unit").upper() in {"DAY", "DAYS"}
+    ):
+        days = int(node.expression.this.name)
+        return exp.Anonymous(
+            this="datetime",
+            expressions=[exp.Literal.string("now"), exp.Literal.string(f"-{days} days")],
+        )
+    return node

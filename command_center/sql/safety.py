@@ -14,6 +14,8 @@
 - ``function_allowlist``: every scalar/aggregate/window function is on an explicit
   allowlist; sensitive ones (``secret``, ``reflect``, ``current_user``…) are named as denied;
   schema-qualified (user-defined) function calls are rejected.
+- ``no_substitution``: no ``${…}`` anywhere in the text, not even inside a string literal
+  (Spark variable substitution expands ``${env:…}``/``${system:…}`` before parsing).
 - ``limit``: the outermost query gets ``LIMIT <limit>`` when it has none, and a larger or
   non-literal limit is capped.
 
@@ -29,6 +31,7 @@ unknown), and a qualified one never matches an unqualified entry.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 import sqlglot
 from pydantic import BaseModel, Field
@@ -47,6 +50,7 @@ CHECK_NAMES = (
     "cte_shadowing",
     "no_table_functions",
     "function_allowlist",
+    "no_substitution",
     "limit",
 )
 
@@ -156,6 +160,7 @@ _FILE_FORMATS = frozenset(
 _PATH_CHARS = frozenset("/\\:.")
 
 
+@lru_cache(maxsize=1024)
 def normalize_table(name: str, dialect: str = "databricks") -> tuple[str, ...]:
     """Lower-cased, unquoted parts of a table name: ``('l3_asurion', 'ev_claim')``."""
     table = exp.to_table(name, dialect=dialect)
@@ -377,6 +382,7 @@ def check_sql(
     checks.append(_verdict("cte_shadowing", [f"CTE {n} shadows a table" for n in walk.shadows]))
     checks.append(_verdict("no_table_functions", walk.table_functions))
     checks.append(_verdict("function_allowlist", walk.functions))
+    checks.append(_verdict("no_substitution", ["${ in query text"] if "${" in sql else []))
 
     passed = all(c.passed for c in checks)
     if not passed or len(statements) != 1 or queries[0] is None:

@@ -76,8 +76,16 @@ class ThreadedWarehouse(Warehouse):
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=thread_name)
 
     async def _run(self, func: Callable[..., T], *args: Any) -> T:
+        from command_center.warehouse.errors import WarehouseUnavailable
+
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, func, *args)
+        try:
+            future = loop.run_in_executor(self._executor, func, *args)
+        except RuntimeError:  # executor shut down by close()
+            raise WarehouseUnavailable(
+                f"the {self.name} warehouse is closed", backend=self.name
+            ) from None
+        return await future
 
     def _shutdown_executor(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -114,7 +114,8 @@ def _clean(message: str) -> str:
 _AUTH_WORDS = re.compile(
     r"(?i)\b(401|403|unauthori[sz]ed|forbidden|invalid access token|invalid token|"
     r"authentication failed|password authentication|permission denied|not authori[sz]ed|"
-    r"credential|PERMISSION_DENIED|UNAUTHENTICATED|insufficient privilege)"
+    r"credential|PERMISSION_DENIED|UNAUTHENTICATED|insufficient privilege|"
+    r"role \"[^\"]*\" does not exist|no pg_hba\.conf entry)"
 )
 _TIMEOUT_WORDS = re.compile(
     r"(?i)(timed out|timeout|deadline exceeded|statement_timeout|canceling statement due to|"
@@ -193,7 +194,7 @@ def _kind_of(exc: BaseException) -> str | None:
     """The kind one exception in the chain points at, or None when it says nothing."""
     if isinstance(exc, WarehouseError):
         return exc.kind
-    if isinstance(exc, TimeoutError | socket.timeout):
+    if isinstance(exc, TimeoutError):
         return "timeout"
     name = type(exc).__name__
     module = _module(exc)
@@ -216,6 +217,8 @@ def _kind_of(exc: BaseException) -> str | None:
         return "unavailable"
     if isinstance(exc, OSError) and exc.errno in (errno.ETIMEDOUT,):
         return "timeout"
+    if isinstance(exc, OSError):  # disk, socket, file-system trouble: not the query's fault
+        return "unavailable"
     if name in {"NewConnectionError", "MaxRetryError", "ProtocolError", "NameResolutionError"}:
         return "unavailable"
     if code is not None and (code >= 500 or code == 429):

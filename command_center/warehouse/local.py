@@ -132,8 +132,10 @@ class LocalWarehouse(ThreadedWarehouse):
             cursor = self._acquire()
         except WarehouseError:
             raise
-        except Exception as exc:
-            raise classify_error(exc, backend=self.name) from exc
+        except Exception as exc:  # generating/opening the file failed
+            raise WarehouseUnavailable(
+                f"local warehouse could not be opened: {exc}", backend=self.name
+            ) from exc
         timed_out = threading.Event()
 
         def interrupt() -> None:

@@ -8,8 +8,7 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Engine, make_url
 
 from command_center.warehouse.base import (
     DEFAULT_MAX_ROWS,
@@ -22,6 +21,15 @@ from command_center.warehouse.base import (
 from command_center.warehouse.errors import WarehouseError, WarehouseTimeout, classify_error
 
 HEALTH_TABLE = "claims"
+
+
+def _rollback_or_invalidate(raw: Any) -> None:
+    """End the read-only transaction; a connection that cannot roll back is dropped."""
+    try:
+        raw.rollback()
+    except Exception:
+        with contextlib.suppress(Exception):
+            raw.invalidate()
 
 
 class OltpWarehouse(ThreadedWarehouse):
@@ -70,41 +78,49 @@ class OltpWarehouse(ThreadedWarehouse):
 
     # ------------------------------------------------------------------ queries
 
-    def _execute(self, conn: Connection, sql: str, timeout: float) -> tuple[list[str], list[Any]]:
-        result = conn.exec_driver_sql(sql)
-        if not result.returns_rows:
+    def _fetch(self, cursor: Any, sql: str) -> tuple[list[str], list[Any]]:
+        cursor.execute(sql)  # no parameters: the driver never parses `%` placeholders
+        if cursor.description is None:
             return [], []
-        columns = list(result.keys())
-        return columns, list(result.fetchmany(self.max_rows + 1))
+        columns = [d[0] for d in cursor.description]
+        return columns, list(cursor.fetchmany(self.max_rows + 1))
 
     def _query_postgres(self, sql: str, timeout: float) -> tuple[list[str], list[Any]]:
-        with self.engine.connect() as conn:
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
             try:
-                conn.execute(text("SET TRANSACTION READ ONLY"))
-                conn.execute(
-                    text("SELECT set_config('statement_timeout', :ms, true)"),
-                    {"ms": str(max(math.ceil(timeout * 1000), 1))},
+                cursor.execute("SET TRANSACTION READ ONLY")
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true)",
+                    (str(max(math.ceil(timeout * 1000), 1)),),
                 )
-                return self._execute(conn, sql, timeout)
+                return self._fetch(cursor, sql)
             finally:
-                conn.rollback()
+                with contextlib.suppress(Exception):
+                    cursor.close()
+                _rollback_or_invalidate(raw)
+        finally:
+            raw.close()
 
     def _query_sqlite(self, sql: str, timeout: float) -> tuple[list[str], list[Any]]:
-        with self.engine.connect() as conn:
-            raw = conn.connection.dbapi_connection
+        raw = self.engine.raw_connection()
+        try:
+            driver = raw.dbapi_connection
             timed_out = threading.Event()
 
             def interrupt() -> None:
                 timed_out.set()
                 with contextlib.suppress(Exception):
-                    raw.interrupt()  # type: ignore[union-attr]
+                    driver.interrupt()  # type: ignore[union-attr]
 
-            conn.exec_driver_sql("PRAGMA query_only = ON")
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA query_only = ON")
             timer = threading.Timer(timeout, interrupt)
             timer.daemon = True
             timer.start()
             try:
-                return self._execute(conn, sql, timeout)
+                return self._fetch(cursor, sql)
             except Exception as exc:
                 if timed_out.is_set():
                     raise WarehouseTimeout(
@@ -113,8 +129,14 @@ class OltpWarehouse(ThreadedWarehouse):
                 raise
             finally:
                 timer.cancel()
-                conn.rollback()
-                conn.exec_driver_sql("PRAGMA query_only = OFF")
+                try:
+                    raw.rollback()
+                    cursor.execute("PRAGMA query_only = OFF")  # the pool's next user may write
+                    cursor.close()
+                except Exception:
+                    raw.invalidate()  # never hand a query_only connection back to the app
+        finally:
+            raw.close()
 
     def _query_sync(self, sql: str, timeout: float) -> QueryResult:
         started = time.perf_counter()
@@ -142,9 +164,7 @@ class OltpWarehouse(ThreadedWarehouse):
 
     async def health(self) -> HealthResult:
         """Count a 100-row sample of the `claims` table; never raises."""
-        sql = (
-            f"SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM {self.health_table} LIMIT 100) AS s"
-        )
+        sql = f"SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM {self.health_table} LIMIT 100) AS s"
         return await sample_health(
             self, sql, timeout=min(self.timeout, 10.0), detail=f"{self.name} OLTP database"
         )

@@ -63,18 +63,24 @@ KNOWN_VALUES: dict[str, list[str]] = {
 class DataDictionary:
     """Column synonyms and descriptions read from data-dictionary/*.csv (may be empty)."""
 
-    synonyms: dict[str, list[str]] = field(default_factory=dict)  # column -> phrases
-    descriptions: dict[str, str] = field(default_factory=dict)  # "table.column" -> text
+    synonyms: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (table, col)
+    descriptions: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    def concept_phrases(self) -> dict[str, list[str]]:
-        """CONCEPT_PHRASES extended with dictionary synonyms (keyed by concept)."""
+    def column_phrases(self, table: str, column: str) -> list[str]:
+        """Phrases naming `table.column`: its spaced name plus dictionary synonyms."""
+        return [column.replace("_", " "), *self.synonyms.get((table, column), [])]
+
+    def dimension_phrases(self, catalog: list[MetricDefinition]) -> dict[str, list[str]]:
+        """Name → phrases for every groupable column: CONCEPT_PHRASES plus, for each
+        dimension of a catalog metric, the dictionary synonyms of that column."""
         merged = {concept: list(phrases) for concept, phrases in CONCEPT_PHRASES.items()}
-        for column, phrases in self.synonyms.items():
-            concept = concept_of(column) or column
-            bucket = merged.setdefault(concept, [column.replace("_", " ")])
-            for phrase in phrases:
-                if phrase and phrase not in bucket:
-                    bucket.append(phrase)
+        for metric in catalog:
+            for column in metric.dimensions:
+                key = concept_of(column) or column
+                bucket = merged.setdefault(key, [])
+                for phrase in self.column_phrases(metric.source_table, column):
+                    if phrase and phrase not in bucket:
+                        bucket.append(phrase)
         return merged
 
 
@@ -86,40 +92,67 @@ def concept_of(column: str) -> str | None:
     return None
 
 
-def resolve_dimension(name: str, metric: MetricDefinition) -> str | None:
-    """Map a dimension name or concept onto one of `metric`'s dimension columns."""
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower().replace("_", " ")).strip()
+
+
+def resolve_dimension(
+    name: str, metric: MetricDefinition, dictionary: DataDictionary | None = None
+) -> str | None:
+    """Map a dimension name, concept or synonym onto one of `metric`'s dimension columns.
+
+    Order: exact column; the concept's columns; a dictionary synonym of one of the metric's
+    columns (on the metric's own table). None when the metric cannot be grouped that way.
+    """
     if name == TIME_DIMENSION or name in metric.dimensions:
         return name
-    candidates = list(DIMENSION_CONCEPTS.get(name, []))
-    concept = concept_of(name)
-    if concept:
-        candidates += DIMENSION_CONCEPTS[concept]
-    for column in candidates:
+    concept = name if name in DIMENSION_CONCEPTS else concept_of(name)
+    for column in DIMENSION_CONCEPTS.get(concept or "", []):
         if column in metric.dimensions:
+            return column
+    wanted = {_norm(name), *(_norm(p) for p in CONCEPT_PHRASES.get(name, []))}
+    if dictionary is not None:
+        for column in metric.dimensions:
+            phrases = {_norm(p) for p in dictionary.column_phrases(metric.source_table, column)}
+            if _norm(name) in phrases:
+                return column
+    for key, phrases in CONCEPT_PHRASES.items():
+        if _norm(name) in {_norm(p) for p in phrases}:
+            for column in DIMENSION_CONCEPTS.get(key, []):
+                if column in metric.dimensions:
+                    return column
+    if dictionary is not None:
+        for column in metric.dimensions:
+            phrases = {_norm(p) for p in dictionary.column_phrases(metric.source_table, column)}
+            if wanted & phrases:
+                return column
+    for column in metric.dimensions:
+        if _norm(column) in wanted:
             return column
     return None
 
 
 def load_dictionary(directory: Path = DICTIONARY_DIR) -> DataDictionary:
-    """Read every CSV under `directory` (table,column,type,description,synonyms)."""
+    """Read the column CSVs under `directory` (table,column,type,description,synonyms)."""
     dictionary = DataDictionary()
     if not directory.is_dir():
         return dictionary
     for path in sorted(directory.glob("*.csv")):
         try:
             with path.open(newline="", encoding="utf-8") as handle:
-                for row in csv.DictReader(handle):
+                reader = csv.DictReader(handle)
+                if not {"table", "column", "synonyms"} <= set(reader.fieldnames or []):
+                    continue
+                for row in reader:
+                    table = (row.get("table") or "").strip()
                     column = (row.get("column") or "").strip()
-                    if not column:
+                    if not table or not column:
                         continue
                     raw = row.get("synonyms") or ""
-                    phrases = [p.strip().lower() for p in re.split(r"[;|,]", raw) if p.strip()]
-                    dictionary.synonyms.setdefault(column, [])
-                    for phrase in phrases:
-                        if phrase not in dictionary.synonyms[column]:
-                            dictionary.synonyms[column].append(phrase)
-                    table = (row.get("table") or "").strip()
-                    dictionary.descriptions[f"{table}.{column}"] = row.get("description") or ""
+                    phrases = [p.strip().lower() for p in re.split(r"[;|]", raw) if p.strip()]
+                    bucket = dictionary.synonyms.setdefault((table, column), [])
+                    bucket.extend(p for p in phrases if p not in bucket)
+                    dictionary.descriptions[(table, column)] = row.get("description") or ""
         except (OSError, csv.Error, UnicodeDecodeError):
             continue
     return dictionary

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from command_center.metrics.definitions import MetricDefinition
 from command_center.sql.intent import DataIntent
 from command_center.widgets.context import (
+    CONCEPT_PHRASES,
     DIMENSION_CONCEPTS,
     KNOWN_VALUES,
     TIME_DIMENSION,
@@ -108,13 +109,12 @@ class _PhraseHit:
 
 
 def _dimension_tokens() -> set[str]:
+    """Words that name a grouping (not a metric): they do not count towards a metric match."""
     tokens: set[str] = {"by", "per", "across"}
-    from command_center.widgets.context import CONCEPT_PHRASES
-
     for phrases in CONCEPT_PHRASES.values():
         for phrase in phrases:
             tokens.update(stem_text(phrase).split())
-    return tokens
+    return tokens - {"device", "claim", "plan", "coverage", "issue", "intake"}
 
 
 _DIM_TOKENS = _dimension_tokens()
@@ -214,35 +214,44 @@ def _window_days(text: str) -> int | None:
     return None
 
 
-def _dimensions(text: str, phrases: dict[str, list[str]]) -> tuple[list[str], bool]:
-    """Dimension concepts named after by/per/across… (in order) and whether time was asked."""
-    found: list[tuple[int, str]] = []
+def extract_dimensions(text: str, phrases: dict[str, list[str]]) -> tuple[list[str], bool]:
+    """Dimension names after by/per/across/top N… (in text order) and whether time was asked.
+
+    Within a segment, overlapping phrase hits keep the longest ("plan status" over "status").
+    """
     over_time = bool(_find(_OVER_TIME, text))
     segments = [(m.start(1), m.group(1)) for m in _BY_SEGMENT.finditer(text)]
     segments += [(m.start(), m.group(0)) for m in re.finditer(r"\btop \d+ [a-z ]+", text)]
+    stemmed_text = stem_text(text)
+    for name, names in phrases.items():
+        for phrase in names:
+            tail = r"\s+(breakdown|split|distribution|mix|share)\b"
+            hit = re.search(_phrase_pattern(phrase) + tail, stemmed_text)
+            if hit:
+                segments.append((hit.start(), hit.group(0)))
+    hits: list[tuple[int, int, str]] = []
     for offset, segment in segments:
         stemmed = stem_text(segment)
         if _find(r"\b(day|date|week|month|hour)\b", stemmed):
             over_time = True
-        for concept, names in phrases.items():
-            for phrase in sorted(names, key=len, reverse=True):
-                hit = re.search(_phrase_pattern(phrase), stemmed)
-                if hit:
-                    found.append((offset + hit.start(), concept))
-                    break
-    for concept, names in phrases.items():
-        for phrase in names:
-            pattern = _phrase_pattern(phrase) + r"\s+(breakdown|split|distribution|mix|share)\b"
-            hit = re.search(pattern, stem_text(text))
-            if hit:
-                found.append((hit.start(), concept))
+        for name, names in phrases.items():
+            for phrase in names:
+                for found in re.finditer(_phrase_pattern(phrase), stemmed):
+                    start = offset * 1000 + found.start()
+                    hits.append((start, found.end() - found.start(), name, phrase))
+    hits.sort(key=lambda h: (h[0], -h[1]))
     ordered: list[str] = []
-    for _, concept in sorted(found):
-        # a longer concept ("plan status") wins over its sub-phrase ("status")
-        if concept not in ordered:
-            ordered.append(concept)
-    if "plan_status" in ordered and "status" in ordered:
-        ordered.remove("status")
+    covered_until = -1
+    for start, length, _name, phrase in hits:
+        if start < covered_until:
+            continue
+        covered_until = start + length
+        # the same words may name several concepts ("category" is a device category and,
+        # on sessions, the topic): keep the phrase then, and resolve it per metric later
+        names = {h[2] for h in hits if h[0] == start and h[1] == length}
+        chosen = names.pop() if len(names) == 1 else phrase
+        if chosen not in ordered:
+            ordered.append(chosen)
     return ordered, over_time
 
 
@@ -300,7 +309,8 @@ class OfflineLLM:
         limit_hit = _find(r"\btop (\d+)\b", text)
         limit = int(limit_hit.group(1)) if limit_hit else None
         widget_type, chart_kind = _widget_kind(text, limit is not None)
-        dimensions, over_time = _dimensions(text, context.dictionary.concept_phrases())
+        phrases = context.dictionary.dimension_phrases(context.catalog)
+        dimensions, over_time = extract_dimensions(text, phrases)
         filters = _filters(text, [phrase] if phrase else [])
         # a filter value named in a "by …" phrase is a dimension, not a filter
         filters = {k: v for k, v in filters.items() if k not in dimensions}

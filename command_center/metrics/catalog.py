@@ -1,0 +1,40 @@
+"""Read the metrics catalog (the `metrics_catalog` table) as `MetricDefinition`s."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from command_center.db.models import MetricDefinitionRow
+from command_center.db.session import get_engine
+from command_center.metrics.definitions import SEEDED_METRICS, MetricDefinition
+
+_FIELDS = tuple(MetricDefinition.model_fields)
+
+
+class UnknownMetric(KeyError):
+    """No metric with that id in the catalog."""
+
+
+def row_to_definition(row: MetricDefinitionRow) -> MetricDefinition:
+    """Convert a catalog row into the typed definition."""
+    return MetricDefinition(**{name: getattr(row, name) for name in _FIELDS})
+
+
+def load_catalog(engine: Engine | None = None) -> list[MetricDefinition]:
+    """Every catalog metric; the seeded definitions when the table is empty."""
+    with Session(engine or get_engine()) as session:
+        rows = session.exec(select(MetricDefinitionRow).order_by(MetricDefinitionRow.id)).all()
+    return [row_to_definition(row) for row in rows] or list(SEEDED_METRICS)
+
+
+def get_metric(metric_id: str, engine: Engine | None = None) -> MetricDefinition:
+    """One metric by id; raises `UnknownMetric`."""
+    with Session(engine or get_engine()) as session:
+        row = session.get(MetricDefinitionRow, metric_id)
+    if row is not None:
+        return row_to_definition(row)
+    for metric in SEEDED_METRICS:
+        if metric.id == metric_id:
+            return metric
+    raise UnknownMetric(metric_id)

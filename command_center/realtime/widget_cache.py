@@ -1,0 +1,181 @@
+"""Widget-data cache: Redis or in-process, single flight per key, degrades on outage."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+class CacheUnavailable(RuntimeError):
+    """The cache backend could not be reached."""
+
+
+class CacheBackend(Protocol):
+    """Byte-valued key/value store with per-key TTL."""
+
+    name: str
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
+
+    async def delete_matching(self, prefix: str) -> int: ...
+
+
+class InProcessBackend:
+    """A bounded LRU dict with expiry; the embedded default."""
+
+    name = "in-process"
+
+    def __init__(self, max_entries: int = 2_000) -> None:
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._max_entries = max_entries
+
+    async def get(self, key: str) -> bytes | None:
+        """The value, or None when absent or expired."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires, value = entry
+        if expires < time.monotonic():
+            self._entries.pop(key, None)
+            return None
+        self._entries.move_to_end(key)
+        return value
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        """Store `value` for `ttl_seconds`, evicting the least recently used beyond the bound."""
+        self._entries[key] = (time.monotonic() + ttl_seconds, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    async def delete_matching(self, prefix: str) -> int:
+        """Delete every key starting with `prefix`."""
+        doomed = [key for key in self._entries if key.startswith(prefix)]
+        for key in doomed:
+            del self._entries[key]
+        return len(doomed)
+
+
+class RedisBackend:
+    """Redis, with every key under `key_prefix`; one client per event loop."""
+
+    name = "redis"
+
+    def __init__(self, url: str, key_prefix: str = "", timeout: float = 0.5) -> None:
+        self._url, self._prefix, self._timeout = url, key_prefix, timeout
+        self._clients: dict[int, object] = {}
+
+    def _client(self):  # type: ignore[no-untyped-def]
+        import redis.asyncio as redis
+
+        loop_id = id(asyncio.get_running_loop())
+        client = self._clients.get(loop_id)
+        if client is None:
+            client = redis.Redis.from_url(
+                self._url,
+                socket_timeout=self._timeout,
+                socket_connect_timeout=self._timeout,
+                retry_on_timeout=False,
+            )
+            self._clients[loop_id] = client
+        return client
+
+    async def get(self, key: str) -> bytes | None:
+        """GET the prefixed key."""
+        try:
+            return await self._client().get(self._prefix + key)
+        except Exception as exc:
+            raise CacheUnavailable(str(exc)) from exc
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        """SET the prefixed key with an expiry."""
+        try:
+            await self._client().set(self._prefix + key, value, ex=max(ttl_seconds, 1))
+        except Exception as exc:
+            raise CacheUnavailable(str(exc)) from exc
+
+    async def delete_matching(self, prefix: str) -> int:
+        """Delete every prefixed key starting with `prefix` (SCAN, not KEYS)."""
+        try:
+            client = self._client()
+            keys = [key async for key in client.scan_iter(match=self._prefix + prefix + "*")]
+            return await client.delete(*keys) if keys else 0
+        except Exception as exc:
+            raise CacheUnavailable(str(exc)) from exc
+
+
+class WidgetDataCache:
+    """Cache-aside with single flight: concurrent misses for one key run one computation.
+
+    When the backend is down, reads miss and writes are skipped (`degraded` is set), so
+    callers still get answers straight from the source.
+    """
+
+    def __init__(self, backend: CacheBackend) -> None:
+        self.backend = backend
+        self.degraded = False
+        self._inflight: dict[str, asyncio.Future[bytes]] = {}
+
+    async def get(self, key: str) -> bytes | None:
+        """Read through the backend; an outage reads as a miss."""
+        try:
+            value = await self.backend.get(key)
+        except CacheUnavailable as exc:
+            self._mark_degraded(exc)
+            return None
+        self.degraded = False
+        return value
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        """Write through the backend; an outage skips the write."""
+        try:
+            await self.backend.set(key, value, ttl_seconds)
+        except CacheUnavailable as exc:
+            self._mark_degraded(exc)
+
+    async def get_or_compute(
+        self, key: str, ttl_seconds: int, compute: Callable[[], Awaitable[bytes]]
+    ) -> tuple[bytes, bool]:
+        """Return `(value, cached)`; on a miss run `compute` once for all concurrent callers."""
+        cached = await self.get(key)
+        if cached is not None:
+            return cached, True
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending), False
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            value = await compute()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        else:
+            future.set_result(value)
+            if ttl_seconds > 0:
+                await self.set(key, value, ttl_seconds)
+            return value, False
+        finally:
+            self._inflight.pop(key, None)
+
+    async def invalidate(self, prefix: str) -> int:
+        """Drop every entry under `prefix` (e.g. one widget's keys)."""
+        try:
+            return await self.backend.delete_matching(prefix)
+        except CacheUnavailable as exc:
+            self._mark_degraded(exc)
+            return 0
+
+    def _mark_degraded(self, exc: Exception) -> None:
+        if not self.degraded:
+            log.warning("widget cache unavailable, serving uncached: %s", exc)
+        self.degraded = True

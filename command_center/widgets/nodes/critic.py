@@ -1,0 +1,75 @@
+"""critic (reasoning tier + rules): does the spec faithfully and validly answer the request?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from command_center.metrics.definitions import MetricDefinition
+from command_center.widgets.context import TIME_DIMENSION
+from command_center.widgets.llm.base import IntentDraft
+from command_center.widgets.spec import AnyWidgetSpec, parse_spec
+from command_center.widgets.state import ClarifierState, GraphDeps
+
+
+def rule_issues(
+    spec: AnyWidgetSpec, draft: IntentDraft, metric: MetricDefinition
+) -> list[dict[str, Any]]:
+    """Deterministic checks against the catalog and the resolved draft."""
+    issues: list[dict[str, Any]] = []
+    intent = spec.data_intent
+    if intent.metric != metric.id:
+        issues.append({"code": "metric_mismatch", "value": intent.metric,
+                       "message": f"spec uses metric {intent.metric!r}, expected {metric.id!r}"})  # fmt: skip
+    for dim in intent.dimensions:
+        if dim != TIME_DIMENSION and dim not in metric.dimensions:
+            issues.append({"code": "unknown_dimension", "value": dim,
+                           "message": f"{metric.id} cannot be grouped by {dim!r}"})  # fmt: skip
+    for column in intent.filters:
+        if column not in metric.dimensions:
+            issues.append({"code": "unknown_filter", "value": column,
+                           "message": f"{metric.id} cannot be filtered by {column!r}"})  # fmt: skip
+    if draft.widget_type and spec.type != draft.widget_type:
+        issues.append({"code": "type_mismatch", "value": spec.type,
+                       "message": f"asked for a {draft.widget_type}, spec is a {spec.type}"})  # fmt: skip
+    if spec.type == "kpi" and intent.dimensions:
+        issues.append({"code": "kpi_has_dimensions", "value": intent.dimensions,
+                       "message": "a KPI tile shows one number; it cannot group"})  # fmt: skip
+    if spec.type == "chart":
+        groups = [d for d in intent.dimensions if d != TIME_DIMENSION]
+        if spec.chart_kind == "pie" and len(groups) != 1:
+            issues.append({"code": "pie_needs_one_dimension", "value": intent.dimensions,
+                           "message": "a pie chart needs exactly one categorical dimension"})  # fmt: skip
+        if not intent.dimensions:
+            issues.append({"code": "chart_needs_dimension", "value": None,
+                           "message": "a chart needs a dimension (or time) to plot"})  # fmt: skip
+    for row in spec.mock_data[:50]:
+        missing = [k for k in [*intent.dimensions, "value"] if k not in row]
+        if missing:
+            issues.append({"code": "mock_data_shape", "value": missing,
+                           "message": f"preview rows lack {missing}"})  # fmt: skip
+            break
+    return issues
+
+
+def critic(state: ClarifierState, deps: GraphDeps) -> dict[str, Any]:
+    """Rule checks, then the reasoning tier's judgement; ok only when both pass."""
+    context = deps.context(state)
+    metric = context.metric(state.get("metric_id"))
+    spec = parse_spec(state["spec"])
+    draft = IntentDraft.model_validate(state.get("resolved") or {})
+    issues = rule_issues(spec, draft, metric) if metric else []
+    if not issues:
+        verdict = deps.llm.critique(state["raw_input"], spec, metric, context)
+        if not verdict.ok:
+            issues = [{"code": "critique", "value": None, "message": m} for m in verdict.issues]
+            issues = issues or [{"code": "critique", "value": None, "message": "rejected"}]
+    return {"critic_ok": not issues, "issues": issues}
+
+
+def after_critic(state: ClarifierState, max_revisions: int) -> str:
+    """Route: pass → END; reject → specUpdater, unless the revision budget is spent."""
+    if state.get("critic_ok"):
+        return "end"
+    if int(state.get("revisions") or 0) >= max_revisions:
+        return "end"
+    return "specUpdater"

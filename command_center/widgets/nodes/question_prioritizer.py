@@ -1,0 +1,49 @@
+"""questionPrioritizer: turn gaps into the few questions worth asking, most important first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from command_center.widgets.state import ClarifierState, GraphDeps
+
+_PRIORITY = {"metric": 0, "dimension": 1, "widget_type": 2, "chart_kind": 3, "window_days": 4}
+
+
+def _text(gap: dict[str, Any]) -> str:
+    field = gap["field"]
+    if field == "metric":
+        return f"Which metric should this widget show? ({gap['reason']})"
+    if field == "dimension":
+        return f"How should it be broken down? ({gap['reason']})"
+    return f"Please choose a value for {field}. ({gap['reason']})"
+
+
+def question_prioritizer(state: ClarifierState, deps: GraphDeps) -> dict[str, Any]:
+    """Ask the metric question alone (other options depend on it); otherwise one per field."""
+    gaps = sorted(state.get("gaps") or [], key=lambda g: _PRIORITY.get(g["field"], 9))
+    if gaps and gaps[0]["field"] == "metric":
+        gaps = gaps[:1]
+    round_ = int(state.get("question_round") or 0) + 1
+    questions: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for gap in gaps:
+        if gap["field"] in seen:
+            continue
+        seen.add(gap["field"])
+        questions.append({
+            "id": f"q{round_}-{gap['field']}",
+            "field": gap["field"],
+            "text": _text(gap),
+            "options": list(gap.get("options") or []),
+        })  # fmt: skip
+    return {
+        "questions": questions,
+        "asked": {q["id"]: q["field"] for q in questions},
+        "question_round": round_,
+        "answers_pending": False,
+    }
+
+
+def after_questions(state: ClarifierState) -> str:
+    """Route: a resume (answers written as this node) re-checks gaps; else pause at synthesis."""
+    return "gapDetector" if state.get("answers_pending") else "specSynthesizer"

@@ -1,0 +1,105 @@
+"""Persist clarifier results: "Add to dashboard" writes the widget and promotes a one-off
+metric into the catalog in ONE transaction."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Engine
+
+from command_center.db.models import MetricDefinitionRow, Widget, utcnow
+from command_center.db.session import session_scope
+from command_center.metrics.definitions import MetricDefinition
+from command_center.widgets.spec import AnyWidgetSpec, spec_hash
+
+CHAT_ORIGIN = "chat"
+PROMOTED_ORIGIN = "promoted"
+
+
+class PersistError(ValueError):
+    """The widget cannot be persisted as asked (e.g. its metric is not in the catalog)."""
+
+
+def add_widget_to_dashboard(
+    spec: AnyWidgetSpec,
+    *,
+    promote_metric: MetricDefinition | None = None,
+    engine: Engine | None = None,
+    widget_id: str | None = None,
+) -> Widget:
+    """Write the widget row (origin="chat") and, when its metric is a one-off not yet in the
+    catalog, the promoted MetricDefinitionRow (origin="promoted") — both or neither.
+
+    Raises PersistError when the spec's metric is unknown and no definition is given, or
+    when `promote_metric` names a different metric than the spec.
+    """
+    metric_id = spec.data_intent.metric
+    if promote_metric is not None and promote_metric.id != metric_id:
+        raise PersistError(
+            f"promote_metric {promote_metric.id!r} does not match the spec's metric {metric_id!r}"
+        )
+    with session_scope(engine) as session:
+        known = session.get(MetricDefinitionRow, metric_id) is not None
+        if not known:
+            if promote_metric is None:
+                raise PersistError(f"metric {metric_id!r} is not in the catalog")
+            data = promote_metric.model_dump()
+            data["origin"] = PROMOTED_ORIGIN
+            session.add(MetricDefinitionRow(**data, created_at=utcnow()))
+            session.flush()
+        position = session.execute(select(func.coalesce(func.max(Widget.position), -1))).scalar()
+        widget = Widget(
+            id=widget_id or uuid.uuid4().hex,
+            type=spec.type,
+            title=spec.title,
+            metric_id=metric_id,
+            spec=spec.model_dump(mode="json"),
+            spec_hash=spec_hash(spec),
+            origin=CHAT_ORIGIN,
+            position=int(position or 0) + 1,
+            created_at=utcnow(),
+        )
+        session.add(widget)
+        session.flush()
+        return widget
+
+
+def list_widgets(engine: Engine | None = None) -> list[Widget]:
+    """The dashboard's widgets in display order."""
+    with session_scope(engine) as session:
+        rows = session.execute(select(Widget).order_by(Widget.position, Widget.created_at))
+        return list(rows.scalars())
+
+
+def widget_to_dict(widget: Widget) -> dict[str, Any]:
+    """JSON shape of a widget row (API and UI)."""
+    return {
+        "id": widget.id,
+        "type": widget.type,
+        "title": widget.title,
+        "metric_id": widget.metric_id,
+        "spec": widget.spec,
+        "spec_hash": widget.spec_hash,
+        "origin": widget.origin,
+        "position": widget.position,
+        "created_at": widget.created_at.isoformat() if widget.created_at else None,
+    }
+
+
+def delete_chat_widgets(engine: Engine | None = None) -> tuple[int, int]:
+    """Demo reset: delete chat widgets and promoted metrics no longer used by any widget.
+
+    Returns (widgets deleted, metrics deleted).
+    """
+    with session_scope(engine) as session:
+        widgets = session.execute(delete(Widget).where(Widget.origin == CHAT_ORIGIN)).rowcount
+        still_used = select(Widget.metric_id)
+        metrics = session.execute(
+            delete(MetricDefinitionRow).where(
+                MetricDefinitionRow.origin == PROMOTED_ORIGIN,
+                MetricDefinitionRow.id.not_in(still_used),
+            )
+        ).rowcount
+        return int(widgets or 0), int(metrics or 0)

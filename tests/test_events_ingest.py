@@ -1,0 +1,217 @@
+"""Ingest: validation, idempotency, state machine and reference checks, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from command_center.db.models import Claim, Device, Event, IssueSession
+from command_center.ops.fixtures import create_reference_data, customer_id, device_id
+from command_center.ops.ingest import ingest_events
+
+T0 = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, settings: Any) -> Engine:
+    from command_center.db.session import engine_for, get_engine
+
+    if request.param == "sqlite":
+        eng = get_engine()
+    else:
+        eng = engine_for(request.getfixturevalue("pg_url"))
+    create_reference_data(eng, customers=3, devices_per_customer=2)
+    return eng
+
+
+def at(minutes: float) -> str:
+    return (T0 + timedelta(minutes=minutes)).isoformat()
+
+
+def filed(n: int, claim: str, customer: int = 1, device: int = 1, minutes: float = 0) -> dict:
+    return {"event_id": f"e-{n}", "type": "claim_filed", "occurred_at": at(minutes),
+            "claim_id": claim, "customer_id": customer_id(customer),
+            "device_id": device_id(customer, device), "loss_type": "cracked_screen",
+            "channel": "app"}  # fmt: skip
+
+
+def step(n: int, event_type: str, claim: str, minutes: float, **extra: Any) -> dict:
+    return {"event_id": f"e-{n}", "type": event_type, "occurred_at": at(minutes),
+            "claim_id": claim, **extra}  # fmt: skip
+
+
+def claim_row(engine: Engine, claim: str) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(select(Claim.__table__).where(Claim.external_id == claim)).one()
+
+
+def count(engine: Engine, model: Any) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(model))
+
+
+def test_claim_lifecycle_applies_in_one_batch(engine: Engine) -> None:
+    result = ingest_events(
+        [
+            filed(1, "CLM-A"),
+            step(2, "claim_review_started", "CLM-A", 5),
+            step(3, "claim_approved", "CLM-A", 60),
+            step(4, "claim_fulfilled", "CLM-A", 120, payout_amount=249.99),
+        ],
+        engine=engine,
+    )
+    assert (result.accepted, result.duplicates, result.rejected) == (4, 0, [])
+    row = claim_row(engine, "CLM-A")
+    assert row.status == "fulfilled"
+    assert row.region == "West"  # defaulted from the customer
+    assert float(row.payout_amount) == 249.99
+    assert row.decided_at.replace(tzinfo=UTC) == T0 + timedelta(minutes=60)
+    assert row.resolved_at.replace(tzinfo=UTC) == T0 + timedelta(minutes=120)
+    assert count(engine, Event) == 4
+
+
+def test_repeated_event_id_is_a_duplicate_and_not_reapplied(engine: Engine) -> None:
+    first = ingest_events([filed(1, "CLM-A"), step(2, "claim_approved", "CLM-A", 1)], engine=engine)
+    assert first.accepted == 2
+    # same ids again (with different content): acknowledged, not applied
+    again = ingest_events(
+        [
+            filed(1, "CLM-B"),
+            step(2, "claim_denied", "CLM-A", 2),
+            step(2, "claim_denied", "CLM-A", 2),
+        ],
+        engine=engine,
+    )
+    assert (again.accepted, again.duplicates, again.rejected) == (0, 3, [])
+    assert claim_row(engine, "CLM-A").status == "approved"
+    assert count(engine, Claim) == 1
+    assert count(engine, Event) == 2
+
+
+def test_duplicate_inside_one_batch_counts_once(engine: Engine) -> None:
+    result = ingest_events([filed(1, "CLM-A"), filed(1, "CLM-A")], engine=engine)
+    assert (result.accepted, result.duplicates) == (1, 1)
+
+
+def test_mixed_batch_keeps_valid_events_and_names_fields(engine: Engine) -> None:
+    batch = [
+        filed(1, "CLM-A"),
+        {**filed(2, "CLM-B"), "customer_id": "CUST-999999"},
+        {**filed(3, "CLM-C"), "device_id": "DEV-NOPE"},
+        step(4, "claim_approved", "CLM-NOPE", 1),
+        step(5, "claim_fulfilled", "CLM-A", 1, payout_amount=10),  # filed → fulfilled: illegal
+        {"event_id": "e-6", "type": "claim_filed", "claim_id": "CLM-D"},  # malformed
+        filed(7, "CLM-A", minutes=2),  # already exists
+        {**filed(8, "CLM-E", customer=1), "device_id": device_id(2, 1)},  # other's device
+        step(9, "claim_approved", "CLM-A", -30),  # before filing
+        filed(10, "CLM-F", customer=2),
+        "not an object",
+    ]
+    result = ingest_events(batch, engine=engine)
+    assert result.accepted == 2
+    problems = {r["index"]: r["problem"] for r in result.rejected}
+    assert sorted(problems) == [1, 2, 3, 4, 5, 6, 7, 8, 10]
+    assert problems[1]["field"] == "customer_id" and problems[1]["status"] == 404
+    assert problems[2]["field"] == "device_id" and problems[2]["status"] == 404
+    assert problems[3]["field"] == "claim_id" and problems[3]["status"] == 404
+    assert problems[4]["field"] == "type" and problems[4]["status"] == 409
+    assert problems[5]["status"] == 422 and problems[5]["field"] in {"customer_id", "device_id",
+                                                                     "loss_type", "channel"}  # fmt: skip
+    assert problems[6]["field"] == "claim_id" and problems[6]["status"] == 409
+    assert problems[7]["field"] == "device_id"
+    assert problems[8]["field"] == "occurred_at"
+    for problem in problems.values():
+        assert {"type", "title", "status", "detail", "field"} <= set(problem)
+    assert claim_row(engine, "CLM-A").status == "filed"
+    assert count(engine, Claim) == 2
+    assert count(engine, Event) == 2
+
+
+def test_rejected_events_can_be_retried_later(engine: Engine) -> None:
+    early = ingest_events([step(2, "claim_approved", "CLM-A", 1)], engine=engine)
+    assert early.accepted == 0 and early.rejected
+    ingest_events([filed(1, "CLM-A")], engine=engine)
+    later = ingest_events([step(2, "claim_approved", "CLM-A", 1)], engine=engine)
+    assert later.accepted == 1
+
+
+def test_devices_plans_and_sessions(engine: Engine) -> None:
+    customer = customer_id(3)
+    result = ingest_events(
+        [
+            {"event_id": "d1", "type": "device_registered", "device_id": "DEV-NEW1",
+             "customer_id": customer, "make": "Google", "model": "Pixel 9", "occurred_at": at(0)},
+            {"event_id": "d2", "type": "plan_enrolled", "device_id": "DEV-NEW1",
+             "plan_code": "MP-PLUS", "occurred_at": at(1)},
+            {"event_id": "d3", "type": "plan_enrolled", "device_id": "DEV-NEW1",
+             "plan_code": "MP-PLUS", "occurred_at": at(2)},  # already active
+            {"event_id": "d4", "type": "plan_enrolled", "device_id": device_id(3, 1),
+             "plan_code": "NOPE", "occurred_at": at(2)},
+            {**filed(5, "CLM-N", customer=3, minutes=3), "device_id": "DEV-NEW1"},
+            {"event_id": "s1", "type": "session_opened", "session_id": "SES-N",
+             "customer_id": customer, "device_id": "DEV-NEW1", "claim_id": "CLM-N",
+             "channel": "phone", "topic": "claim_status", "occurred_at": at(4)},
+            {"event_id": "s2", "type": "session_escalated", "session_id": "SES-N",
+             "occurred_at": at(5)},
+            {"event_id": "s3", "type": "session_escalated", "session_id": "SES-N",
+             "occurred_at": at(6)},  # escalated twice: illegal
+            {"event_id": "s4", "type": "session_resolved", "session_id": "SES-N",
+             "occurred_at": at(7)},
+            {"event_id": "p1", "type": "plan_cancelled", "device_id": device_id(3, 2),
+             "occurred_at": at(8)},  # no active plan
+        ],
+        engine=engine,
+    )  # fmt: skip
+    assert result.accepted == 6
+    assert {r["index"]: r["problem"]["field"] for r in result.rejected} == {
+        2: "device_id",
+        3: "plan_code",
+        7: "type",
+        9: "type",
+    }
+    with engine.connect() as conn:
+        device = conn.execute(
+            select(Device.__table__).where(Device.external_id == "DEV-NEW1")
+        ).one()
+        session = conn.execute(select(IssueSession.__table__)).one()
+        claim = claim_row(engine, "CLM-N")
+    assert device.plan_status == "active" and device.plan_id is not None
+    assert claim.device_id == device.id
+    assert session.status == "resolved" and session.claim_id == claim.id
+    assert session.device_id == device.id
+
+
+def test_existing_entities_are_updated_across_batches(engine: Engine) -> None:
+    ingest_events([filed(1, "CLM-A"), filed(2, "CLM-B", customer=2)], engine=engine)
+    result = ingest_events(
+        [step(3, "claim_denied", "CLM-A", 10), step(4, "claim_cancelled", "CLM-B", 11)],
+        engine=engine,
+    )
+    assert result.accepted == 2
+    assert claim_row(engine, "CLM-A").status == "denied"
+    assert claim_row(engine, "CLM-B").status == "cancelled"
+    assert claim_row(engine, "CLM-B").decided_at is None
+
+
+def test_concurrent_identical_batches_apply_once(engine: Engine) -> None:
+    batch = [filed(i, f"CLM-{i}", customer=1 + i % 3) for i in range(1, 21)]
+    batch += [step(100 + i, "claim_approved", f"CLM-{i}", 5) for i in range(1, 21)]
+    results: list[Any] = []
+
+    def run() -> None:
+        results.append(ingest_events(batch, engine=engine))
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.accepted for r in results) == [0, 0, 40], [r.as_response() for r in results]
+    assert sum(r.duplicates for r in results) == 80, [(r.accepted, r.duplicates, r.rejected[:2]) for r in results]
+    assert count(engine, Event) == 40
+    assert count(engine, Claim) == 20
