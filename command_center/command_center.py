@@ -14,6 +14,7 @@ from command_center.bootstrap import StartupError, check_routing, prepare
 from command_center.settings import die_on_bad_settings
 from command_center.ui.pages.dashboard import dashboard_page
 from command_center.ui.states.dashboard import DashboardState
+from command_center.ui.states.widgets import WidgetsState
 
 log = logging.getLogger("command_center")
 
@@ -36,5 +37,10 @@ async def prepare_backends() -> None:
 
 
 app = rx.App(api_transformer=build_api())
-app.add_page(dashboard_page, route="/", title="Command Center", on_load=DashboardState.load)
+app.add_page(
+    dashboard_page,
+    route="/",
+    title="Command Center",
+    on_load=[DashboardState.load, WidgetsState.run_refresh_loop],
+)
 app.register_lifespan_task(prepare_backends)

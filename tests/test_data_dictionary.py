@@ -16,7 +16,7 @@ EV_CLAIM_COLUMNS = {
     "claim_id", "customer_id", "product_name", "plan_tier", "claim_status", "loss_type",
     "region", "channel", "device_make", "device_model", "created_at", "resolved_at",
     "payout_amount", "deductible_amount",
-}  # fmt: skip
+}
 
 
 def _model_columns() -> dict[str, set[str]]:
@@ -64,11 +64,11 @@ def test_allowed_tables_follow_joins() -> None:
     dictionary = load_dictionary()
     assert dictionary.allowed_tables_for("claims") == {
         "claims", "devices", "customers", "issue_sessions",
-    }  # fmt: skip
+    }
     assert dictionary.allowed_tables_for("plans") == {"plans", "devices"}
     assert dictionary.allowed_tables_for("devices") == {
         "devices", "customers", "plans", "claims", "issue_sessions",
-    }  # fmt: skip
+    }
     assert dictionary.allowed_tables_for(WAREHOUSE_TABLE) == {WAREHOUSE_TABLE}
     assert dictionary.allowed_tables_for("events") == {"events"}
     for join in dictionary.joins:

@@ -37,12 +37,12 @@ def filed(n: int, claim: str, customer: int = 1, device: int = 1, minutes: float
     return {"event_id": f"e-{n}", "type": "claim_filed", "occurred_at": at(minutes),
             "claim_id": claim, "customer_id": customer_id(customer),
             "device_id": device_id(customer, device), "loss_type": "cracked_screen",
-            "channel": "app"}  # fmt: skip
+            "channel": "app"}
 
 
 def step(n: int, event_type: str, claim: str, minutes: float, **extra: Any) -> dict:
     return {"event_id": f"e-{n}", "type": event_type, "occurred_at": at(minutes),
-            "claim_id": claim, **extra}  # fmt: skip
+            "claim_id": claim, **extra}
 
 
 def claim_row(engine: Engine, claim: str) -> Any:
@@ -121,7 +121,7 @@ def test_mixed_batch_keeps_valid_events_and_names_fields(engine: Engine) -> None
     assert problems[3]["field"] == "claim_id" and problems[3]["status"] == 404
     assert problems[4]["field"] == "type" and problems[4]["status"] == 409
     assert problems[5]["status"] == 422 and problems[5]["field"] in {"customer_id", "device_id",
-                                                                     "loss_type", "channel"}  # fmt: skip
+                                                                     "loss_type", "channel"}
     assert problems[6]["field"] == "claim_id" and problems[6]["status"] == 409
     assert problems[7]["field"] == "device_id"
     assert problems[8]["field"] == "occurred_at"
@@ -166,7 +166,7 @@ def test_devices_plans_and_sessions(engine: Engine) -> None:
              "occurred_at": at(8)},  # no active plan
         ],
         engine=engine,
-    )  # fmt: skip
+    )
     assert result.accepted == 6
     assert {r["index"]: r["problem"]["field"] for r in result.rejected} == {
         2: "device_id",

@@ -24,7 +24,7 @@ VALID = {
     "session_opened": {"session_id": "SES-1", "customer_id": "CUST-000001", "channel": "web"},
     "session_escalated": {"session_id": "SES-1"},
     "session_resolved": {"session_id": "SES-1"},
-}  # fmt: skip
+}
 
 
 def test_every_type_has_an_example() -> None:
@@ -47,7 +47,7 @@ def test_occurred_at_is_normalised_to_utc() -> None:
             "type": "claim_approved",
             "claim_id": "CLM-1",
             "occurred_at": "2025-03-01T02:00:00+02:00",
-        }  # fmt: skip
+        }
     )
     assert event.occurred_at == datetime(2025, 3, 1, 0, 0, tzinfo=UTC)
     assert event.occurred_at.utcoffset().total_seconds() == 0
@@ -68,16 +68,16 @@ def test_occurred_at_is_normalised_to_utc() -> None:
                 "occurred_at": "2025-01-01T00:00:00",
             },
             "occurred_at",
-        ),  # fmt: skip
+        ),
         (
             {"event_id": "e", "type": "claim_fulfilled", "claim_id": "CLM-1", "payout_amount": -1},
             "payout_amount",
-        ),  # fmt: skip
+        ),
         ({"event_id": "e", "type": "claim_approved", "claim_id": "CLM-1", "extra": 1}, "extra"),
         (
             {**VALID["claim_filed"], "event_id": "e", "type": "claim_filed", "channel": "fax"},
             "channel",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_invalid_events_name_the_field(raw: dict, field: str) -> None:

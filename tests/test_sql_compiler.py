@@ -136,7 +136,7 @@ CASES = [
     ("claim_volume_l3_asurion", dict(dimensions=["device_make"], limit=1), [("Apple", 3)]),
     ("open_claims", dict(dimensions=["region", "status"], filters={"region": "west"}),
      [("west", "approved", 1), ("west", "filed", 1)]),
-]  # fmt: skip
+]
 
 OLTP_DDL = """
 CREATE TABLE customers (id INTEGER, external_id VARCHAR, name VARCHAR, email VARCHAR,
@@ -167,7 +167,7 @@ def _ev_rows() -> list[tuple]:
         (cid, "C1", product, "plus", status, "crack", region, channel, make, "X", naive(at),
          None, None, Decimal("49.00"))
         for cid, product, status, region, channel, make, at in EV_CLAIM
-    ]  # fmt: skip
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -260,18 +260,18 @@ def _load_postgres(pg_url: str) -> None:
             Device(id=i, external_id=f"D{i}", customer_id=c, plan_id=p, make=mk, model="M",
                    category=cat, plan_status=st, registered_at=r, enrolled_at=e)
             for i, c, p, mk, cat, st, r, e in DEVICES
-        )  # fmt: skip
+        )
         session.flush()
         session.add_all(
             Claim(id=i, external_id=f"K{i}", customer_id=1, device_id=1, status=st, loss_type=lt,
                   region=rg, channel=ch, filed_at=f, decided_at=d, resolved_at=r, payout_amount=pay)
             for i, rg, ch, lt, st, f, d, r, pay in CLAIMS
-        )  # fmt: skip
+        )
         session.add_all(
             IssueSession(id=i, external_id=f"S{i}", customer_id=1, status=st, channel=ch,
                          topic=tp, opened_at=o)
             for i, st, ch, tp, o in SESSIONS
-        )  # fmt: skip
+        )
         session.commit()
     with engine.begin() as conn:
         conn.exec_driver_sql("SET TIME ZONE 'UTC'")
@@ -425,7 +425,7 @@ def test_generation_log_rows(tmp_path, pg_url: str) -> None:
             ok = generate_sql(metric, DataIntent(metric=metric.id), "postgres", log_session=session)
             with pytest.raises(SafetyError):
                 generate_sql(metric, DataIntent(metric=metric.id), "postgres",
-                             generator=_RogueLlm(), log_session=session)  # fmt: skip
+                             generator=_RogueLlm(), log_session=session)
             manual = log_generation(
                 session,
                 metric_id="adhoc",

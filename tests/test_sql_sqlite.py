@@ -41,8 +41,9 @@ def test_every_oltp_metric_runs_on_sqlite(seeded_sqlite, metric_id) -> None:
 
 def test_window_and_filter_match_python_count(seeded_sqlite) -> None:
     metric = seeded_metric("claims_filed")
-    intent = DataIntent(metric="claims_filed", dimensions=["region"], window_days=7,
-                        filters={"channel": "app"})  # fmt: skip
+    intent = DataIntent(
+        metric="claims_filed", dimensions=["region"], window_days=7, filters={"channel": "app"}
+    )
     got = dict(_rows(seeded_sqlite, transpile_for(compile_metric_sql(metric, intent), "sqlite")))
     cutoff = utcnow() - timedelta(days=7)
     expected: dict[str, int] = {}

@@ -12,8 +12,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str = "", type_: str = "about:blank",
-            **extra: Any) -> dict[str, Any]:  # fmt: skip
+def problem(
+    status: int, title: str, detail: str = "", type_: str = "about:blank", **extra: Any
+) -> dict[str, Any]:
     """Build a problem document as a dict."""
     body: dict[str, Any] = {"type": type_, "title": title, "status": status}
     if detail:

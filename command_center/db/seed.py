@@ -64,6 +64,7 @@ class SeedReport:
     """What a seeding run inserted (zeros when the data was already there)."""
 
     metrics: int = 0
+    widgets: int = 0
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -92,7 +93,10 @@ def seed_demo(engine: Engine, customers: int, now: datetime | None = None) -> Se
     Content is fully determined by `RNG_SEED` and `customers`; timestamps are offsets from
     `now` so "today" and "last 24 h" KPIs have data on every start.
     """
+    from command_center.db.seed_widgets import seed_widgets
+
     report = SeedReport(metrics=seed_catalog(engine))
+    report.widgets = seed_widgets(engine)
     with engine.begin() as conn:
         if conn.scalar(select(func.count()).select_from(Customer)):
             return report
@@ -210,8 +214,9 @@ class DemoDataBuilder:
         if rng.random() < 0.3:
             self._session(customer_id, customer_ext, number, device_ext)
 
-    def _claim(self, customer_id: int, customer_ext: str, device_id: int, device_ext: str,
-               region: str) -> None:  # fmt: skip
+    def _claim(
+        self, customer_id: int, customer_ext: str, device_id: int, device_ext: str, region: str
+    ) -> None:
         rng = self.rng
         number = len(self.rows[Claim]) + 1
         claim_ext = f"CLM-{number:06d}"
@@ -240,8 +245,12 @@ class DemoDataBuilder:
             decision = "claim_denied" if status == "denied" else "claim_approved"
             self._event(decision, decided, claim_ext, {"claim_id": claim_ext})
         if resolved and status == "fulfilled":
-            self._event("claim_fulfilled", resolved, claim_ext,
-                        {"claim_id": claim_ext, "payout_amount": payout})  # fmt: skip
+            self._event(
+                "claim_fulfilled",
+                resolved,
+                claim_ext,
+                {"claim_id": claim_ext, "payout_amount": payout},
+            )
         if status == "cancelled":
             self._event("claim_cancelled", resolved or filed, claim_ext, {"claim_id": claim_ext})
 
@@ -272,9 +281,12 @@ class DemoDataBuilder:
                 "resolved_at": resolved if is_resolved else None,
             }
         )
-        self._event("session_opened", opened, session_ext,
-                    {"session_id": session_ext, "customer_id": customer_ext,
-                     "device_id": device_ext})  # fmt: skip
+        self._event(
+            "session_opened",
+            opened,
+            session_ext,
+            {"session_id": session_ext, "customer_id": customer_ext, "device_id": device_ext},
+        )
         if is_resolved:
             self._event("session_resolved", resolved, session_ext, {"session_id": session_ext})
 

@@ -8,6 +8,8 @@ ACCENTS = {
     "red": "#ef4444",
     "violet": "#8b5cf6",
     "slate": "#64748b",
+    "teal": "#14b8a6",
+    "pink": "#ec4899",
 }
 SURFACE = "var(--gray-2)"
 BORDER = "1px solid var(--gray-5)"

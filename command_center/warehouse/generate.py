@@ -208,6 +208,8 @@ class WarehouseParams:
             "seed": str(self.seed),
             "anchor_day": self.anchor_day.isoformat(),
             "generator_version": GENERATOR_VERSION,
+            # hash() may change between DuckDB releases: an upgrade rebuilds the file
+            "duckdb_version": duckdb.__version__,
         }
 
 

@@ -10,6 +10,7 @@ checkpoint; the loser receives a `conflict` error.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import uuid
@@ -218,9 +219,13 @@ class ClarifierRunner:
     def _error(self, kind: str, message: str, thread_id: str) -> ClarifierEvent:
         return ClarifierEvent(
             "error",
-            {"kind": kind, "message": message, "thread_id": thread_id,
-             "builder_mode": self.builder_mode},
-        )  # fmt: skip
+            {
+                "kind": kind,
+                "message": message,
+                "thread_id": thread_id,
+                "builder_mode": self.builder_mode,
+            },
+        )
 
     async def _run(
         self, graph_input: Any, thread_id: str, lock: threading.Lock
@@ -229,10 +234,9 @@ class ClarifierRunner:
         queue: asyncio.Queue[ClarifierEvent | None] = asyncio.Queue()
 
         def put(item: ClarifierEvent | None) -> None:
-            try:
+            # the consumer's loop may be gone; the graph still finishes and checkpoints
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(queue.put_nowait, item)
-            except RuntimeError:  # the consumer's loop is gone; the graph still finishes
-                pass
 
         def emit(name: str, data: dict[str, Any]) -> None:
             put(ClarifierEvent(name, data))
@@ -272,11 +276,14 @@ class ClarifierRunner:
             if snapshot.next == (PAUSE_BEFORE,):
                 questions = values.get("questions") or []
                 if questions:
-                    emit("questions", {
-                        "thread_id": thread_id,
-                        "questions": questions,
-                        "checkpoint_id": snapshot.config["configurable"]["checkpoint_id"],
-                    })  # fmt: skip
+                    emit(
+                        "questions",
+                        {
+                            "thread_id": thread_id,
+                            "questions": questions,
+                            "checkpoint_id": snapshot.config["configurable"]["checkpoint_id"],
+                        },
+                    )
                     emit("result", {"thread_id": thread_id, "interrupted": True, "spec": None})
                     return
                 current = None
@@ -285,15 +292,18 @@ class ClarifierRunner:
             warnings = list(values.get("notes") or [])
             if not values.get("critic_ok"):
                 warnings += [issue["message"] for issue in values.get("issues") or []]
-            emit("result", {
-                "thread_id": thread_id,
-                "interrupted": False,
-                "spec": spec,
-                "spec_hash": spec_hash(spec) if spec else None,
-                "critic_ok": bool(values.get("critic_ok")),
-                "revisions": int(values.get("revisions") or 0),
-                "warnings": warnings,
-            })  # fmt: skip
+            emit(
+                "result",
+                {
+                    "thread_id": thread_id,
+                    "interrupted": False,
+                    "spec": spec,
+                    "spec_hash": spec_hash(spec) if spec else None,
+                    "critic_ok": bool(values.get("critic_ok")),
+                    "revisions": int(values.get("revisions") or 0),
+                    "warnings": warnings,
+                },
+            )
             return
         raise ClarifierError("the clarifier did not settle (too many continuations)")
 

@@ -76,15 +76,22 @@ class BuilderLLM(Protocol):
         ...
 
     def synthesize_spec(
-        self, raw_input: str, draft: IntentDraft, metric: MetricDefinition,
-        context: BuilderContext, feedback: list[str] | None = None,
-    ) -> AnyWidgetSpec:  # fmt: skip
+        self,
+        raw_input: str,
+        draft: IntentDraft,
+        metric: MetricDefinition,
+        context: BuilderContext,
+        feedback: list[str] | None = None,
+    ) -> AnyWidgetSpec:
         """Reasoning tier: build the WidgetSpec from a complete draft (and critic feedback)."""
         ...
 
     def critique(
-        self, raw_input: str, spec: AnyWidgetSpec, metric: MetricDefinition | None,
+        self,
+        raw_input: str,
+        spec: AnyWidgetSpec,
+        metric: MetricDefinition | None,
         context: BuilderContext,
-    ) -> Critique:  # fmt: skip
+    ) -> Critique:
         """Reasoning tier: judge whether the spec answers the request."""
         ...

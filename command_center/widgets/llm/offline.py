@@ -29,10 +29,24 @@ from command_center.widgets.spec import (
 )
 
 _NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "fourteen": 14, "thirty": 30, "ninety": 90,
-}  # fmt: skip
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fourteen": 14,
+    "thirty": 30,
+    "ninety": 90,
+}
 _UNIT_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30, "quarter": 90, "year": 365}
 _FIXED_WINDOWS: list[tuple[str, int]] = [
     (r"\b(today|so far today|last 24 hours|past 24 hours|24h)\b", 1),
@@ -60,15 +74,50 @@ _BY_SEGMENT = re.compile(
     r"today|since|where|that|showing|top)\b|$)"
 )
 _ACCENT_WORDS = {
-    "blue": "blue", "green": "green", "amber": "amber", "orange": "amber", "yellow": "amber",
-    "red": "red", "violet": "violet", "purple": "violet", "grey": "slate", "gray": "slate",
-    "slate": "slate", "teal": "teal", "pink": "pink",
-}  # fmt: skip
+    "blue": "blue",
+    "green": "green",
+    "amber": "amber",
+    "orange": "amber",
+    "yellow": "amber",
+    "red": "red",
+    "violet": "violet",
+    "purple": "violet",
+    "grey": "slate",
+    "gray": "slate",
+    "slate": "slate",
+    "teal": "teal",
+    "pink": "pink",
+}
 _GENERIC_TOKENS = {
-    "new", "number", "of", "rate", "count", "average", "avg", "total", "active", "open", "ratio",
-    "by", "per", "mix", "the", "in", "warehouse", "l3", "asurion", "mean", "claim",
-}  # fmt: skip
-_PRODUCT_VALUES = ["Mobile Protect", "Mobile Protect Plus", "Home Tech", "Laptop Care", "Tablet Shield"]  # noqa: E501
+    "new",
+    "number",
+    "of",
+    "rate",
+    "count",
+    "average",
+    "avg",
+    "total",
+    "active",
+    "open",
+    "ratio",
+    "by",
+    "per",
+    "mix",
+    "the",
+    "in",
+    "warehouse",
+    "l3",
+    "asurion",
+    "mean",
+    "claim",
+}
+_PRODUCT_VALUES = [
+    "Mobile Protect",
+    "Mobile Protect Plus",
+    "Home Tech",
+    "Laptop Care",
+    "Tablet Shield",
+]
 
 
 def normalize(text: str) -> str:
@@ -153,11 +202,18 @@ def match_catalog(text: str, catalog: list[MetricDefinition]) -> tuple[MetricMat
         def rank(hit: _PhraseHit) -> tuple[int, int, int, int]:
             warehouse = by_id[hit.metric_id].backend == "databricks"
             bonus = 1 if warehouse == wants_warehouse else 0
-            return (hit.core_tokens, bonus, hit.end - hit.start, -catalog.index(by_id[hit.metric_id]))
+            return (
+                hit.core_tokens,
+                bonus,
+                hit.end - hit.start,
+                -catalog.index(by_id[hit.metric_id]),
+            )
 
         best = max(hits, key=rank)
         runner_up = sorted({h.metric_id for h in hits if h.metric_id != best.metric_id})
-        return MetricMatch(metric_id=best.metric_id, confidence=0.95, candidates=runner_up), best.phrase
+        return MetricMatch(
+            metric_id=best.metric_id, confidence=0.95, candidates=runner_up
+        ), best.phrase
     return _fuzzy_match(stemmed, catalog, wants_warehouse), None
 
 
@@ -223,7 +279,7 @@ def extract_dimensions(text: str, phrases: dict[str, list[str]]) -> tuple[list[s
     segments = [(m.start(1), m.group(1)) for m in _BY_SEGMENT.finditer(text)]
     segments += [(m.start(), m.group(0)) for m in re.finditer(r"\btop \d+ [a-z ]+", text)]
     stemmed_text = stem_text(text)
-    for name, names in phrases.items():
+    for names in phrases.values():
         for phrase in names:
             tail = r"\s+(breakdown|split|distribution|mix|share)\b"
             hit = re.search(_phrase_pattern(phrase) + tail, stemmed_text)
@@ -269,10 +325,11 @@ def _filters(text: str, exclude: list[str]) -> dict[str, str | list[str]]:
         if concept == "channel":
             # "phone"/"app"/"web" only count as a channel when introduced as one
             matched = [
-                v for v in matched
+                v
+                for v in matched
                 if re.search(rf"\b(via|through|on|from|in|by|over)( the)? {v}\b", text)
                 or re.search(rf"\b{v} (channel|claim|session|intake)\b", text)
-            ]  # fmt: skip
+            ]
         if concept == "status":
             matched = [v for v in matched if not re.search(rf"\b(by|per) {v}\b", text)]
         if matched:
@@ -312,8 +369,6 @@ class OfflineLLM:
         phrases = context.dictionary.dimension_phrases(context.catalog)
         dimensions, over_time = extract_dimensions(text, phrases)
         filters = _filters(text, [phrase] if phrase else [])
-        # a filter value named in a "by …" phrase is a dimension, not a filter
-        filters = {k: v for k, v in filters.items() if k not in dimensions}
         title_hit = re.search(r"(?:titled|called|named)\s+[\"']([^\"']+)[\"']", raw_input)
         return IntentDraft(
             widget_type=widget_type,  # type: ignore[arg-type]
@@ -335,23 +390,31 @@ class OfflineLLM:
         if draft.metric_id and context.metric(draft.metric_id):
             match, _ = match_catalog(raw_input, context.catalog)
             return MetricMatch(
-                metric_id=draft.metric_id, confidence=max(match.confidence, 0.9),
+                metric_id=draft.metric_id,
+                confidence=max(match.confidence, 0.9),
                 candidates=match.candidates,
-            )  # fmt: skip
+            )
         match, _ = match_catalog(raw_input, context.catalog)
         return match
 
     def synthesize_spec(
-        self, raw_input: str, draft: IntentDraft, metric: MetricDefinition,
-        context: BuilderContext, feedback: list[str] | None = None,
-    ) -> AnyWidgetSpec:  # fmt: skip
+        self,
+        raw_input: str,
+        draft: IntentDraft,
+        metric: MetricDefinition,
+        context: BuilderContext,
+        feedback: list[str] | None = None,
+    ) -> AnyWidgetSpec:
         """Build the spec from a complete, resolved draft (deterministic mock data)."""
         return build_spec(raw_input, draft, metric)
 
     def critique(
-        self, raw_input: str, spec: AnyWidgetSpec, metric: MetricDefinition | None,
+        self,
+        raw_input: str,
+        spec: AnyWidgetSpec,
+        metric: MetricDefinition | None,
         context: BuilderContext,
-    ) -> Critique:  # fmt: skip
+    ) -> Critique:
         """Offline critique adds nothing beyond the rule checks the critic node runs."""
         return Critique(ok=True)
 
@@ -369,9 +432,7 @@ def _accent(raw_input: str, metric: MetricDefinition) -> str:
 
 
 def _value_format(metric: MetricDefinition) -> str:
-    return {"ratio": "percent", "currency": "currency", "hours": "hours"}.get(
-        metric.unit, "number"
-    )
+    return {"ratio": "percent", "currency": "currency", "hours": "hours"}.get(metric.unit, "number")
 
 
 def _dimension_label(column: str) -> str:

@@ -18,35 +18,75 @@ def rule_issues(
     issues: list[dict[str, Any]] = []
     intent = spec.data_intent
     if intent.metric != metric.id:
-        issues.append({"code": "metric_mismatch", "value": intent.metric,
-                       "message": f"spec uses metric {intent.metric!r}, expected {metric.id!r}"})  # fmt: skip
+        issues.append(
+            {
+                "code": "metric_mismatch",
+                "value": intent.metric,
+                "message": f"spec uses metric {intent.metric!r}, expected {metric.id!r}",
+            }
+        )
     for dim in intent.dimensions:
         if dim != TIME_DIMENSION and dim not in metric.dimensions:
-            issues.append({"code": "unknown_dimension", "value": dim,
-                           "message": f"{metric.id} cannot be grouped by {dim!r}"})  # fmt: skip
+            issues.append(
+                {
+                    "code": "unknown_dimension",
+                    "value": dim,
+                    "message": f"{metric.id} cannot be grouped by {dim!r}",
+                }
+            )
     for column in intent.filters:
         if column not in metric.dimensions:
-            issues.append({"code": "unknown_filter", "value": column,
-                           "message": f"{metric.id} cannot be filtered by {column!r}"})  # fmt: skip
+            issues.append(
+                {
+                    "code": "unknown_filter",
+                    "value": column,
+                    "message": f"{metric.id} cannot be filtered by {column!r}",
+                }
+            )
     if draft.widget_type and spec.type != draft.widget_type:
-        issues.append({"code": "type_mismatch", "value": spec.type,
-                       "message": f"asked for a {draft.widget_type}, spec is a {spec.type}"})  # fmt: skip
+        issues.append(
+            {
+                "code": "type_mismatch",
+                "value": spec.type,
+                "message": f"asked for a {draft.widget_type}, spec is a {spec.type}",
+            }
+        )
     if spec.type == "kpi" and intent.dimensions:
-        issues.append({"code": "kpi_has_dimensions", "value": intent.dimensions,
-                       "message": "a KPI tile shows one number; it cannot group"})  # fmt: skip
+        issues.append(
+            {
+                "code": "kpi_has_dimensions",
+                "value": intent.dimensions,
+                "message": "a KPI tile shows one number; it cannot group",
+            }
+        )
     if spec.type == "chart":
         groups = [d for d in intent.dimensions if d != TIME_DIMENSION]
         if spec.chart_kind == "pie" and len(groups) != 1:
-            issues.append({"code": "pie_needs_one_dimension", "value": intent.dimensions,
-                           "message": "a pie chart needs exactly one categorical dimension"})  # fmt: skip
+            issues.append(
+                {
+                    "code": "pie_needs_one_dimension",
+                    "value": intent.dimensions,
+                    "message": "a pie chart needs exactly one categorical dimension",
+                }
+            )
         if not intent.dimensions:
-            issues.append({"code": "chart_needs_dimension", "value": None,
-                           "message": "a chart needs a dimension (or time) to plot"})  # fmt: skip
+            issues.append(
+                {
+                    "code": "chart_needs_dimension",
+                    "value": None,
+                    "message": "a chart needs a dimension (or time) to plot",
+                }
+            )
     for row in spec.mock_data[:50]:
         missing = [k for k in [*intent.dimensions, "value"] if k not in row]
         if missing:
-            issues.append({"code": "mock_data_shape", "value": missing,
-                           "message": f"preview rows lack {missing}"})  # fmt: skip
+            issues.append(
+                {
+                    "code": "mock_data_shape",
+                    "value": missing,
+                    "message": f"preview rows lack {missing}",
+                }
+            )
             break
     return issues
 

@@ -27,8 +27,9 @@ def _metric_from_answer(answer: str, context: BuilderContext) -> str | None:
 def _dimension_from_answer(
     answer: str, metric: MetricDefinition, dictionary: DataDictionary
 ) -> str | None:
-    wanted = re.sub(r"^(group by|grouped by|broken down by|split by|by|per|across)\s+", "",
-                    normalize(answer))  # fmt: skip
+    wanted = re.sub(
+        r"^(group by|grouped by|broken down by|split by|by|per|across)\s+", "", normalize(answer)
+    )
     for column in metric.dimensions:
         if wanted == normalize(column):
             return column
@@ -74,9 +75,10 @@ def apply_answers(
                 rejected.append(f"cannot group by {answer!r}")
                 continue
             keep = [
-                d for d in draft.dimensions
+                d
+                for d in draft.dimensions
                 if metric and resolve_dimension(d, metric, context.dictionary)
-            ]  # fmt: skip
+            ]
             draft.dimensions = [*keep, column] if column not in keep else keep
         elif field == "window_days":
             digits = re.search(r"\d+", answer)
@@ -98,11 +100,13 @@ def resolve_draft(
     for name in draft.dimensions:
         column = resolve_dimension(name, metric, dictionary)
         if column is None:
-            gaps.append({
-                "field": "dimension",
-                "reason": f"{metric.label} cannot be grouped by {name!r}",
-                "options": list(metric.dimensions),
-            })  # fmt: skip
+            gaps.append(
+                {
+                    "field": "dimension",
+                    "reason": f"{metric.label} cannot be grouped by {name!r}",
+                    "options": list(metric.dimensions),
+                }
+            )
         elif column not in columns:
             columns.append(column)
     filters: dict[str, str | list[str]] = {}
@@ -128,7 +132,7 @@ def resolve_draft(
             columns = list(metric.default_dimensions)
     else:
         if chart_kind is None:
-            chart_kind = "line" if over_time and not groups else "bar"
+            chart_kind = "line" if over_time else "bar"
         if chart_kind == "pie":
             over_time = False
             groups = groups or list(metric.default_dimensions)
@@ -139,11 +143,13 @@ def resolve_draft(
             if metric.default_dimensions:
                 columns = list(metric.default_dimensions)
             elif chart_kind in ("bar", "radar", "radial_bar", "scatter", "composed"):
-                gaps.append({
-                    "field": "dimension",
-                    "reason": f"a {chart_kind} chart of {metric.label} needs a dimension",
-                    "options": [*metric.dimensions, NO_BREAKDOWN],
-                })  # fmt: skip
+                gaps.append(
+                    {
+                        "field": "dimension",
+                        "reason": f"a {chart_kind} chart of {metric.label} needs a dimension",
+                        "options": [*metric.dimensions, NO_BREAKDOWN],
+                    }
+                )
     if widget_type in ("chart", "table") and over_time and TIME_DIMENSION not in columns:
         columns = [TIME_DIMENSION, *columns]
     resolved = draft.model_copy(

@@ -30,12 +30,14 @@ def question_prioritizer(state: ClarifierState, deps: GraphDeps) -> dict[str, An
         if gap["field"] in seen:
             continue
         seen.add(gap["field"])
-        questions.append({
-            "id": f"q{round_}-{gap['field']}",
-            "field": gap["field"],
-            "text": _text(gap),
-            "options": list(gap.get("options") or []),
-        })  # fmt: skip
+        questions.append(
+            {
+                "id": f"q{round_}-{gap['field']}",
+                "field": gap["field"],
+                "text": _text(gap),
+                "options": list(gap.get("options") or []),
+            }
+        )
     return {
         "questions": questions,
         "asked": {q["id"]: q["field"] for q in questions},

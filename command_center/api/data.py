@@ -1,0 +1,70 @@
+"""`/v1/widgets/{id}/data` (through the resolver) and `/v1/databricks/health`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from command_center.api.problems import ProblemError, problem_response
+from command_center.db.models import Widget
+from command_center.db.session import session_scope
+from command_center.metrics.catalog import UnknownMetric
+from command_center.resolver import resolve_widget_data
+from command_center.settings import get_settings
+from command_center.sql.compiler import CompileError
+from command_center.sql.safety import SafetyError
+
+router = APIRouter(tags=["data"])
+
+
+def _widget_spec(widget_id: str) -> dict[str, Any]:
+    with session_scope() as session:
+        widget = session.get(Widget, widget_id)
+        if widget is None:
+            raise ProblemError(404, "Unknown widget", f"no widget {widget_id!r}")
+        return dict(widget.spec)
+
+
+@router.post("/widgets/{widget_id}/data")
+async def widget_data(widget_id: str) -> dict[str, Any]:
+    """Rows, columns, source, generated-at and cached flag for one persisted widget."""
+    from command_center.warehouse.errors import WarehouseError
+
+    spec = await asyncio.to_thread(_widget_spec, widget_id)
+    try:
+        data = await resolve_widget_data(widget_id, spec)
+    except UnknownMetric as exc:
+        raise ProblemError(
+            422, "Unknown metric", f"metric {exc.args[0]!r} is not in the catalog"
+        ) from None
+    except (CompileError, SafetyError) as exc:
+        raise ProblemError(422, "Widget query rejected", str(exc)) from None
+    except WarehouseError as exc:
+        status = 504 if exc.kind == "timeout" else 502
+        raise ProblemError(
+            status, f"Warehouse {exc.kind} error", str(exc), kind=exc.kind, backend=exc.backend
+        ) from None
+    return data.model_dump()
+
+
+@router.get("/databricks/health")
+async def databricks_health() -> JSONResponse:
+    """200 with `rows_sampled` when the warehouse answers, 503 problem document otherwise."""
+    from command_center.warehouse.factory import warehouse_for
+
+    settings = get_settings()
+    result = await warehouse_for("databricks", settings).health()
+    if result.ok:
+        return JSONResponse(
+            {"status": "ok", "mode": settings.warehouse_mode, **result.model_dump()}
+        )
+    return problem_response(
+        503,
+        "Warehouse unavailable",
+        result.detail or "the warehouse did not answer",
+        mode=settings.warehouse_mode,
+        kind=result.error_kind,
+    )

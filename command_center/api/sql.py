@@ -1,0 +1,126 @@
+"""`/v1/sql`: generate gated SQL for a catalog metric, or validate an analyst's SQL."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+
+from command_center.api.auth import require_token
+from command_center.api.problems import (
+    PROBLEM_MEDIA_TYPE,
+    ProblemError,
+    problem,
+    validation_problem,
+)
+from command_center.db.session import session_scope
+from command_center.metrics.catalog import UnknownMetric, get_metric
+from command_center.metrics.definitions import MetricDefinition
+from command_center.metrics.routing import load_routing
+from command_center.settings import get_settings
+from command_center.sql.compiler import CompileError
+from command_center.sql.dictionary import load_dictionary
+from command_center.sql.generator import generate_sql
+from command_center.sql.intent import DataIntent
+from command_center.sql.safety import SafetyError, check_sql
+
+router = APIRouter(prefix="/sql", tags=["sql"])
+
+
+class GenerateRequest(BaseModel):
+    """A metric id and what the widget wants of it."""
+
+    metric_id: str
+    data_intent: dict[str, Any] = Field(default_factory=dict)
+
+
+class ValidateRequest(BaseModel):
+    """SQL to check against the allowlist of `metric_id`'s source table."""
+
+    sql: str = Field(min_length=1, max_length=100_000)
+    metric_id: str
+
+
+def _metric(metric_id: str) -> MetricDefinition:
+    try:
+        return get_metric(metric_id)
+    except UnknownMetric:
+        raise ProblemError(
+            404, "Unknown metric", f"no metric {metric_id!r} in the catalog", field="metric_id"
+        ) from None
+
+
+def _problem_args(document: dict[str, Any]) -> dict[str, Any]:
+    extra = {k: v for k, v in document.items() if k not in {"type", "title", "status", "detail"}}
+    return {
+        "status": document["status"],
+        "title": document["title"],
+        "detail": document.get("detail", ""),
+        **extra,
+    }
+
+
+def _dialect_for(metric: MetricDefinition) -> str:
+    from command_center.warehouse.factory import warehouse_for
+
+    backend = load_routing().route_for(metric.id, metric.backend).backend
+    return warehouse_for(backend, get_settings()).dialect
+
+
+@router.post("/generate", dependencies=[Depends(require_token)])
+async def generate(body: GenerateRequest) -> dict[str, Any]:
+    """Compile the metric + intent, gate it and return `{sql, dialect, safety}` (logged)."""
+    metric = await asyncio.to_thread(_metric, body.metric_id)
+    try:
+        intent = DataIntent.model_validate({**body.data_intent, "metric": metric.id})
+    except ValidationError as exc:
+        document = validation_problem(
+            [{**e, "loc": ("data_intent", *e["loc"])} for e in exc.errors()]
+        )
+        raise ProblemError(**_problem_args(document)) from None
+    dialect = _dialect_for(metric)
+
+    def run() -> Any:
+        with session_scope() as session:
+            try:
+                return generate_sql(metric, intent, dialect, log_session=session)  # type: ignore[arg-type]
+            except SafetyError:
+                session.commit()  # keep the audit row of the rejection
+                raise
+
+    try:
+        generated = await asyncio.to_thread(run)
+    except CompileError as exc:
+        raise ProblemError(
+            422, "Cannot compile", str(exc), field=f"data_intent.{exc.field}" if exc.field else None
+        ) from None
+    except SafetyError as exc:
+        raise ProblemError(
+            422, "Rejected by the safety gate", str(exc), safety=exc.result.model_dump()
+        ) from None
+    return {"sql": generated.sql, "dialect": generated.dialect, "safety": generated.safety}
+
+
+@router.post("/validate")
+async def validate(body: ValidateRequest) -> JSONResponse:
+    """Run the safety gate on any SQL: 200 with every check when it passes, 422 when not."""
+    metric = await asyncio.to_thread(_metric, body.metric_id)
+    dictionary = load_dictionary()
+    result = check_sql(
+        body.sql,
+        dictionary.allowed_tables_for(metric.source_table),
+        known_tables=dictionary.tables.keys(),
+    )
+    if result.passed:
+        return JSONResponse(result.model_dump())
+    failed = ", ".join(result.failed)
+    return JSONResponse(
+        problem(
+            422, "Rejected by the safety gate", f"failed checks: {failed}", **result.model_dump()
+        ),
+        status_code=422,
+        media_type=PROBLEM_MEDIA_TYPE,
+    )

@@ -1,0 +1,139 @@
+"""Property: KPIs maintained incrementally per batch equal a full recompute from the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import create_engine
+
+from command_center.ops.fixtures import create_reference_data, customer_id, device_id
+from command_center.ops.ingest import ingest_events
+from command_center.ops.kpis import KpiState, recompute_kpis
+
+CUSTOMERS = 3
+CLAIM_OPS = ["claim_review_started", "claim_approved", "claim_denied", "claim_fulfilled",
+             "claim_cancelled"]  # fmt: skip
+SESSION_OPS = ["session_escalated", "session_resolved"]
+OPS = ["claim_filed", "claim_filed", "session_opened", *CLAIM_OPS, *CLAIM_OPS, *SESSION_OPS,
+       "duplicate"]  # fmt: skip
+
+step_strategy = st.tuples(
+    st.sampled_from(OPS),
+    st.integers(0, 50),  # which claim/session/customer
+    # minutes since the previous event: mostly small, sometimes hours or days
+    st.one_of(st.integers(0, 90), st.integers(0, 60 * 60), st.just(0)),
+    st.booleans(),  # end the batch after this event
+)
+
+
+def memory_engine() -> Engine:
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+    create_reference_data(engine, customers=CUSTOMERS, devices_per_customer=1)
+    return engine
+
+
+def build_events(steps: list[tuple], start: datetime) -> list[tuple[list[dict], datetime]]:
+    """Turn steps into batches of events (some illegal, some duplicates), with batch end times."""
+    batches: list[tuple[list[dict], datetime]] = []
+    batch: list[dict] = []
+    at = start
+    claims = 0
+    sessions = 0
+    for number, (op, target, minutes, cut) in enumerate(steps):
+        at += timedelta(minutes=minutes)
+        base = {"event_id": f"e{number}", "occurred_at": at.isoformat()}
+        if op == "claim_filed":
+            claims += 1
+            c = 1 + target % CUSTOMERS
+            event = {**base, "type": op, "claim_id": f"CLM-{claims}",
+                     "customer_id": customer_id(c), "device_id": device_id(c, 1),
+                     "loss_type": "theft", "channel": "app"}  # fmt: skip
+        elif op == "session_opened":
+            sessions += 1
+            event = {**base, "type": op, "session_id": f"SES-{sessions}",
+                     "customer_id": customer_id(1 + target % CUSTOMERS), "channel": "web"}  # fmt: skip
+        elif op in CLAIM_OPS:
+            event = {**base, "type": op, "claim_id": f"CLM-{1 + target % max(claims, 1)}"}
+            if op == "claim_fulfilled":
+                event["payout_amount"] = 100
+        elif op in SESSION_OPS:
+            event = {**base, "type": op, "session_id": f"SES-{1 + target % max(sessions, 1)}"}
+        else:  # repeat an earlier event id with new content: must be ignored
+            event = {**base, "event_id": f"e{target % max(number, 1)}", "type": "claim_approved",
+                     "claim_id": f"CLM-{1 + target % max(claims, 1)}"}  # fmt: skip
+        batch.append(event)
+        if cut:
+            batches.append((batch, at))
+            batch = []
+    if batch:
+        batches.append((batch, at))
+    return batches
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    steps=st.lists(step_strategy, min_size=1, max_size=45),
+    start_minute=st.integers(0, 24 * 60 - 1),
+    preload=st.integers(0, 2),
+)
+def test_incremental_kpis_equal_full_recompute(
+    steps: list, start_minute: int, preload: int
+) -> None:
+    engine = memory_engine()
+    start = datetime(2025, 3, 10, tzinfo=UTC) + timedelta(minutes=start_minute)
+    batches = build_events(steps, start)
+    # the first `preload` batches exist before the process starts (loaded, not incremental)
+    for events, _end in batches[:preload]:
+        ingest_events(events, engine=engine)
+    load_at = batches[preload - 1][1] if preload and len(batches) >= preload else start
+    with engine.connect() as conn:
+        state = KpiState.load(conn, load_at)
+    now = load_at
+    for events, end in batches[preload:]:
+        result = ingest_events(events, engine=engine, now=end)
+        state.apply(result.delta)
+        now = max(now, end)
+        with engine.connect() as conn:
+            assert state.snapshot(now) == recompute_kpis(conn, now)
+    # windows keep sliding after the last event: today, 24 h, 48 h, 7 d, 1 min edges
+    for later in (timedelta(seconds=30), timedelta(hours=5), timedelta(days=1, hours=1),
+                  timedelta(days=2, minutes=1), timedelta(days=8)):  # fmt: skip
+        with engine.connect() as conn:
+            assert state.snapshot(now + later) == recompute_kpis(conn, now + later)
+
+
+def test_snapshot_counts_concrete_values() -> None:
+    engine = memory_engine()
+    t = datetime(2025, 3, 10, 23, 0, tzinfo=UTC)
+    with engine.connect() as conn:
+        state = KpiState.load(conn, t)
+
+    def ev(n: int, type_: str, claim: str, minutes: int, **extra: object) -> dict:
+        return {"event_id": f"x{n}", "type": type_, "claim_id": claim,
+                "occurred_at": (t + timedelta(minutes=minutes)).isoformat(), **extra}  # fmt: skip
+
+    filed = {"customer_id": customer_id(1), "device_id": device_id(1, 1), "loss_type": "theft",
+             "channel": "app"}  # fmt: skip
+    result = ingest_events(
+        [ev(1, "claim_filed", "CLM-1", 0, **filed), ev(2, "claim_filed", "CLM-2", 0, **filed),
+         ev(3, "claim_filed", "CLM-3", 90, **filed), ev(4, "claim_approved", "CLM-1", 120),
+         ev(5, "claim_denied", "CLM-2", 180), ev(6, "claim_fulfilled", "CLM-1", 240,
+                                                 payout_amount=5)],
+        engine=engine,
+    )  # fmt: skip
+    state.apply(result.delta)
+    now = t + timedelta(minutes=240)
+    snapshot = state.snapshot(now)
+    assert snapshot["open_claims"] == 1
+    assert snapshot["claims_filed_today"] == 1  # CLM-3 was filed after midnight
+    assert snapshot["approval_rate_24h"] == 0.5
+    assert snapshot["mean_time_to_resolution_7d_hours"] == 3.5  # (4 h + 3 h) / 2
+    assert snapshot["sla_breaches"] == 0
+    assert snapshot["events_per_minute"] == 1
+    assert state.snapshot(t + timedelta(hours=49, minutes=31))["sla_breaches"] == 1

@@ -1,0 +1,33 @@
+"""Offline clarifier accuracy on the labelled request set."""
+
+from __future__ import annotations
+
+from tests.widget_helpers import collect, load_labelled, memory_runner, outcome_matches
+
+# The set covers every parsing rule (chart words, windows, filters, synonyms, questions).
+# 90% leaves room for a vocabulary change to trade one phrasing for another, while a
+# regression in any whole rule family (≈5+ items each) fails the test.
+THRESHOLD = 0.90
+
+
+async def test_offline_accuracy_on_labelled_set() -> None:
+    items = load_labelled()
+    assert len(items) >= 40
+    runner = memory_runner()
+    failures = []
+    for item in items:
+        events = await collect(runner.start_clarification(item["request"]))
+        ok, why = outcome_matches(item, events)
+        if not ok:
+            failures.append(f"{item['request']!r}: {why}")
+    accuracy = 1 - len(failures) / len(items)
+    print(f"offline clarifier accuracy: {accuracy:.1%} on {len(items)} requests")
+    assert accuracy >= THRESHOLD, "\n".join(failures)
+
+
+async def test_outcome_matcher_detects_a_wrong_label() -> None:
+    runner = memory_runner()
+    events = await collect(runner.start_clarification("open claims by status"))
+    assert outcome_matches({"type": "chart", "metric": "open_claims"}, events)[0]
+    assert not outcome_matches({"type": "kpi", "metric": "open_claims"}, events)[0]
+    assert not outcome_matches({"ask": "metric"}, events)[0]

@@ -1,0 +1,74 @@
+"""Shared helpers for the widget-builder tests (not a test module)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from langgraph.checkpoint.memory import InMemorySaver
+
+from command_center.widgets.checkpoint import Checkpointer
+from command_center.widgets.context import load_dictionary, seeded_catalog
+from command_center.widgets.llm.base import BuilderLLM
+from command_center.widgets.llm.offline import OfflineLLM
+from command_center.widgets.runner import ClarifierEvent, ClarifierRunner
+
+LABELLED_PATH = Path(__file__).parent / "data" / "clarifier_labelled.yaml"
+
+
+def memory_runner(llm: BuilderLLM | None = None, **kwargs: Any) -> ClarifierRunner:
+    """A runner on an in-memory checkpointer with the seeded catalog."""
+    return ClarifierRunner(
+        llm=llm or OfflineLLM(),
+        checkpointer=Checkpointer(InMemorySaver(), lambda: None, "memory"),
+        catalog_loader=seeded_catalog,
+        dictionary=load_dictionary(),
+        **kwargs,
+    )
+
+
+async def collect(events: Any) -> list[ClarifierEvent]:
+    """Drain an event iterator."""
+    return [event async for event in events]
+
+
+def by_name(events: list[ClarifierEvent], name: str) -> list[dict[str, Any]]:
+    """Payloads of the events called `name`."""
+    return [event.data for event in events if event.name == name]
+
+
+def load_labelled() -> list[dict[str, Any]]:
+    """The labelled request set."""
+    return yaml.safe_load(LABELLED_PATH.read_text())
+
+
+def outcome_matches(item: dict[str, Any], events: list[ClarifierEvent]) -> tuple[bool, str]:
+    """Compare one clarifier run with its label; returns (ok, what differed)."""
+    questions = by_name(events, "questions")
+    if "ask" in item:
+        if not questions:
+            return False, "expected a question, got a spec"
+        field = questions[0]["questions"][0]["field"]
+        return field == item["ask"], f"asked {field}, expected {item['ask']}"
+    if questions:
+        return False, f"asked {questions[0]['questions'][0]['field']} unexpectedly"
+    results = by_name(events, "result")
+    if not results or not results[-1]["spec"]:
+        return False, f"no spec (events: {[e.name for e in events]})"
+    spec = results[-1]["spec"]
+    intent = spec["data_intent"]
+    got = {
+        "type": spec["type"],
+        "metric": intent["metric"],
+        "dimensions": intent["dimensions"],
+        "chart_kind": spec.get("chart_kind"),
+        "filters": intent["filters"],
+        "window_days": intent["window_days"],
+    }
+    diffs = [
+        f"{key}: got {got[key]!r}, expected {item[key]!r}"
+        for key in ("type", "metric", "dimensions", "chart_kind", "filters", "window_days")
+        if key in item and got[key] != item[key]
+    ]
+    return not diffs, "; ".join(diffs)
