@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -13,13 +14,18 @@ from sqlmodel import create_engine
 from command_center.ops.fixtures import create_reference_data, customer_id, device_id
 from command_center.ops.ingest import ingest_events
 from command_center.ops.kpis import KpiState, recompute_kpis
+from command_center.ops.state_machine import (
+    IllegalTransition,
+    next_claim_status,
+    next_session_status,
+)
 
 CUSTOMERS = 3
 CLAIM_OPS = ["claim_review_started", "claim_approved", "claim_denied", "claim_fulfilled",
              "claim_cancelled"]  # fmt: skip
 SESSION_OPS = ["session_escalated", "session_resolved"]
-OPS = ["claim_filed", "claim_filed", "session_opened", *CLAIM_OPS, *CLAIM_OPS, *SESSION_OPS,
-       "duplicate"]  # fmt: skip
+OPS = ["claim_filed", "claim_filed", "session_opened", "advance_claim", "advance_claim",
+       "advance_claim", "advance_session", *CLAIM_OPS, *SESSION_OPS, "duplicate"]  # fmt: skip
 
 step_strategy = st.tuples(
     st.sampled_from(OPS),
@@ -38,6 +44,34 @@ def memory_engine() -> Engine:
     return engine
 
 
+def _legal(step: Callable[[str, str], str], state: str, op: str) -> bool:
+    try:
+        step(state, op)
+    except IllegalTransition:
+        return False
+    return True
+
+
+def _track(event: dict, claims: dict[str, str], sessions: dict[str, str], seen: set[str]) -> None:
+    """Mirror what ingest will do, so later steps can pick legal transitions."""
+    if event["event_id"] in seen:
+        return
+    kind = event["type"]
+    if kind == "claim_filed":
+        claims[event["claim_id"]] = "filed"
+    elif kind == "session_opened":
+        sessions[event["session_id"]] = "open"
+    elif kind in CLAIM_OPS and _legal(next_claim_status, claims.get(event["claim_id"], ""), kind):
+        claims[event["claim_id"]] = next_claim_status(claims[event["claim_id"]], kind)
+    elif kind in SESSION_OPS and _legal(
+        next_session_status, sessions.get(event["session_id"], ""), kind
+    ):
+        sessions[event["session_id"]] = next_session_status(sessions[event["session_id"]], kind)
+    else:
+        return
+    seen.add(event["event_id"])
+
+
 def build_events(steps: list[tuple], start: datetime) -> list[tuple[list[dict], datetime]]:
     """Turn steps into batches of events (some illegal, some duplicates), with batch end times."""
     batches: list[tuple[list[dict], datetime]] = []
@@ -45,6 +79,9 @@ def build_events(steps: list[tuple], start: datetime) -> list[tuple[list[dict], 
     at = start
     claims = 0
     sessions = 0
+    claim_status: dict[str, str] = {}
+    seen: set[str] = set()
+    session_status: dict[str, str] = {}
     for number, (op, target, minutes, cut) in enumerate(steps):
         at += timedelta(minutes=minutes)
         base = {"event_id": f"e{number}", "occurred_at": at.isoformat()}
@@ -56,18 +93,39 @@ def build_events(steps: list[tuple], start: datetime) -> list[tuple[list[dict], 
                      "loss_type": "theft", "channel": "app"}  # fmt: skip
         elif op == "session_opened":
             sessions += 1
+            customer = customer_id(1 + target % CUSTOMERS)
             event = {**base, "type": op, "session_id": f"SES-{sessions}",
-                     "customer_id": customer_id(1 + target % CUSTOMERS), "channel": "web"}  # fmt: skip
-        elif op in CLAIM_OPS:
-            event = {**base, "type": op, "claim_id": f"CLM-{1 + target % max(claims, 1)}"}
+                     "customer_id": customer, "channel": "web"}  # fmt: skip
+        elif op == "advance_claim" and claims:
+            # a legal next step for a claim (per the model), so long lifecycles are common
+            claim = f"CLM-{1 + target % claims}"
+            legal = [o for o in CLAIM_OPS if _legal(next_claim_status, claim_status[claim], o)]
+            if not legal:
+                continue
+            event = {**base, "type": legal[minutes % len(legal)], "claim_id": claim}
+            if event["type"] == "claim_fulfilled":
+                event["payout_amount"] = 100
+        elif op == "advance_session" and sessions:
+            session = f"SES-{1 + target % sessions}"
+            legal = [
+                o for o in SESSION_OPS if _legal(next_session_status, session_status[session], o)
+            ]
+            if not legal:
+                continue
+            event = {**base, "type": legal[minutes % len(legal)], "session_id": session}
+        elif op in CLAIM_OPS and claims:
+            event = {**base, "type": op, "claim_id": f"CLM-{1 + target % claims}"}
             if op == "claim_fulfilled":
                 event["payout_amount"] = 100
-        elif op in SESSION_OPS:
+        elif op in SESSION_OPS and sessions:
             event = {**base, "type": op, "session_id": f"SES-{1 + target % max(sessions, 1)}"}
+        elif op != "duplicate":
+            continue
         else:  # repeat an earlier event id with new content: must be ignored
             event = {**base, "event_id": f"e{target % max(number, 1)}", "type": "claim_approved",
                      "claim_id": f"CLM-{1 + target % max(claims, 1)}"}  # fmt: skip
         batch.append(event)
+        _track(event, claim_status, session_status, seen)
         if cut:
             batches.append((batch, at))
             batch = []

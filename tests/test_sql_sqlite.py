@@ -56,3 +56,20 @@ def test_window_and_filter_match_python_count(seeded_sqlite) -> None:
                 expected[region] = expected.get(region, 0) + 1
     assert got == expected
     assert sum(expected.values()) > 0
+
+
+def test_daily_series_on_sqlite_is_ordered_by_day(seeded_sqlite) -> None:
+    metric = seeded_metric("claims_filed")
+    intent = DataIntent(metric="claims_filed", dimensions=["day"], window_days=14)
+    rows = _rows(seeded_sqlite, transpile_for(compile_metric_sql(metric, intent), "sqlite"))
+    days = [day for day, _ in rows]
+    assert days == sorted(days) and len(days) >= 5
+    assert all(len(day) == 10 and day[4] == "-" for day in days)  # 'YYYY-MM-DD'
+    total = sum(count for _, count in rows)
+    flat = _rows(
+        seeded_sqlite,
+        transpile_for(
+            compile_metric_sql(metric, DataIntent(metric="claims_filed", window_days=14)), "sqlite"
+        ),
+    )
+    assert total == flat[0][0]

@@ -307,7 +307,7 @@ class KpiState:
             "approval_rate_24h": approval_rate(approved, decided),
             "mean_time_to_resolution_7d_hours": mean_hours(total_us, count),
             "sla_breaches": self.open_filed.count_below(now - SLA_AGE),
-            "active_sessions": max(self.active_sessions, 0) if self.active_sessions < 2 else 2,
+            "active_sessions": self.active_sessions,
             "events_per_minute": self.events.count_between(now - EVENT_RATE_WINDOW, now),
         }
 

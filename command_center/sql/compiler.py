@@ -12,6 +12,7 @@ from command_center.sql.intent import DataIntentLike
 
 SqlBackend = Literal["databricks", "duckdb", "postgres", "sqlite"]
 SOURCE_DIALECT = "databricks"
+TIME_DIMENSION = "day"  # pseudo-dimension: the metric's time column truncated to the day
 
 
 class CompileError(ValueError):
@@ -44,6 +45,20 @@ def _window(column: str, days: int) -> exp.Expression:
     )
 
 
+def _day_of(metric: MetricDefinition) -> exp.Expression:
+    return exp.Cast(this=exp.column(metric.time_column), to=exp.DataType.build("DATE"))
+
+
+def _dimension(name: str, metric: MetricDefinition) -> exp.Expression:
+    if name == TIME_DIMENSION:
+        return exp.alias_(_day_of(metric), TIME_DIMENSION)
+    return exp.column(name)
+
+
+def _group_key(name: str, metric: MetricDefinition) -> exp.Expression:
+    return _day_of(metric) if name == TIME_DIMENSION else exp.column(name)
+
+
 def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) -> exp.Select:
     """The compiled query as a sqlglot tree (see `compile_metric_sql`)."""
     if intent.metric and intent.metric != metric.id:
@@ -54,8 +69,9 @@ def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) 
         )
     allowed = set(metric.dimensions)
     dimensions = list(intent.dimensions) or list(metric.default_dimensions)
+    allowed_dims = allowed | {TIME_DIMENSION}
     for dim in dimensions:
-        if dim not in allowed:
+        if dim not in allowed_dims:
             raise CompileError(
                 f"unknown dimension {dim!r} for metric {metric.id} (allowed: {sorted(allowed)})",
                 field="dimensions",
@@ -64,7 +80,7 @@ def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) 
     if len(set(dimensions)) != len(dimensions):
         raise CompileError(f"duplicate dimension in {dimensions}", field="dimensions")
 
-    query = exp.select(*(exp.column(d) for d in dimensions))
+    query = exp.select(*(_dimension(d, metric) for d in dimensions))
     query = query.select(exp.alias_(_parse(metric.measure, "measure", metric), "value"))
     query = query.from_(exp.to_table(metric.source_table, dialect=SOURCE_DIALECT))
 
@@ -92,8 +108,11 @@ def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) 
         query = query.where(exp.and_(*conditions))
 
     if dimensions:
-        query = query.group_by(*(exp.column(d) for d in dimensions))
-        query = query.order_by(exp.Ordered(this=exp.column("value"), desc=True))
+        query = query.group_by(*(_group_key(d, metric) for d in dimensions))
+        if TIME_DIMENSION in dimensions:
+            query = query.order_by(exp.Ordered(this=exp.column(TIME_DIMENSION), desc=False))
+        else:
+            query = query.order_by(exp.Ordered(this=exp.column("value"), desc=True))
     if intent.limit is not None:
         query = query.limit(int(intent.limit))
     return query
@@ -114,19 +133,22 @@ def compile_metric_sql(metric: MetricDefinition, intent: DataIntentLike) -> str:
 def transpile_for(sql: str, backend: SqlBackend) -> str:
     """Transpile Databricks-dialect `sql` to `backend`'s dialect.
 
-    SQLite (the embedded OLTP database) has no interval arithmetic: `CURRENT_TIMESTAMP -
-    INTERVAL 'n' DAY` becomes `datetime('now', '-n days')`, which compares correctly with the
-    'YYYY-MM-DD HH:MM:SS' UTC strings SQLAlchemy stores.
+    SQLite (the embedded OLTP database) has no interval arithmetic or DATE type:
+    `CURRENT_TIMESTAMP - INTERVAL 'n' DAY` becomes `datetime('now', '-n days')` (which
+    compares correctly with the 'YYYY-MM-DD HH:MM:SS' UTC strings SQLAlchemy stores) and
+    `CAST(x AS DATE)` becomes `date(x)`.
     """
     if backend == SOURCE_DIALECT:
         return sql
     if backend == "sqlite":
-        tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT).transform(_sqlite_window)
+        tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT).transform(_sqlite_compat)
         return tree.sql(dialect="sqlite")
     return sqlglot.transpile(sql, read=SOURCE_DIALECT, write=backend)[0]
 
 
-def _sqlite_window(node: exp.Expression) -> exp.Expression:
+def _sqlite_compat(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.DATE):
+        return exp.Anonymous(this="date", expressions=[node.this])
     if (
         isinstance(node, exp.Sub)
         and isinstance(node.this, exp.CurrentTimestamp)

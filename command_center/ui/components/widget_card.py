@@ -7,6 +7,8 @@ import reflex as rx
 from command_center.ui.theme import ACCENTS, CARD_STYLE
 
 ACCENT_VAR = rx.Var.create(ACCENTS)
+PALETTE = list(ACCENTS.values())
+PALETTE_VAR = rx.Var.create(PALETTE)
 SOURCE_COLORS = {
     "postgres": "blue",
     "sqlite": "blue",
@@ -53,14 +55,22 @@ def chart(view: rx.Var, height: int = 220) -> rx.Component:
             "pie",
             rx.recharts.pie_chart(
                 rx.recharts.pie(
+                    rx.foreach(
+                        data,
+                        lambda _point, index: rx.recharts.cell(
+                            fill=PALETTE_VAR[index % len(PALETTE)]
+                        ),
+                    ),
                     data=data,
                     data_key="value",
                     name_key="label",
-                    fill=color,
                     label=True,
+                    inner_radius="45%",
                     outer_radius="75%",
+                    stroke="var(--gray-2)",
                 ),
                 rx.recharts.graphing_tooltip(),
+                rx.recharts.legend(icon_size=10),
                 width="100%",
                 height=height,
             ),

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from command_center.ui.components.builder_panel import add_widget_button, builder_panel
 from command_center.ui.components.header import header
 from command_center.ui.components.kpi_tiles import kpi_grid
 from command_center.ui.components.widget_grid import widget_grid
@@ -13,7 +14,16 @@ def dashboard_page() -> rx.Component:
         header(),
         rx.separator(margin_bottom="16px"),
         kpi_grid(),
-        rx.heading("Widgets", size="4", margin_top="24px", margin_bottom="8px"),
+        rx.hstack(
+            rx.heading("Widgets", size="4"),
+            rx.spacer(),
+            add_widget_button(),
+            align="center",
+            margin_top="24px",
+            margin_bottom="8px",
+            width="100%",
+        ),
+        builder_panel(),
         widget_grid(),
         size="4",
         padding_x="24px",
