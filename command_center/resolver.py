@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from command_center.metrics.catalog import get_metric
+from command_center.metrics.definitions import MetricDefinition
 from command_center.metrics.routing import load_routing
 from command_center.realtime.widget_cache import (
     InProcessBackend,
@@ -20,7 +22,9 @@ from command_center.realtime.widget_cache import (
     WidgetDataCache,
 )
 from command_center.settings import Settings, get_settings
+from command_center.sql.generator import GeneratedSql
 from command_center.sql.intent import DataIntent
+from command_center.sql.safety import SafetyResult
 
 SOURCE_LABELS = {
     "local": "local warehouse",
@@ -90,44 +94,98 @@ def _routing():  # type: ignore[no-untyped-def]
     return load_routing()
 
 
+METRIC_TTL_SECONDS = 5.0
+_SQL_MEMO_SIZE = 512
+_metrics: dict[tuple[str, str], tuple[float, MetricDefinition]] = {}
+_sql_memo: OrderedDict[tuple[str, str, str], GeneratedSql] = OrderedDict()
+
+
+def reset_caches() -> None:
+    """Forget every process-level cache of this module (tests, settings changes)."""
+    _cache_for.cache_clear()
+    _routing.cache_clear()
+    _metrics.clear()
+    _sql_memo.clear()
+
+
+async def _metric(metric_id: str) -> MetricDefinition:
+    """The catalog metric, re-read from the database at most every `METRIC_TTL_SECONDS`.
+
+    Only found metrics are remembered, so a newly promoted metric is visible at once.
+    """
+    key = (get_settings().effective_database_url, metric_id)
+    entry = _metrics.get(key)
+    now = time.monotonic()
+    if entry is not None and entry[0] > now:
+        return entry[1]
+    metric = await asyncio.to_thread(get_metric, metric_id)
+    _metrics[key] = (now + METRIC_TTL_SECONDS, metric)
+    return metric
+
+
+async def _generate(metric: MetricDefinition, intent: DataIntent, dialect: str) -> GeneratedSql:
+    """`generate_sql`, memoised: the compiler is deterministic in (metric, intent, dialect)."""
+    from command_center.sql.generator import generate_sql
+
+    key = (metric.model_dump_json(), intent.model_dump_json(), dialect)
+    generated = _sql_memo.get(key)
+    if generated is not None:
+        _sql_memo.move_to_end(key)
+        return generated
+    generated = await asyncio.to_thread(generate_sql, metric, intent, dialect)  # type: ignore[arg-type]
+    _sql_memo[key] = generated
+    while len(_sql_memo) > _SQL_MEMO_SIZE:
+        _sql_memo.popitem(last=False)
+    return generated
+
+
 async def resolve_widget_data(
     widget_id: str, spec: dict[str, Any], *, settings: Settings | None = None
 ) -> WidgetData:
     """Rows for one widget: from cache when fresh, otherwise one gated query per key.
 
-    Raises `UnknownMetric`, `CompileError`, `SafetyError` or a typed `WarehouseError`.
+    A cache hit touches neither the catalog nor the warehouse. Raises pydantic's
+    `ValidationError` for a malformed data intent, `UnknownMetric`, `CompileError`,
+    `SafetyError` or a typed `WarehouseError`.
     """
-    from command_center.warehouse.factory import warehouse_for
-
     settings = settings or get_settings()
     intent = DataIntent.model_validate(spec.get("data_intent") or {})
-    metric = await asyncio.to_thread(get_metric, intent.metric)
-    route = _routing().route_for(metric.id, metric.backend)
-    warehouse = warehouse_for(route.backend, settings)
     key = cache_key(widget_id, spec)
+    ttl = [0]
 
     async def compute() -> bytes:
-        return await _run_query(metric, intent, warehouse)
+        from command_center.warehouse.factory import warehouse_for
 
-    payload, cached = await widget_cache(settings).get_or_compute(key, route.ttl_seconds, compute)
+        metric = await _metric(intent.metric)
+        route = _routing().route_for(metric.id, metric.backend)
+        ttl[0] = route.ttl_seconds
+        return await _run_query(metric, intent, warehouse_for(route.backend, settings))
+
+    payload, cached = await widget_cache(settings).get_or_compute(key, lambda: ttl[0], compute)
     document = json.loads(payload)
-    source = "cached" if cached else document["source"]
-    return WidgetData(
+    if cached:
+        document["source"] = "cached"
+    return WidgetData.model_construct(
         widget_id=widget_id,
-        metric_id=metric.id,
+        metric_id=intent.metric,
         cache_key=key,
         cached=cached,
-        **{**document, "source": source},
+        **document,
     )
 
 
-async def _run_query(metric, intent: DataIntent, warehouse) -> bytes:  # type: ignore[no-untyped-def]
-    from command_center.db.session import session_scope
-    from command_center.sql.generation_log import log_generation
-    from command_center.sql.generator import generate_sql
+async def _run_query(metric: MetricDefinition, intent: DataIntent, warehouse: Any) -> bytes:
+    """Generate, gate and run the metric's SQL; audit it off the response path."""
+    from command_center.sql.safety import SafetyError
 
     started = time.perf_counter()
-    generated = await asyncio.to_thread(generate_sql, metric, intent, warehouse.dialect)
+    try:
+        generated = await _generate(metric, intent, warehouse.dialect)
+    except SafetyError as exc:
+        _audit(
+            metric, intent, exc.result, "", warehouse.name, started, None, "rejected by safety gate"
+        )
+        raise
     error = None
     result = None
     try:
@@ -136,24 +194,18 @@ async def _run_query(metric, intent: DataIntent, warehouse) -> bytes:  # type: i
         error = str(exc)
         raise
     finally:
-        elapsed = (time.perf_counter() - started) * 1000
-
-        def _log() -> None:
-            with session_scope() as session:
-                log_generation(
-                    session,
-                    metric_id=metric.id,
-                    generator=generated.generator,
-                    input=intent.model_dump(mode="json"),
-                    sql=generated.sql,
-                    safety=generated.safety,
-                    backend=warehouse.name,
-                    duration_ms=elapsed,
-                    row_count=result.row_count if result else None,
-                    error=error,
-                )
-
-        _in_background(asyncio.to_thread(_log))
+        _audit(
+            metric,
+            intent,
+            generated.safety,
+            generated.sql,
+            warehouse.name,
+            started,
+            result.row_count if result else None,
+            error,
+            generator=generated.generator,
+        )
+    elapsed = (time.perf_counter() - started) * 1000
     document = {
         "columns": result.columns,
         "rows": result.rows,
@@ -163,3 +215,40 @@ async def _run_query(metric, intent: DataIntent, warehouse) -> bytes:  # type: i
         "duration_ms": round(elapsed, 2),
     }
     return json.dumps(document, separators=(",", ":")).encode()
+
+
+def _audit(
+    metric: MetricDefinition,
+    intent: DataIntent,
+    safety: SafetyResult,
+    sql: str,
+    backend: str,
+    started: float,
+    row_count: int | None,
+    error: str | None,
+    *,
+    generator: str = "compiler",
+) -> None:
+    """Write one `sql_generation_log` row in the background (see `drain_background`)."""
+    from command_center.db.session import session_scope
+    from command_center.sql.generation_log import log_generation
+
+    elapsed = (time.perf_counter() - started) * 1000
+    document = intent.model_dump(mode="json")
+
+    def write() -> None:
+        with session_scope() as session:
+            log_generation(
+                session,
+                metric_id=metric.id,
+                generator=generator,
+                input=document,
+                sql=sql or safety.sql or "",
+                safety=safety,
+                backend=backend,
+                duration_ms=elapsed,
+                row_count=row_count,
+                error=error,
+            )
+
+    _in_background(asyncio.to_thread(write))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from command_center.kpi_snapshot import format_value
@@ -17,10 +18,19 @@ def _label(row: dict[str, Any], dimensions: list[str]) -> str:
 
 
 def _number(value: Any) -> float:
+    numeric = _numeric(value)
+    return 0.0 if numeric is None else numeric
+
+
+def _numeric(value: Any) -> float | None:
+    """`value` as a rounded finite float, or None when it is not a number."""
+    if isinstance(value, bool):
+        return None
     try:
-        return round(float(value), 4)
+        number = float(value)
     except (TypeError, ValueError):
-        return 0.0
+        return None
+    return round(number, 4) if math.isfinite(number) else None
 
 
 def widget_view(
@@ -41,7 +51,7 @@ def widget_view(
     ]
     unit = VALUE_UNITS.get(spec.get("value_format", "number"), "count")
     rows = rows or []
-    first_value = rows[0].get("value") if rows else None
+    first_value = _numeric(rows[0].get("value")) if rows else None
     columns = spec.get("columns") or (list(rows[0].keys()) if rows else [])
     return {
         "id": widget_id,
@@ -55,7 +65,7 @@ def widget_view(
         "source": source,
         "cached": cached,
         "generated_at": generated_at,
-        "display": format_value(_number(first_value), unit) if first_value is not None else "—",
+        "display": format_value(first_value, unit) if first_value is not None else "—",
         "points": [
             {"label": _label(row, dimensions), "value": _number(row.get("value"))}
             for row in rows[:MAX_POINTS]

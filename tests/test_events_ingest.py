@@ -34,15 +34,26 @@ def at(minutes: float) -> str:
 
 
 def filed(n: int, claim: str, customer: int = 1, device: int = 1, minutes: float = 0) -> dict:
-    return {"event_id": f"e-{n}", "type": "claim_filed", "occurred_at": at(minutes),
-            "claim_id": claim, "customer_id": customer_id(customer),
-            "device_id": device_id(customer, device), "loss_type": "cracked_screen",
-            "channel": "app"}
+    return {
+        "event_id": f"e-{n}",
+        "type": "claim_filed",
+        "occurred_at": at(minutes),
+        "claim_id": claim,
+        "customer_id": customer_id(customer),
+        "device_id": device_id(customer, device),
+        "loss_type": "cracked_screen",
+        "channel": "app",
+    }
 
 
 def step(n: int, event_type: str, claim: str, minutes: float, **extra: Any) -> dict:
-    return {"event_id": f"e-{n}", "type": event_type, "occurred_at": at(minutes),
-            "claim_id": claim, **extra}
+    return {
+        "event_id": f"e-{n}",
+        "type": event_type,
+        "occurred_at": at(minutes),
+        "claim_id": claim,
+        **extra,
+    }
 
 
 def claim_row(engine: Engine, claim: str) -> Any:
@@ -120,8 +131,12 @@ def test_mixed_batch_keeps_valid_events_and_names_fields(engine: Engine) -> None
     assert problems[2]["field"] == "device_id" and problems[2]["status"] == 404
     assert problems[3]["field"] == "claim_id" and problems[3]["status"] == 404
     assert problems[4]["field"] == "type" and problems[4]["status"] == 409
-    assert problems[5]["status"] == 422 and problems[5]["field"] in {"customer_id", "device_id",
-                                                                     "loss_type", "channel"}
+    assert problems[5]["status"] == 422 and problems[5]["field"] in {
+        "customer_id",
+        "device_id",
+        "loss_type",
+        "channel",
+    }
     assert problems[6]["field"] == "claim_id" and problems[6]["status"] == 409
     assert problems[7]["field"] == "device_id"
     assert problems[8]["field"] == "occurred_at"
@@ -144,26 +159,72 @@ def test_devices_plans_and_sessions(engine: Engine) -> None:
     customer = customer_id(3)
     result = ingest_events(
         [
-            {"event_id": "d1", "type": "device_registered", "device_id": "DEV-NEW1",
-             "customer_id": customer, "make": "Google", "model": "Pixel 9", "occurred_at": at(0)},
-            {"event_id": "d2", "type": "plan_enrolled", "device_id": "DEV-NEW1",
-             "plan_code": "MP-PLUS", "occurred_at": at(1)},
-            {"event_id": "d3", "type": "plan_enrolled", "device_id": "DEV-NEW1",
-             "plan_code": "MP-PLUS", "occurred_at": at(2)},  # already active
-            {"event_id": "d4", "type": "plan_enrolled", "device_id": device_id(3, 1),
-             "plan_code": "NOPE", "occurred_at": at(2)},
+            {
+                "event_id": "d1",
+                "type": "device_registered",
+                "device_id": "DEV-NEW1",
+                "customer_id": customer,
+                "make": "Google",
+                "model": "Pixel 9",
+                "occurred_at": at(0),
+            },
+            {
+                "event_id": "d2",
+                "type": "plan_enrolled",
+                "device_id": "DEV-NEW1",
+                "plan_code": "MP-PLUS",
+                "occurred_at": at(1),
+            },
+            {
+                "event_id": "d3",
+                "type": "plan_enrolled",
+                "device_id": "DEV-NEW1",
+                "plan_code": "MP-PLUS",
+                "occurred_at": at(2),
+            },  # already active
+            {
+                "event_id": "d4",
+                "type": "plan_enrolled",
+                "device_id": device_id(3, 1),
+                "plan_code": "NOPE",
+                "occurred_at": at(2),
+            },
             {**filed(5, "CLM-N", customer=3, minutes=3), "device_id": "DEV-NEW1"},
-            {"event_id": "s1", "type": "session_opened", "session_id": "SES-N",
-             "customer_id": customer, "device_id": "DEV-NEW1", "claim_id": "CLM-N",
-             "channel": "phone", "topic": "claim_status", "occurred_at": at(4)},
-            {"event_id": "s2", "type": "session_escalated", "session_id": "SES-N",
-             "occurred_at": at(5)},
-            {"event_id": "s3", "type": "session_escalated", "session_id": "SES-N",
-             "occurred_at": at(6)},  # escalated twice: illegal
-            {"event_id": "s4", "type": "session_resolved", "session_id": "SES-N",
-             "occurred_at": at(7)},
-            {"event_id": "p1", "type": "plan_cancelled", "device_id": device_id(3, 2),
-             "occurred_at": at(8)},  # no active plan
+            {
+                "event_id": "s1",
+                "type": "session_opened",
+                "session_id": "SES-N",
+                "customer_id": customer,
+                "device_id": "DEV-NEW1",
+                "claim_id": "CLM-N",
+                "channel": "phone",
+                "topic": "claim_status",
+                "occurred_at": at(4),
+            },
+            {
+                "event_id": "s2",
+                "type": "session_escalated",
+                "session_id": "SES-N",
+                "occurred_at": at(5),
+            },
+            {
+                "event_id": "s3",
+                "type": "session_escalated",
+                "session_id": "SES-N",
+                "occurred_at": at(6),
+            },  # escalated twice: illegal
+            {
+                "event_id": "s4",
+                "type": "session_resolved",
+                "session_id": "SES-N",
+                "occurred_at": at(7),
+            },
+            {
+                "event_id": "p1",
+                "type": "plan_cancelled",
+                "device_id": device_id(3, 2),
+                "occurred_at": at(8),
+            },  # no active plan
         ],
         engine=engine,
     )
@@ -212,6 +273,21 @@ def test_concurrent_identical_batches_apply_once(engine: Engine) -> None:
     for thread in threads:
         thread.join()
     assert sorted(r.accepted for r in results) == [0, 0, 40], [r.as_response() for r in results]
-    assert sum(r.duplicates for r in results) == 80, [(r.accepted, r.duplicates, r.rejected[:2]) for r in results]
+    assert sum(r.duplicates for r in results) == 80, [
+        (r.accepted, r.duplicates, r.rejected[:2]) for r in results
+    ]
     assert count(engine, Event) == 40
     assert count(engine, Claim) == 20
+
+
+def test_simulator_stream_is_accepted(engine: Engine) -> None:
+    """Every generated event is legal against the entities the simulator read."""
+    import random
+
+    from command_center.ops.simulator import EventGenerator, load_world
+
+    generator = EventGenerator(load_world(engine), random.Random(7))
+    events = [generator.next_event() for _ in range(300)]
+    result = ingest_events(events, engine=engine)
+    assert (result.accepted, result.rejected) == (300, [])
+    assert {e["type"] for e in events} >= {"claim_filed", "claim_approved", "session_opened"}

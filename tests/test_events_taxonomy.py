@@ -10,15 +10,24 @@ from pydantic import ValidationError
 from command_center.ops.events import EVENT_TYPES, parse_event, validation_problem
 
 VALID = {
-    "claim_filed": {"claim_id": "CLM-1", "customer_id": "CUST-000001", "device_id": "DEV-1",
-                    "loss_type": "theft", "channel": "app"},
+    "claim_filed": {
+        "claim_id": "CLM-1",
+        "customer_id": "CUST-000001",
+        "device_id": "DEV-1",
+        "loss_type": "theft",
+        "channel": "app",
+    },
     "claim_review_started": {"claim_id": "CLM-1"},
     "claim_approved": {"claim_id": "CLM-1"},
     "claim_denied": {"claim_id": "CLM-1", "reason": "excluded"},
     "claim_fulfilled": {"claim_id": "CLM-1", "payout_amount": 199.5},
     "claim_cancelled": {"claim_id": "CLM-1"},
-    "device_registered": {"device_id": "DEV-1", "customer_id": "CUST-000001", "make": "Apple",
-                          "model": "iPhone 16"},
+    "device_registered": {
+        "device_id": "DEV-1",
+        "customer_id": "CUST-000001",
+        "make": "Apple",
+        "model": "iPhone 16",
+    },
     "plan_enrolled": {"device_id": "DEV-1", "plan_code": "MP-BASIC"},
     "plan_cancelled": {"device_id": "DEV-1"},
     "session_opened": {"session_id": "SES-1", "customer_id": "CUST-000001", "channel": "web"},

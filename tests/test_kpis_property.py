@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
@@ -134,9 +134,14 @@ def build_events(steps: list[tuple], start: datetime) -> list[tuple[list[dict], 
     return batches
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
+)
 @given(
-    steps=st.lists(step_strategy, min_size=1, max_size=45),
+    steps=st.lists(step_strategy, min_size=10, max_size=60),
     start_minute=st.integers(0, 24 * 60 - 1),
     preload=st.integers(0, 2),
 )

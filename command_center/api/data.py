@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from command_center.api.problems import ProblemError, problem_response
 from command_center.db.models import Widget
@@ -36,6 +37,12 @@ async def widget_data(widget_id: str) -> dict[str, Any]:
     spec = await asyncio.to_thread(_widget_spec, widget_id)
     try:
         data = await resolve_widget_data(widget_id, spec)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(["data_intent", *(str(p) for p in first["loc"])])
+        raise ProblemError(
+            422, "Invalid widget spec", f"{field}: {first['msg']}", field=field
+        ) from None
     except UnknownMetric as exc:
         raise ProblemError(
             422, "Unknown metric", f"metric {exc.args[0]!r} is not in the catalog"

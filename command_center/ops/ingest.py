@@ -582,11 +582,11 @@ def _write(conn: Connection, ctx: _Context, event_rows: list[dict[str, Any]]) ->
 
 
 def _check_rejected_not_stored(
-    conn: Connection, parsed: list[tuple[int, Any]], result: IngestResult
+    conn: Connection, parsed: list[tuple[int, Any]], result: IngestResult, accepted: set[str]
 ) -> None:
     """A rejected event whose id is stored by now was a concurrent duplicate: retry."""
     rejected = {r["index"] for r in result.rejected}
-    ids = sorted({e.event_id for i, e in parsed if i in rejected})
+    ids = sorted({e.event_id for i, e in parsed if i in rejected} - accepted)
     et = Event.__table__
     for part in _chunks(ids):
         if conn.scalar(select(et.c.event_id).where(et.c.event_id.in_(part)).limit(1)):
@@ -650,7 +650,7 @@ def _attempt(
                 }
             )
         _write(conn, ctx, event_rows)
-        _check_rejected_not_stored(conn, parsed, result)
+        _check_rejected_not_stored(conn, parsed, result, seen)
     result.accepted = len(result.events)
     result.delta = _delta(ctx, result.events)
 

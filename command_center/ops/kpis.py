@@ -160,8 +160,13 @@ class ClaimContribution(NamedTuple):
     resolved_at: datetime | None
 
     @classmethod
-    def of(cls, status: str, filed_at: datetime, decided_at: datetime | None,
-           resolved_at: datetime | None) -> ClaimContribution:
+    def of(
+        cls,
+        status: str,
+        filed_at: datetime,
+        decided_at: datetime | None,
+        resolved_at: datetime | None,
+    ) -> ClaimContribution:
         """Build from a claim's status and timestamps."""
         return cls(
             as_utc(filed_at),

@@ -95,6 +95,7 @@ class FanOut:
         snapshot = await self._read_snapshot()
         if snapshot is not None and (self.latest is None or snapshot.version > self.latest.version):
             self.latest = snapshot
+            self.version = max(self.version, snapshot.version)
         if self.latest is not None:
             self._put(consumer, snapshot_item(self.latest))
             consumer.version = self.latest.version
@@ -174,8 +175,7 @@ class FanOut:
             try:
                 subscription = await self.bus.open_subscription()
                 self._set_status("live")
-                if self.reconnects or self.latest is None:
-                    await self.resync()
+                await self.resync()  # whatever was published before we listened
                 backoff = 0.05
                 while True:
                     message = await subscription.get(timeout=1.0)

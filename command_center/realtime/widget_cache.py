@@ -7,7 +7,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -65,49 +65,58 @@ class InProcessBackend:
 
 
 class RedisBackend:
-    """Redis, with every key under `key_prefix`; one client per event loop."""
+    """Redis, with every key under `key_prefix`; one client per event loop.
+
+    Clients are keyed by the loop object itself (an `id(loop)` key could hand a new loop a
+    dead loop's client when ids are reused); clients of closed loops are dropped.
+    """
 
     name = "redis"
 
     def __init__(self, url: str, key_prefix: str = "", timeout: float = 0.5) -> None:
         self._url, self._prefix, self._timeout = url, key_prefix, timeout
-        self._clients: dict[int, object] = {}
+        self._clients: dict[asyncio.AbstractEventLoop, Any] = {}
 
     def _client(self):  # type: ignore[no-untyped-def]
         import redis.asyncio as redis
 
-        loop_id = id(asyncio.get_running_loop())
-        client = self._clients.get(loop_id)
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
         if client is None:
+            for finished in [other for other in self._clients if other.is_closed()]:
+                del self._clients[finished]
+            # No socket_timeout: redis-py then wraps every write in `asyncio.wait_for` (a task
+            # per command); the deadline is enforced around each call with `asyncio.timeout`.
             client = redis.Redis.from_url(
-                self._url,
-                socket_timeout=self._timeout,
-                socket_connect_timeout=self._timeout,
-                retry_on_timeout=False,
+                self._url, socket_connect_timeout=self._timeout, retry_on_timeout=False
             )
-            self._clients[loop_id] = client
+            self._clients[loop] = client
         return client
 
     async def get(self, key: str) -> bytes | None:
         """GET the prefixed key."""
         try:
-            return await self._client().get(self._prefix + key)
+            async with asyncio.timeout(self._timeout):
+                return await self._client().get(self._prefix + key)
         except Exception as exc:
             raise CacheUnavailable(str(exc)) from exc
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
         """SET the prefixed key with an expiry."""
         try:
-            await self._client().set(self._prefix + key, value, ex=max(ttl_seconds, 1))
+            async with asyncio.timeout(self._timeout):
+                await self._client().set(self._prefix + key, value, ex=max(ttl_seconds, 1))
         except Exception as exc:
             raise CacheUnavailable(str(exc)) from exc
 
     async def delete_matching(self, prefix: str) -> int:
         """Delete every prefixed key starting with `prefix` (SCAN, not KEYS)."""
         try:
-            client = self._client()
-            keys = [key async for key in client.scan_iter(match=self._prefix + prefix + "*")]
-            return await client.delete(*keys) if keys else 0
+            async with asyncio.timeout(max(self._timeout, 5.0)):
+                client = self._client()
+                match = self._prefix + prefix + "*"
+                keys = [key async for key in client.scan_iter(match=match, count=1000)]
+                return await client.delete(*keys) if keys else 0
         except Exception as exc:
             raise CacheUnavailable(str(exc)) from exc
 
@@ -122,7 +131,8 @@ class WidgetDataCache:
     def __init__(self, backend: CacheBackend) -> None:
         self.backend = backend
         self.degraded = False
-        self._inflight: dict[str, asyncio.Future[bytes]] = {}
+        # in-flight computations per (event loop, key): a future only works in its own loop
+        self._inflight: dict[tuple[int, str], asyncio.Future[bytes]] = {}
 
     async def get(self, key: str) -> bytes | None:
         """Read through the backend; an outage reads as a miss."""
@@ -142,30 +152,49 @@ class WidgetDataCache:
             self._mark_degraded(exc)
 
     async def get_or_compute(
-        self, key: str, ttl_seconds: int, compute: Callable[[], Awaitable[bytes]]
+        self,
+        key: str,
+        ttl_seconds: int | Callable[[], int],
+        compute: Callable[[], Awaitable[bytes]],
     ) -> tuple[bytes, bool]:
-        """Return `(value, cached)`; on a miss run `compute` once for all concurrent callers."""
+        """Return `(value, cached)`; on a miss run `compute` once for all concurrent callers.
+
+        `ttl_seconds` may be a callable, read after `compute` (for TTLs only known then).
+        An exception in `compute` reaches every waiter; nothing is cached, so the next
+        call computes again.
+        """
         cached = await self.get(key)
         if cached is not None:
             return cached, True
-        pending = self._inflight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending), False
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
+        loop = asyncio.get_running_loop()
+        flight = (id(loop), key)
+        while (pending := self._inflight.get(flight)) is not None:
+            try:
+                return await asyncio.shield(pending), False
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not pending.cancelled() or (task is not None and task.cancelling()):
+                    raise
+                # the leader was cancelled, not us: take over (or join the next leader)
+        future: asyncio.Future[bytes] = loop.create_future()
+        self._inflight[flight] = future
         try:
             value = await compute()
+        except asyncio.CancelledError:
+            future.cancel()  # waiters take over the computation themselves
+            raise
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: waiters re-raise it themselves
             raise
         else:
             future.set_result(value)
-            if ttl_seconds > 0:
-                await self.set(key, value, ttl_seconds)
+            ttl = ttl_seconds() if callable(ttl_seconds) else ttl_seconds
+            if ttl > 0:
+                await self.set(key, value, ttl)
             return value, False
         finally:
-            self._inflight.pop(key, None)
+            self._inflight.pop(flight, None)
 
     async def invalidate(self, prefix: str) -> int:
         """Drop every entry under `prefix` (e.g. one widget's keys)."""

@@ -1,0 +1,411 @@
+"""Widget builder state: stream the clarifier into a chat, preview the spec, persist it.
+
+The clarifier runs in a background handler: its async iterator is consumed OUTSIDE the state
+lock and each event is applied inside a short `async with self:` block, so the chat updates
+as events arrive and other events are never blocked. The pure helpers below (event → stage
+list / chat messages / preview facts) carry the logic and are unit-tested on their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncGenerator, Mapping
+from typing import Any
+
+import reflex as rx
+
+from command_center.ui.states.widgets import WidgetsState
+from command_center.widget_views import widget_view
+
+STAGE_LABELS: dict[str, str] = {
+    "contextLoader": "Load catalog",
+    "intentExtractor": "Read request",
+    "metricMatcher": "Match metric",
+    "gapDetector": "Check gaps",
+    "questionPrioritizer": "Ask",
+    "specSynthesizer": "Draft spec",
+    "critic": "Review",
+    "specUpdater": "Revise",
+}
+EMPTY_REQUEST = (
+    "Describe the widget you want — e.g. “bar chart of claims filed by region last 7 days”."
+)
+EMPTY_ANSWER = "Type an answer, or pick one of the suggestions."
+MAX_INPUT = 2000
+MAX_MESSAGES = 60
+
+
+# ------------------------------------------------------------------ pure reductions
+
+
+def stage_step(stages: list[dict[str, str]], name: str) -> list[dict[str, str]]:
+    """A `stage` event: the running stage is done, `name` starts running."""
+    done = [{**s, "status": "done"} if s["status"] == "running" else s for s in stages]
+    return [*done, {"name": name, "label": STAGE_LABELS.get(name, name), "status": "running"}]
+
+
+def finish_stages(stages: list[dict[str, str]], *, failed: bool = False) -> list[dict[str, str]]:
+    """End of a run: the running stage becomes `done` (or `failed` on an error)."""
+    final = "failed" if failed else "done"
+    return [{**s, "status": final} if s["status"] == "running" else s for s in stages]
+
+
+def message(role: str, text: str) -> dict[str, Any]:
+    """One chat line; `role` is user | assistant | warning."""
+    return {"role": role, "text": text, "stages": []}
+
+
+def trace(stages: list[dict[str, str]], *, failed: bool = False) -> dict[str, Any]:
+    """A finished run's stage list, kept in the transcript (`role` trace)."""
+    return {"role": "trace", "text": "", "stages": finish_stages(stages, failed=failed)}
+
+
+def spec_facts(spec: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Short label/value pairs describing a spec (shown under the preview)."""
+    intent = spec.get("data_intent") or {}
+    kind = spec.get("type", "")
+    if kind == "chart":
+        kind = f"{spec.get('chart_kind', 'bar')} chart"
+    facts = [
+        {"label": "Type", "value": str(kind)},
+        {"label": "Metric", "value": str(intent.get("metric", ""))},
+        {"label": "Group by", "value": ", ".join(intent.get("dimensions") or []) or "—"},
+    ]
+    filters = intent.get("filters") or {}
+    if filters:
+        shown = [
+            f"{key}={', '.join(map(str, v)) if isinstance(v, list) else v}"
+            for key, v in filters.items()
+        ]
+        facts.append({"label": "Filters", "value": "; ".join(shown)})
+    if intent.get("window_days"):
+        facts.append({"label": "Window", "value": f"last {intent['window_days']} days"})
+    if intent.get("refresh_seconds"):
+        facts.append({"label": "Refresh", "value": f"every {intent['refresh_seconds']}s"})
+    return facts
+
+
+def result_messages(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Chat lines for a non-interrupted `result` event."""
+    spec = data.get("spec")
+    if not spec:
+        return [message("warning", "The clarifier finished without a widget spec.")]
+    kind = spec.get("type", "widget")
+    if kind == "chart":
+        kind = f"{spec.get('chart_kind', 'bar')} chart"
+    lines = [
+        message(
+            "assistant",
+            f"Here is a preview: “{spec.get('title', 'Widget')}” ({kind}). "
+            "Add it to the dashboard, or type a new request to start over.",
+        )
+    ]
+    if not data.get("critic_ok", True):
+        lines.append(message("warning", "The reviewer could not fully validate this spec."))
+    lines += [message("warning", str(w)) for w in data.get("warnings") or []]
+    return lines
+
+
+def error_text(data: Mapping[str, Any]) -> str:
+    """The banner text of an `error` event: message, plus the builder mode when live."""
+    text = str(data.get("message") or "unknown error")
+    mode = data.get("builder_mode")
+    return f"{text} (builder mode: {mode})" if mode else text
+
+
+def promotion_candidate(
+    metric_id: str, result: Mapping[str, Any], catalog: list[Mapping[str, Any]]
+) -> Any:
+    """The MetricDefinition to promote with the widget, if the clarifier supplied one.
+
+    The result's own `promote_metric` wins; otherwise the thread's catalog snapshot entry for
+    the metric. `add_widget_to_dashboard` writes it only when the metric is not in the catalog
+    yet, in the same transaction as the widget (so a catalog metric is never duplicated).
+    """
+    from command_center.metrics.definitions import MetricDefinition
+
+    raw = result.get("promote_metric")
+    if not raw:
+        raw = next((m for m in catalog if m.get("id") == metric_id), None)
+    if not raw:
+        return None
+    definition = MetricDefinition.model_validate(raw)
+    return definition if definition.id == metric_id else None
+
+
+def persist_preview(spec_data: dict[str, Any], result: Mapping[str, Any], thread_id: str) -> str:
+    """Blocking: validate the spec and add it to the dashboard; returns the widget id."""
+    from command_center.widgets.persist import add_widget_to_dashboard
+    from command_center.widgets.spec import parse_spec
+
+    spec = parse_spec(spec_data)
+    catalog: list[Mapping[str, Any]] = []
+    if thread_id and not result.get("promote_metric"):
+        try:
+            catalog = list(get_clarifier().state(thread_id).get("catalog") or [])
+        except Exception:  # no snapshot: persist decides against the live catalog alone
+            catalog = []
+    promote = promotion_candidate(spec.data_intent.metric, result, catalog)
+    return add_widget_to_dashboard(spec, promote_metric=promote).id
+
+
+def get_clarifier() -> Any:
+    """The process-wide clarifier runner (a seam for tests)."""
+    from command_center.widgets.runner import get_runner
+
+    return get_runner()
+
+
+def short_error(exc: BaseException) -> str:
+    """First line of an exception, for a banner."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]
+
+
+# ------------------------------------------------------------------ state
+
+
+class BuilderState(rx.State):
+    """The builder panel: chat transcript, stage progress, open questions and preview."""
+
+    open: bool = False
+    running: bool = False
+    saving: bool = False
+    messages: list[dict[str, Any]] = []
+    stages: list[dict[str, str]] = []  # the running turn's stages (then moved to a trace)
+    questions: list[dict[str, Any]] = []
+    preview: dict[str, Any] = {}
+    facts: list[dict[str, str]] = []
+    spec_json: str = ""
+    spec_ready: bool = False
+    input_error: str = ""
+    error_kind: str = ""
+    error_message: str = ""
+
+    _generation: int = 0
+    _thread_id: str = ""
+    _checkpoint_id: str = ""
+    _spec: dict[str, Any] = {}
+    _result: dict[str, Any] = {}
+
+    # ---------------------------------------------------------------- open / close
+
+    @rx.event
+    def open_builder(self) -> None:
+        """Show the panel (a previous unfinished session is kept)."""
+        self.open = True
+
+    @rx.event
+    def cancel(self) -> None:
+        """Close and forget everything; nothing is written and the thread is abandoned."""
+        self._reset_builder()
+        self.open = False
+
+    @rx.event
+    def set_open(self, value: bool) -> None:
+        """Dialog open-change (Escape, overlay click): closing means cancelling."""
+        if value:
+            self.open = True
+        else:
+            self.cancel()
+
+    def _reset_builder(self) -> None:
+        self._generation += 1  # any stream still running stops applying its events
+        self.running = False
+        self.saving = False
+        self.messages = []
+        self.stages = []
+        self.questions = []
+        self.input_error = ""
+        self._thread_id = ""
+        self._checkpoint_id = ""
+        self._clear_spec()
+        self._clear_error()
+
+    def _clear_spec(self) -> None:
+        self.preview = {}
+        self.facts = []
+        self.spec_json = ""
+        self.spec_ready = False
+        self._spec = {}
+        self._result = {}
+
+    def _clear_error(self) -> None:
+        self.error_kind = ""
+        self.error_message = ""
+
+    @rx.event
+    def dismiss_error(self) -> None:
+        """Hide the error banner."""
+        self._clear_error()
+
+    # ---------------------------------------------------------------- starting a run
+
+    def _say(self, role: str, text: str) -> None:
+        self.messages = [*self.messages, message(role, text)][-MAX_MESSAGES:]
+
+    def _end_turn(self, *, failed: bool = False) -> None:
+        """Stop running; move the turn's stages into the transcript as a trace."""
+        self.running = False
+        self._flush_trace(failed=failed)
+
+    def _flush_trace(self, *, failed: bool = False) -> None:
+        if self.stages:
+            self.messages = [*self.messages, trace(self.stages, failed=failed)][-MAX_MESSAGES:]
+            self.stages = []
+
+    def _begin(self, text: str, question_id: str | None = None) -> dict[str, Any] | None:
+        """Validate input and mark a run as started; returns the run plan (or None).
+
+        With open questions the text answers `question_id` (default: the first open
+        question); otherwise it starts a new conversation.
+        """
+        if self.running or self.saving:
+            return None
+        text = text.strip()[:MAX_INPUT]
+        if not text:
+            self.input_error = EMPTY_ANSWER if self.questions else EMPTY_REQUEST
+            return None
+        self.input_error = ""
+        self._clear_error()
+        self._generation += 1
+        plan: dict[str, Any] = {"generation": self._generation}
+        if self.questions and self._thread_id:
+            ids = [str(q["id"]) for q in self.questions]
+            wanted = question_id if question_id in ids else ids[0]
+            plan.update(
+                kind="respond",
+                thread_id=self._thread_id,
+                answers={wanted: text},
+                checkpoint_id=self._checkpoint_id or None,
+            )
+        else:
+            plan.update(kind="start", raw_input=text)
+            self._thread_id = ""
+            self._checkpoint_id = ""
+            self._clear_spec()
+        self.questions = []
+        self._say("user", text)
+        self.stages = []
+        self.running = True
+        return plan
+
+    @rx.event(background=True)
+    async def submit(self, form_data: dict[str, Any]) -> None:
+        """The composer: a new request, or a free-text answer to the open question."""
+        async with self:
+            plan = self._begin(str(form_data.get("text") or ""))
+        if plan is not None:
+            await self._stream(plan)
+
+    @rx.event(background=True)
+    async def answer(self, question_id: str, answer: str) -> None:
+        """A suggestion chip: answer that question and continue the conversation."""
+        async with self:
+            plan = self._begin(answer, question_id) if self.questions else None
+        if plan is not None:
+            await self._stream(plan)
+
+    # ---------------------------------------------------------------- streaming
+
+    async def _events(self, plan: dict[str, Any]) -> AsyncGenerator[Any, None]:
+        runner = await asyncio.to_thread(get_clarifier)
+        if plan["kind"] == "respond":
+            return runner.respond(
+                plan["thread_id"], plan["answers"], checkpoint_id=plan["checkpoint_id"]
+            )
+        return runner.start_clarification(plan["raw_input"])
+
+    async def _stream(self, plan: dict[str, Any]) -> None:
+        """Consume the runner outside the lock; apply each event under a short lock."""
+        generation = plan["generation"]
+        finished = False
+        try:
+            events = await self._events(plan)
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    async with self:
+                        if self._generation != generation:
+                            return  # cancelled or superseded: abandon the thread
+                        self._apply(event.name, event.data)
+                        finished = event.name in ("result", "error")
+        except Exception as exc:  # the runner itself failed (e.g. live-mode setup)
+            async with self:
+                if self._generation == generation:
+                    self._apply("error", {"kind": "internal", "message": short_error(exc)})
+                    finished = True
+        finally:
+            if not finished:
+                async with self:
+                    if self._generation == generation and self.running:
+                        self._end_turn(failed=True)
+
+    def _apply(self, name: str, data: dict[str, Any]) -> None:
+        """Fold one clarifier event into the visible state."""
+        if data.get("thread_id"):
+            self._thread_id = str(data["thread_id"])
+        if name == "stage":
+            self.stages = stage_step(self.stages, str(data.get("stage", "")))
+        elif name == "questions":
+            self.questions = [
+                {
+                    "id": str(q.get("id", "")),
+                    "field": str(q.get("field", "")),
+                    "text": str(q.get("text", "")),
+                    "options": [str(o) for o in q.get("options") or []],
+                }
+                for q in data.get("questions") or []
+            ]
+            self._checkpoint_id = str(data.get("checkpoint_id") or "")
+            self._flush_trace()  # still running until the `result` event releases the thread
+            for question in self.questions:
+                self._say("assistant", question["text"])
+        elif name == "result":
+            self._end_turn()
+            if data.get("interrupted"):
+                return
+            for line in result_messages(data):
+                self._say(line["role"], line["text"])
+            spec = data.get("spec")
+            if spec:
+                self._spec = dict(spec)
+                self._result = {k: v for k, v in data.items() if k != "spec"}
+                self.preview = widget_view(
+                    "preview", self._spec, list(self._spec.get("mock_data") or []), source="preview"
+                )
+                self.facts = spec_facts(self._spec)
+                self.spec_json = json.dumps(self._spec, indent=2)
+                self.spec_ready = True
+        elif name == "error":
+            self._end_turn(failed=True)
+            self.error_kind = str(data.get("kind") or "internal")
+            self.error_message = error_text(data)
+
+    # ---------------------------------------------------------------- persisting
+
+    @rx.event(background=True)
+    async def add_to_dashboard(self) -> Any:
+        """Persist the previewed spec (promoting a one-off metric), close, reload widgets."""
+        async with self:
+            if not self.spec_ready or self.running or self.saving:
+                return None
+            self.saving = True
+            self._clear_error()
+            spec, result, thread_id = dict(self._spec), dict(self._result), self._thread_id
+            generation = self._generation
+        try:
+            await asyncio.to_thread(persist_preview, spec, result, thread_id)
+        except Exception as exc:  # keep the panel as it is, show why
+            async with self:
+                if self._generation == generation:
+                    self.saving = False
+                    self.error_kind = "persist"
+                    self.error_message = short_error(exc)
+            return None
+        async with self:
+            title = str(spec.get("title", "Widget"))
+            self._reset_builder()
+            self.open = False
+        return [WidgetsState.reload, rx.toast.success(f"Added “{title}” to the dashboard")]
