@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from command_center.metrics.catalog import get_metric
 from command_center.metrics.definitions import MetricDefinition
-from command_center.metrics.routing import load_routing
+from command_center.metrics.routing import Route, Routing, load_routing
 from command_center.realtime.widget_cache import (
     InProcessBackend,
     RedisBackend,
@@ -84,14 +84,20 @@ def _in_background(coroutine: Any) -> None:
 
 
 async def drain_background() -> None:
-    """Wait for pending audit writes (tests, shutdown)."""
-    while _background_tasks:
-        await asyncio.gather(*list(_background_tasks), return_exceptions=True)
+    """Wait for this event loop's pending audit writes (tests, shutdown)."""
+    loop = asyncio.get_running_loop()
+    while pending := [task for task in _background_tasks if task.get_loop() is loop]:
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 @lru_cache(maxsize=1)
-def _routing():  # type: ignore[no-untyped-def]
+def _routing() -> Routing:
     return load_routing()
+
+
+def route_for(metric: MetricDefinition) -> Route:
+    """The metric's route (backend + TTL); the routing file is read once per process."""
+    return _routing().route_for(metric.id, metric.backend)
 
 
 METRIC_TTL_SECONDS = 5.0
@@ -157,7 +163,7 @@ async def resolve_widget_data(
         from command_center.warehouse.factory import warehouse_for
 
         metric = await _metric(intent.metric)
-        route = _routing().route_for(metric.id, metric.backend)
+        route = route_for(metric)
         ttl[0] = route.ttl_seconds
         return await _run_query(metric, intent, warehouse_for(route.backend, settings))
 

@@ -19,7 +19,7 @@ from command_center.api.problems import (
 from command_center.db.session import session_scope
 from command_center.metrics.catalog import UnknownMetric, get_metric
 from command_center.metrics.definitions import MetricDefinition
-from command_center.metrics.routing import load_routing
+from command_center.resolver import route_for
 from command_center.settings import get_settings
 from command_center.sql.compiler import CompileError
 from command_center.sql.dictionary import load_dictionary
@@ -66,8 +66,7 @@ def _problem_args(document: dict[str, Any]) -> dict[str, Any]:
 def _dialect_for(metric: MetricDefinition) -> str:
     from command_center.warehouse.factory import warehouse_for
 
-    backend = load_routing().route_for(metric.id, metric.backend).backend
-    return warehouse_for(backend, get_settings()).dialect
+    return warehouse_for(route_for(metric).backend, get_settings()).dialect
 
 
 @router.post("/generate", dependencies=[Depends(require_token)])
@@ -109,7 +108,8 @@ async def validate(body: ValidateRequest) -> JSONResponse:
     """Run the safety gate on any SQL: 200 with every check when it passes, 422 when not."""
     metric = await asyncio.to_thread(_metric, body.metric_id)
     dictionary = load_dictionary()
-    result = check_sql(
+    result = await asyncio.to_thread(  # parsing up to 100 kB of SQL: off the event loop
+        check_sql,
         body.sql,
         dictionary.allowed_tables_for(metric.source_table),
         known_tables=dictionary.tables.keys(),
