@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -26,21 +27,29 @@ except StartupError as exc:
     raise SystemExit(2) from None
 
 
-async def prepare_backends() -> None:
-    """Lifespan task: migrate, seed and build the local warehouse before serving."""
+@contextlib.asynccontextmanager
+async def backends():
+    """Lifespan: migrate/seed/warehouse (no-ops when current), then this process's LiveOps."""
+    from command_center.ops.live import start_realtime, stop_realtime
+
     try:
         timings = await asyncio.to_thread(prepare, settings)
     except StartupError as exc:
         print(f"command-center: {exc}", file=sys.stderr, flush=True)
         os._exit(2)
     log.info("backends ready: %s", timings)
+    await start_realtime(settings)
+    try:
+        yield
+    finally:
+        await stop_realtime()
 
 
-app = rx.App(api_transformer=build_api())
+app = rx.App(api_transformer=build_api(), stylesheets=["/styles.css"])
 app.add_page(
     dashboard_page,
     route="/",
     title="Command Center",
-    on_load=[DashboardState.load, WidgetsState.run_refresh_loop],
+    on_load=[DashboardState.load, DashboardState.stream, WidgetsState.run_refresh_loop],
 )
-app.register_lifespan_task(prepare_backends)
+app.register_lifespan_task(backends)

@@ -1,15 +1,10 @@
-"""The KPI snapshot the dashboard shows on load, with display formatting."""
+"""KPI display: tile metadata and value formatting."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
-
-from command_center.db.models import Claim, IssueSession, utcnow
-from command_center.db.session import session_scope
 
 
 class KpiTile(BaseModel):
@@ -38,44 +33,14 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:,.0f}"
 
 
-def basic_kpis() -> dict[str, Any]:
-    """Compute the core KPIs straight from the database (used before live ops start)."""
-    now = utcnow()
-    open_states = ("filed", "in_review", "approved")
-    with session_scope() as session:
-        open_claims = session.scalar(
-            select(func.count()).select_from(Claim).where(Claim.status.in_(open_states))
-        )
-        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        filed_today = session.scalar(
-            select(func.count()).select_from(Claim).where(Claim.filed_at >= day_start)
-        )
-        sla = session.scalar(
-            select(func.count())
-            .select_from(Claim)
-            .where(Claim.status.in_(open_states), Claim.filed_at < now - timedelta(hours=48))
-        )
-        sessions = session.scalar(
-            select(func.count())
-            .select_from(IssueSession)
-            .where(IssueSession.status.in_(("open", "escalated")))
-        )
-    return {
-        "open_claims": open_claims,
-        "claims_filed_today": filed_today,
-        "sla_breaches": sla,
-        "active_sessions": sessions,
-    }
-
-
 TILE_META: dict[str, tuple[str, str, str]] = {
     "open_claims": ("Open claims", "count", "filed, in review or approved"),
     "claims_filed_today": ("Claims filed today", "count", "since 00:00 UTC"),
     "approval_rate_24h": ("Approval rate 24 h", "ratio", "approved ÷ decided"),
-    "mttr_7d_hours": ("Mean time to resolution", "hours", "fulfilled, last 7 days"),
+    "mean_time_to_resolution_7d_hours": ("Mean time to resolution", "hours", "last 7 days"),
     "sla_breaches": ("SLA breaches", "count", "open claims older than 48 h"),
     "active_sessions": ("Active issue sessions", "count", "open or escalated"),
-    "events_per_minute": ("Events per minute", "rate", "last 5 minutes"),
+    "events_per_minute": ("Events per minute", "rate", "last 60 seconds"),
 }
 
 

@@ -19,8 +19,49 @@ def mode_badge(name: str) -> rx.Component:
     )
 
 
+def connection_indicator() -> rx.Component:
+    """Live / reconnecting / connecting, from the KPI stream (and the websocket itself)."""
+    status = rx.cond(rx.State.is_hydrated, DashboardState.connection, "connecting")
+    return rx.badge(
+        rx.box(
+            width="8px",
+            height="8px",
+            border_radius="50%",
+            background=rx.match(
+                status,
+                ("live", "var(--green-9)"),
+                ("reconnecting", "var(--amber-9)"),
+                "var(--gray-9)",
+            ),
+        ),
+        status,
+        color_scheme=rx.match(status, ("live", "green"), ("reconnecting", "amber"), "gray"),
+        variant="surface",
+        id="connection-status",
+        data_status=status,
+    )
+
+
+def simulator_switch() -> rx.Component:
+    """Turns the demo event simulator on and off."""
+    return rx.tooltip(
+        rx.hstack(
+            rx.text("Simulator", size="1", color_scheme="gray"),
+            rx.switch(
+                checked=DashboardState.simulator_on,
+                on_change=DashboardState.toggle_simulator,
+                size="1",
+                id="simulator-switch",
+            ),
+            align="center",
+            spacing="1",
+        ),
+        content="Generate a realistic stream of demo events",
+    )
+
+
 def header() -> rx.Component:
-    """Title, subtitle and the backends' modes."""
+    """Title, subtitle, connection, simulator and the backends' modes."""
     return rx.hstack(
         rx.vstack(
             rx.heading("Command Center", size="7", id="app-title"),
@@ -28,7 +69,14 @@ def header() -> rx.Component:
             spacing="0",
         ),
         rx.spacer(),
-        rx.hstack(*(mode_badge(name) for name in BADGE_COLORS), spacing="2", wrap="wrap"),
+        rx.hstack(
+            connection_indicator(),
+            simulator_switch(),
+            *(mode_badge(name) for name in BADGE_COLORS),
+            spacing="2",
+            wrap="wrap",
+            align="center",
+        ),
         align="center",
         width="100%",
         padding_y="12px",

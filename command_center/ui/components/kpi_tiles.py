@@ -13,7 +13,8 @@ def kpi_tile(tile: rx.Var) -> rx.Component:
         rx.heading(tile["display"], size="8", class_name="kpi-value"),
         rx.text(tile["hint"], size="1", color_scheme="gray"),
         id="kpi-" + tile["id"].to(str),
-        class_name="kpi-tile",
+        class_name="kpi-tile " + tile["flash"].to(str),
+        data_version=DashboardState.version,
         style=CARD_STYLE,
     )
 
@@ -21,8 +22,8 @@ def kpi_tile(tile: rx.Var) -> rx.Component:
 def kpi_skeleton() -> rx.Component:
     """Placeholder tiles while the snapshot loads."""
     return rx.grid(
-        *(rx.skeleton(rx.box(height="96px"), loading=True) for _ in range(4)),
-        columns="4",
+        *(rx.skeleton(rx.box(height="96px"), loading=True) for _ in range(7)),
+        columns=rx.breakpoints(initial="1", sm="2", lg="4"),
         spacing="3",
         width="100%",
     )

@@ -1,39 +1,131 @@
-"""Dashboard state: mode badges and KPI tiles."""
+"""Dashboard state: mode badges, live KPI tiles, event feed, claims by status, connection."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from typing import Any
 
 import reflex as rx
 
-from command_center.kpi_snapshot import basic_kpis, to_tiles
+from command_center.dashboard_feed import FeedView, claims_by_status, recent_events
 from command_center.settings import get_settings
+from command_center.ui.states.connection import client_connected
+
+log = logging.getLogger(__name__)
+IDLE_CHECK_SECONDS = 5.0
+RETRY_SECONDS = 2.0
+
+
+def current_modes() -> dict[str, str]:
+    """Each backend's mode, as the header badges show it."""
+    settings = get_settings()
+    return {
+        "database": settings.database_mode,
+        "cache": settings.cache_mode,
+        "llm": settings.builder_mode.value,
+        "warehouse": "local warehouse" if settings.warehouse_mode == "local" else "databricks",
+    }
 
 
 class DashboardState(rx.State):
-    """What the dashboard shows: modes, KPI tiles, load status."""
+    """What the dashboard shows; updated by one background stream per tab."""
 
     modes: dict[str, str] = {}
     tiles: list[dict[str, str]] = []
+    feed: list[dict[str, str]] = []
+    status_counts: list[dict[str, Any]] = []
+    version: int = 0
+    connection: str = "connecting"
     loading: bool = True
     error: str = ""
+    simulator_on: bool = False
+    _streaming: bool = False
 
     @rx.event
-    async def load(self) -> None:
-        """Load the mode badges and the KPI snapshot."""
-        settings = get_settings()
-        self.modes = {
-            "database": settings.database_mode,
-            "cache": settings.cache_mode,
-            "llm": settings.builder_mode.value,
-            "warehouse": "local warehouse" if settings.warehouse_mode == "local" else "databricks",
-        }
+    def load(self) -> None:
+        """Mode badges (the KPIs arrive from the stream)."""
+        self.modes = current_modes()
+
+    @rx.event(background=True)
+    async def stream(self) -> None:
+        """Subscribe to this process's fan-out and apply every newer KPI message."""
+        from command_center.ops.live import get_live_ops
+
+        async with self:
+            if self._streaming:
+                return
+            self._streaming = True
+            token = self.router.session.client_token
         try:
-            kpis = await asyncio.to_thread(basic_kpis)
-        except Exception as exc:  # shown to the operator, not swallowed
-            self.error = f"could not load KPIs: {exc}"
-            self.loading = False
-            return
-        self.tiles = [{k: str(v) for k, v in tile.model_dump().items()} for tile in to_tiles(kpis)]
-        self.error = ""
-        self.loading = False
+            while client_connected(token):
+                try:
+                    live = await get_live_ops()
+                    async with self:
+                        self.simulator_on = _simulator_running(live)
+                    async with live.fanout.subscribe() as consumer:
+                        await self._consume(consumer, token)
+                    return
+                except Exception as exc:  # keep the last numbers, say so, and retry
+                    log.exception("dashboard stream failed; retrying")
+                    async with self:
+                        self.error = f"live updates interrupted ({exc}); retrying…"
+                        self.connection = "reconnecting"
+                    await asyncio.sleep(RETRY_SECONDS)
+        finally:
+            async with self:
+                self._streaming = False
+
+    async def _consume(self, consumer: Any, token: str) -> None:
+        view = FeedView()
+        try:
+            view.events = await asyncio.to_thread(recent_events)
+        except Exception as exc:  # an empty feed is fine; the stream fills it
+            log.warning("recent events unavailable: %s", exc)
+        while True:
+            try:
+                items = [await consumer.get(timeout=IDLE_CHECK_SECONDS)]
+            except TimeoutError:
+                if not client_connected(token):
+                    return
+                continue
+            while not consumer.queue.empty():  # a burst: apply all, render once
+                items.append(consumer.queue.get_nowait())
+            changed = [view.apply(item) for item in items]
+            if not any(changed):
+                continue
+            try:
+                counts = await asyncio.to_thread(claims_by_status)
+            except Exception as exc:  # the chart keeps its last counts
+                log.warning("claims by status unavailable: %s", exc)
+                counts = None
+            async with self:
+                self.tiles = view.tiles()
+                self.feed = list(view.events)
+                self.version = view.version
+                self.connection = view.connection
+                if counts is not None:
+                    self.status_counts = counts
+                self.loading = False
+                self.error = ""
+
+    @rx.event(background=True)
+    async def toggle_simulator(self, enabled: bool) -> None:
+        """Start or stop this process's demo event simulator."""
+        from command_center.ops.live import get_live_ops
+        from command_center.ops.simulator_control import simulator_for
+
+        live = await get_live_ops()
+        simulator = simulator_for(live)
+        if enabled:
+            simulator.start()
+        else:
+            await simulator.stop()
+        async with self:
+            self.simulator_on = simulator.running
+
+
+def _simulator_running(live: Any) -> bool:
+    from command_center.ops.simulator_control import simulator_for
+
+    return simulator_for(live).running
