@@ -1,32 +1,23 @@
-"""End-to-end fixtures: the production build (docker/entrypoint.sh) and headless Chromium."""
+"""End-to-end fixtures: the production build and headless Chromium."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CC_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+from tests.e2e.prod_server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PrerequisiteMissing,
+    ProdServer,
+    start_prod_server,
+    stop_prod_server,
+)
+
 REQUIRE_E2E = os.environ.get("CC_REQUIRE_E2E") == "1"
-BUILD_TIMEOUT_S = 900
 
 
 def _missing(reason: str) -> None:
@@ -35,85 +26,19 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    """An unused TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ProdServer:
-    """A running production build; `url` is its single origin."""
-
-    def __init__(self, url: str, process: subprocess.Popen, log_path: Path, env: dict) -> None:
-        self.url, self.process, self.log_path, self.env = url, process, log_path, env
-
-    def log_tail(self, lines: int = 60) -> str:
-        """The last lines the server printed (for failure messages)."""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def start_prod_server(tmp: Path, extra_env: dict[str, str] | None = None) -> ProdServer:
-    """Run docker/entrypoint.sh on a free port and wait until `/ping` and the page answer."""
-    if not Path(CHROMIUM).exists():
-        _missing(f"{CHROMIUM} not installed (make setup-test)")
-    bun_dir = ROOT / ".tools" / "node_modules" / ".bin"
-    if not (bun_dir / "bun").exists() and not shutil.which("bun"):
-        _missing("bun not installed (make setup)")
-    port = free_port()
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "DATA_DIR": str(tmp / "data"),
-        "WAREHOUSE_ROWS": "50000",
-        "SEED_CUSTOMERS": "300",
-        "REFLEX_USE_SYSTEM_BUN": "1",
-        "PATH": f"{bun_dir}:{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
-        **(extra_env or {}),
-    }
-    for name in ("DATABASE_URL", "REDIS_URL", "DATABRICKS_HOST", "BUILDER_MODE", "API_TOKEN"):
-        if name not in (extra_env or {}):
-            env.pop(name, None)
-    log_path = tmp / "server.log"
-    process = subprocess.Popen(
-        ["bash", str(ROOT / "docker" / "entrypoint.sh")],
-        cwd=ROOT,
-        env=env,
-        stdout=log_path.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    server = ProdServer(f"http://127.0.0.1:{port}", process, log_path, env)
-    deadline = time.monotonic() + BUILD_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{server.log_tail()}")
-        try:
-            ping = httpx.get(f"{server.url}/ping", timeout=2)
-            if ping.status_code == 200 and httpx.get(server.url + "/", timeout=5).is_success:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    stop_prod_server(server)
-    raise RuntimeError(f"server did not come up in {BUILD_TIMEOUT_S}s:\n{server.log_tail()}")
-
-
-def stop_prod_server(server: ProdServer) -> None:
-    """Stop the server's whole process group."""
+def launch_server(tmp: Path, extra_env: dict[str, str] | None = None) -> ProdServer:
+    """Start a production server, turning missing prerequisites into skip/fail."""
     try:
-        os.killpg(server.process.pid, signal.SIGTERM)
-        server.process.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.process.pid, signal.SIGKILL)
+        return start_prod_server(tmp, extra_env)
+    except PrerequisiteMissing as exc:
+        _missing(str(exc))
+        raise
 
 
 @pytest.fixture(scope="session")
 def prod_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProdServer]:
     """One production build shared by the browser tests (embedded defaults)."""
-    server = start_prod_server(tmp_path_factory.mktemp("prod"))
+    server = launch_server(tmp_path_factory.mktemp("prod"))
     yield server
     stop_prod_server(server)
 

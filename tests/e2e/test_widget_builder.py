@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.conftest import ProdServer, start_prod_server, stop_prod_server
+from tests.e2e.conftest import launch_server
+from tests.e2e.prod_server import ProdServer, stop_prod_server
 from tests.fake_bedrock import FakeBedrock, error_reply
 
 pytestmark = pytest.mark.e2e
@@ -116,7 +117,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProdServer
         "LLM_TIMEOUT_SECONDS": "5",
         "LLM_MAX_RETRIES": "0",
     }
-    server = start_prod_server(tmp_path_factory.mktemp("live"), extra_env=env)
+    server = launch_server(tmp_path_factory.mktemp("live"), extra_env=env)
     yield server
     stop_prod_server(server)
     fake.stop()
