@@ -49,6 +49,13 @@ async def until_version(consumer: Consumer, version: int, timeout: float = 10) -
             return item
 
 
+async def until_live(fanout: FanOut) -> None:
+    """Wait until the fan-out has subscribed to the bus (messages before that are lost)."""
+    async with asyncio.timeout(10):
+        while fanout.status != "live":
+            await asyncio.sleep(0.005)
+
+
 @pytest.fixture(params=["in-process", "redis"])
 async def live(request: pytest.FixtureRequest) -> AsyncIterator[LiveOps]:
     if request.param == "redis":
@@ -64,20 +71,19 @@ async def live(request: pytest.FixtureRequest) -> AsyncIterator[LiveOps]:
 
 
 async def test_several_subscribers_get_snapshot_then_updates(live: LiveOps) -> None:
-    consumers = []
-    async with live.fanout.subscribe() as a, live.fanout.subscribe() as b:
-        async with live.fanout.subscribe() as c:
-            consumers = [a, b, c]
-            firsts = [await next_kind(x, "snapshot") for x in consumers]
-            assert len({f["version"] for f in firsts}) == 1
-            assert live.fanout.consumer_count == 3
-            for n in range(1, 6):
-                await live.ingest([filed(n)])
-            final = await live.current()
-            for consumer in consumers:
-                item = await until_version(consumer, final.version)
-                assert item["kpis"]["open_claims"] == 5
-                assert item["version"] == final.version
+    fanout = live.fanout
+    async with fanout.subscribe() as a, fanout.subscribe() as b, fanout.subscribe() as c:
+        consumers = [a, b, c]
+        firsts = [await next_kind(x, "snapshot") for x in consumers]
+        assert len({f["version"] for f in firsts}) == 1
+        assert live.fanout.consumer_count == 3
+        for n in range(1, 6):
+            await live.ingest([filed(n)])
+        final = await live.current()
+        for consumer in consumers:
+            item = await until_version(consumer, final.version)
+            assert item["kpis"]["open_claims"] == 5
+            assert item["version"] == final.version
     assert live.fanout.consumer_count == 0
 
 
@@ -114,6 +120,7 @@ async def test_version_gap_triggers_resync_from_snapshot() -> None:
     fanout = FanOut(bus, hotkeys.read)
     await bus.start()
     await fanout.start()
+    await until_live(fanout)
     try:
         async with fanout.subscribe() as consumer:
             first = await next_kind(consumer, "snapshot")
@@ -141,6 +148,7 @@ async def test_slow_consumer_overflow_gets_a_fresh_snapshot() -> None:
     fanout = FanOut(bus, hotkeys.read, queue_size=4)
     await bus.start()
     await fanout.start()
+    await until_live(fanout)
     try:
         async with fanout.subscribe() as consumer:
             for n in range(1, 21):

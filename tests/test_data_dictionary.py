@@ -13,9 +13,20 @@ from command_center.sql.dictionary import DEFAULT_PATH, load_dictionary
 
 OLTP_MODELS = [Customer, Plan, Device, IssueSession, Claim, Event]
 EV_CLAIM_COLUMNS = {
-    "claim_id", "customer_id", "product_name", "plan_tier", "claim_status", "loss_type",
-    "region", "channel", "device_make", "device_model", "created_at", "resolved_at",
-    "payout_amount", "deductible_amount",
+    "claim_id",
+    "customer_id",
+    "product_name",
+    "plan_tier",
+    "claim_status",
+    "loss_type",
+    "region",
+    "channel",
+    "device_make",
+    "device_model",
+    "created_at",
+    "resolved_at",
+    "payout_amount",
+    "deductible_amount",
 }
 
 
@@ -63,11 +74,18 @@ def test_metric_columns_are_in_the_dictionary() -> None:
 def test_allowed_tables_follow_joins() -> None:
     dictionary = load_dictionary()
     assert dictionary.allowed_tables_for("claims") == {
-        "claims", "devices", "customers", "issue_sessions",
+        "claims",
+        "devices",
+        "customers",
+        "issue_sessions",
     }
     assert dictionary.allowed_tables_for("plans") == {"plans", "devices"}
     assert dictionary.allowed_tables_for("devices") == {
-        "devices", "customers", "plans", "claims", "issue_sessions",
+        "devices",
+        "customers",
+        "plans",
+        "claims",
+        "issue_sessions",
     }
     assert dictionary.allowed_tables_for(WAREHOUSE_TABLE) == {WAREHOUSE_TABLE}
     assert dictionary.allowed_tables_for("events") == {"events"}

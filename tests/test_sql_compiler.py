@@ -124,18 +124,30 @@ EXPECTED = {
 
 # (metric, intent kwargs, expected rows in order) — dimension, filter, IN, window, injection
 CASES = [
-    ("claims_filed", dict(dimensions=["region"], filters={"channel": "app"}),
-     [("east", 3), ("west", 1)]),
-    ("claims_filed", dict(dimensions=["region"], filters={"channel": ["app", "web"]}),
-     [("east", 4), ("west", 1)]),
+    (
+        "claims_filed",
+        dict(dimensions=["region"], filters={"channel": "app"}),
+        [("east", 3), ("west", 1)],
+    ),
+    (
+        "claims_filed",
+        dict(dimensions=["region"], filters={"channel": ["app", "web"]}),
+        [("east", 4), ("west", 1)],
+    ),
     ("claims_filed", dict(window_days=7), [(3,)]),
     ("claims_filed", dict(window_days=100), [(8,)]),
     ("claims_filed", dict(filters={"status": "filed' OR '1'='1"}), [(0,)]),
-    ("claims_by_product_l3_asurion", dict(filters={"region": "east"}),
-     [("Home Tech", 1), ("Phone Protect", 1)]),
+    (
+        "claims_by_product_l3_asurion",
+        dict(filters={"region": "east"}),
+        [("Home Tech", 1), ("Phone Protect", 1)],
+    ),
     ("claim_volume_l3_asurion", dict(dimensions=["device_make"], limit=1), [("Apple", 3)]),
-    ("open_claims", dict(dimensions=["region", "status"], filters={"region": "west"}),
-     [("west", "approved", 1), ("west", "filed", 1)]),
+    (
+        "open_claims",
+        dict(dimensions=["region", "status"], filters={"region": "west"}),
+        [("west", "approved", 1), ("west", "filed", 1)],
+    ),
 ]
 
 OLTP_DDL = """
@@ -164,8 +176,22 @@ CREATE TABLE l3_asurion.ev_claim (claim_id VARCHAR, customer_id VARCHAR, product
 
 def _ev_rows() -> list[tuple]:
     return [
-        (cid, "C1", product, "plus", status, "crack", region, channel, make, "X", naive(at),
-         None, None, Decimal("49.00"))
+        (
+            cid,
+            "C1",
+            product,
+            "plus",
+            status,
+            "crack",
+            region,
+            channel,
+            make,
+            "X",
+            naive(at),
+            None,
+            None,
+            Decimal("49.00"),
+        )
         for cid, product, status, region, channel, make, at in EV_CLAIM
     ]
 
@@ -257,19 +283,48 @@ def _load_postgres(pg_url: str) -> None:
         session.add_all(Plan(**p) for p in PLANS)
         session.flush()
         session.add_all(
-            Device(id=i, external_id=f"D{i}", customer_id=c, plan_id=p, make=mk, model="M",
-                   category=cat, plan_status=st, registered_at=r, enrolled_at=e)
+            Device(
+                id=i,
+                external_id=f"D{i}",
+                customer_id=c,
+                plan_id=p,
+                make=mk,
+                model="M",
+                category=cat,
+                plan_status=st,
+                registered_at=r,
+                enrolled_at=e,
+            )
             for i, c, p, mk, cat, st, r, e in DEVICES
         )
         session.flush()
         session.add_all(
-            Claim(id=i, external_id=f"K{i}", customer_id=1, device_id=1, status=st, loss_type=lt,
-                  region=rg, channel=ch, filed_at=f, decided_at=d, resolved_at=r, payout_amount=pay)
+            Claim(
+                id=i,
+                external_id=f"K{i}",
+                customer_id=1,
+                device_id=1,
+                status=st,
+                loss_type=lt,
+                region=rg,
+                channel=ch,
+                filed_at=f,
+                decided_at=d,
+                resolved_at=r,
+                payout_amount=pay,
+            )
             for i, rg, ch, lt, st, f, d, r, pay in CLAIMS
         )
         session.add_all(
-            IssueSession(id=i, external_id=f"S{i}", customer_id=1, status=st, channel=ch,
-                         topic=tp, opened_at=o)
+            IssueSession(
+                id=i,
+                external_id=f"S{i}",
+                customer_id=1,
+                status=st,
+                channel=ch,
+                topic=tp,
+                opened_at=o,
+            )
             for i, st, ch, tp, o in SESSIONS
         )
         session.commit()
@@ -424,8 +479,13 @@ def test_generation_log_rows(tmp_path, pg_url: str) -> None:
         with Session(engine) as session:
             ok = generate_sql(metric, DataIntent(metric=metric.id), "postgres", log_session=session)
             with pytest.raises(SafetyError):
-                generate_sql(metric, DataIntent(metric=metric.id), "postgres",
-                             generator=_RogueLlm(), log_session=session)
+                generate_sql(
+                    metric,
+                    DataIntent(metric=metric.id),
+                    "postgres",
+                    generator=_RogueLlm(),
+                    log_session=session,
+                )
             manual = log_generation(
                 session,
                 metric_id="adhoc",

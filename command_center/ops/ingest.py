@@ -454,10 +454,16 @@ _HANDLERS = {
 def _insert_returning_ids(
     conn: Connection, table: Any, rows: list[dict[str, Any]]
 ) -> dict[str, int]:
+    """Bulk INSERT (executemany, no RETURNING: cheaper to compile) then read the new ids."""
     if not rows:
         return {}
-    result = conn.execute(insert(table).returning(table.c.external_id, table.c.id), rows)
-    return dict(result.tuples().all())
+    conn.execute(insert(table), rows)
+    ids: dict[str, int] = {}
+    externals = [r["external_id"] for r in rows]
+    for part in _chunks(externals):
+        query = select(table.c.external_id, table.c.id).where(table.c.external_id.in_(part))
+        ids.update(conn.execute(query).tuples().all())
+    return ids
 
 
 def _update(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:

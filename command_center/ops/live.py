@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -47,7 +48,9 @@ class LiveOps:
         self._engine = engine
         self.hotkeys = hotkeys or make_hotkeys(self.settings)
         self.bus = bus or make_bus(self.settings, publish_interval)
-        self.fanout = FanOut(self.bus, self.read_snapshot)
+        self.fanout = FanOut(self.bus, self.read_snapshot, observer=self._observe)
+        self.origin = uuid.uuid4().hex
+        self._stale = False
         self.state = KpiState()
         self.version = 0
         self.tick_seconds = tick_seconds
@@ -84,6 +87,7 @@ class LiveOps:
         await self.commit_snapshot()
         await self.bus.start()
         await self.fanout.start()
+        await self.fanout.wait_live(2.0)  # so nothing published right after start is missed
         self._tasks = [asyncio.create_task(self._ticker(), name="liveops-ticker")]
 
     def _load(self, now: Any) -> KpiState:
@@ -101,8 +105,35 @@ class LiveOps:
         await self.bus.close()
         await self.hotkeys.close()
 
+    def _observe(self, message: dict[str, Any]) -> None:
+        """A bus message from another process: our incremental state misses its deltas."""
+        if message.get("origin") in (None, self.origin):
+            return
+        if int(message.get("version", 0)) > self.version:
+            self.version = int(message["version"])
+            self._last_kpis = dict(message.get("kpis") or {})
+            self._stale = True
+
+    async def _refresh_if_stale(self) -> None:
+        """Reload the KPI state from the database when another process has written events.
+
+        Runs with new ingests held and none in flight, like `reconcile`, so no delta of this
+        process is lost or counted twice.
+        """
+        if not self._stale:
+            return
+        self._gate.clear()
+        try:
+            await self._drained.wait()
+            if self._stale:
+                self._stale = False
+                self.state = await asyncio.to_thread(self._load, utcnow())
+        finally:
+            self._gate.set()
+
     async def ingest(self, events_raw: list[Any]) -> IngestResult:
         """Validate, store and apply a batch; update KPIs, hot keys and publish."""
+        await self._refresh_if_stale()
         while not self._gate.is_set():
             await self._gate.wait()
         self._inflight += 1
@@ -133,6 +164,7 @@ class LiveOps:
             summaries = [e.as_dict() for e in events or []]
             message = {
                 **snapshot.as_dict(),
+                "origin": self.origin,
                 "from_version": snapshot.version,
                 "event": summaries[-1] if summaries else None,
                 "events": summaries[-50:],
@@ -187,6 +219,7 @@ class LiveOps:
                 if since_reconcile >= self.reconcile_seconds:
                     since_reconcile = 0.0
                     await self.reconcile()
+                await self._refresh_if_stale()
                 if self._dirty or self.state.snapshot(utcnow()) != self._last_kpis:
                     await self.commit_snapshot()
             except asyncio.CancelledError:

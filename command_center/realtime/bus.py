@@ -13,6 +13,7 @@ import json
 import logging
 from typing import Any, Protocol
 
+from command_center.realtime.hotkeys import COMMAND_TIMEOUT, redis_client
 from command_center.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,8 @@ class CoalescingPublisher:
     async def flush(self, timeout: float = 5.0) -> None:
         """Wait until nothing is pending (best effort)."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._idle.wait()
 
     async def _run(self) -> None:
         backoff = self.interval
@@ -119,8 +121,10 @@ class _QueueSubscription:
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
 
     async def get(self, timeout: float) -> dict[str, Any] | None:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self.queue.get()
         except TimeoutError:
             return None
 
@@ -168,20 +172,21 @@ class RedisBus(CoalescingPublisher):
 
     def __init__(self, url: str, prefix: str = "", interval: float = 0.05) -> None:
         super().__init__(interval)
-        from command_center.realtime.hotkeys import redis_client
 
         self.url = url
         self.channel = f"{prefix}{CHANNEL}"
         self._client = redis_client(url)
 
     async def _send(self, message: dict[str, Any]) -> None:
-        await self._client.publish(self.channel, json.dumps(message, separators=(",", ":")))
+        async with asyncio.timeout(COMMAND_TIMEOUT):
+            await self._client.publish(self.channel, json.dumps(message, separators=(",", ":")))
 
     async def open_subscription(self) -> BusSubscription:
         """SUBSCRIBE on a dedicated connection; raises when Redis is unreachable."""
         pubsub = self._client.pubsub()
         try:
-            await pubsub.subscribe(self.channel)
+            async with asyncio.timeout(COMMAND_TIMEOUT):
+                await pubsub.subscribe(self.channel)
         except BaseException:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()

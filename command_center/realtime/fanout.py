@@ -44,7 +44,8 @@ class Consumer:
         """The next item (raises TimeoutError after `timeout` s)."""
         if timeout is None:
             return await self.queue.get()
-        return await asyncio.wait_for(self.queue.get(), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for: it can swallow cancellation on 3.11
+            return await self.queue.get()
 
 
 class FanOut:
@@ -57,8 +58,10 @@ class FanOut:
         *,
         queue_size: int = 256,
         max_backoff: float = 2.0,
+        observer: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.bus = bus
+        self._observer = observer
         self._source = snapshot_source
         self._queue_size = queue_size
         self._max_backoff = max_backoff
@@ -79,6 +82,14 @@ class FanOut:
         """Start the subscriber task."""
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="dashboard-fanout")
+
+    async def wait_live(self, timeout: float) -> bool:
+        """Wait (up to `timeout` s) until subscribed to the bus; True when live."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while self.status != "live":
+                    await asyncio.sleep(0.005)
+        return self.status == "live"
 
     async def stop(self) -> None:
         """Stop the subscriber task."""
@@ -149,6 +160,8 @@ class FanOut:
                 consumer.version = snapshot.version
 
     async def _deliver(self, message: dict[str, Any]) -> None:
+        if self._observer is not None:
+            self._observer(message)
         version = int(message["version"])
         first = int(message.get("from_version", version))
         if self.version and first > self.version + 1:

@@ -72,6 +72,7 @@ class InProcessHotKeys:
         """Nothing to release."""
 
 
+COMMAND_TIMEOUT = 5.0
 _WRITE_LUA = """
 local current = tonumber(redis.call('GET', KEYS[2]) or '0')
 local floor = tonumber(ARGV[2])
@@ -84,7 +85,11 @@ return current
 
 
 def redis_client(url: str) -> Any:
-    """An asyncio Redis client with short timeouts (so outages surface quickly)."""
+    """An asyncio Redis client that fails fast when Redis is down.
+
+    No socket_timeout: redis-py would wrap each read in `asyncio.wait_for`, which can swallow
+    a task cancellation on Python 3.11; callers bound each command with `asyncio.timeout`.
+    """
     import redis.asyncio as aioredis
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
@@ -92,7 +97,6 @@ def redis_client(url: str) -> Any:
     return aioredis.Redis.from_url(
         url,
         socket_connect_timeout=1.0,
-        socket_timeout=5.0,
         retry=Retry(NoBackoff(), 0),
         decode_responses=True,
     )
@@ -109,14 +113,18 @@ class RedisHotKeys:
 
     async def read(self) -> Snapshot | None:
         """GET the snapshot key."""
-        raw = await self._client.get(self.snapshot_key)
+        async with asyncio.timeout(COMMAND_TIMEOUT):
+            raw = await self._client.get(self.snapshot_key)
         return Snapshot.from_dict(json.loads(raw)) if raw else None
 
     async def write(self, kpis: dict[str, Any], floor: int = 0) -> Snapshot:
         """Run the Lua script: bump the version and store the snapshot in one step."""
         as_of = utcnow().isoformat()
         body = json.dumps({"kpis": kpis, "as_of": as_of}, separators=(",", ":"))
-        version = await self._script(keys=[self.snapshot_key, self.version_key], args=[body, floor])
+        async with asyncio.timeout(COMMAND_TIMEOUT):
+            version = await self._script(
+                keys=[self.snapshot_key, self.version_key], args=[body, floor]
+            )
         return Snapshot(int(version), dict(kpis), as_of)
 
     async def close(self) -> None:

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Run every benchmark in one go; each prints its figures against a baseline measured in the
+# same run. Results are recorded by hand in bench/RESULTS.md (never asserted in tests).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+status=0
+for script in bench_safety bench_warehouse_generate bench_widget_data bench_clarifier \
+              bench_ingest bench_fanout bench_event_to_pixel; do
+  [ -f "bench/$script.py" ] || continue
+  echo "== $script"
+  .venv/bin/python "bench/$script.py" || status=1
+  echo
+done
+exit "$status"
