@@ -31,3 +31,18 @@ def test_health_is_same_origin_and_reports_modes(prod_server) -> None:
     assert modes["cache"] == ("in-process", "ok")
     assert modes["llm"] == ("offline", "ok")
     assert modes["warehouse"][0] == "local"
+
+
+def test_seeded_widgets_show_live_data_with_source_badges(prod_server, page) -> None:
+    page.goto(prod_server.url + "/")
+    warehouse_card = page.locator("#widget-seed-claims-by-product")
+    oltp_card = page.locator("#widget-seed-open-claims-by-loss")
+    page.wait_for_selector("#widget-seed-claims-by-product[data-status='ok']", timeout=60_000)
+    page.wait_for_selector("#widget-seed-open-claims-by-loss[data-status='ok']", timeout=60_000)
+    assert warehouse_card.locator(".source-badge").inner_text() in {"local warehouse", "cached"}
+    assert "databricks" not in warehouse_card.inner_text()
+    assert warehouse_card.locator(".recharts-bar-rectangle").count() >= 3
+    assert oltp_card.locator(".source-badge").inner_text() in {"sqlite", "cached"}
+    assert oltp_card.locator("tbody tr").count() >= 1
+    kpi_text = page.locator("#widget-seed-approval-rate .widget-value").inner_text()
+    assert kpi_text.endswith("%"), kpi_text
