@@ -101,3 +101,9 @@ def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 def settings(settings_env: Path) -> Settings:
     """Settings isolated to a temporary data dir."""
     return get_settings()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run browser tests last: Playwright's sync API keeps an event loop running in the main
+    thread for the whole session, which asyncio tests collected after it cannot share."""
+    items.sort(key=lambda item: "/e2e/" in str(item.path).replace("\\", "/"))
