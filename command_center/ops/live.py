@@ -132,12 +132,20 @@ class LiveOps:
             self._gate.set()
 
     async def ingest(self, events_raw: list[Any]) -> IngestResult:
-        """Validate, store and apply a batch; update KPIs, hot keys and publish."""
+        """Validate, store and apply a batch; update KPIs, hot keys and publish.
+
+        Once started, a batch runs to completion even if the caller is cancelled (a client
+        disconnect, the simulator stopping): the database commit and the KPI delta must never
+        be separated.
+        """
         await self._refresh_if_stale()
         while not self._gate.is_set():
             await self._gate.wait()
         self._inflight += 1
         self._drained.clear()
+        return await asyncio.shield(self._ingest_and_publish(events_raw))
+
+    async def _ingest_and_publish(self, events_raw: list[Any]) -> IngestResult:
         try:
             result = await asyncio.to_thread(ingest_events, events_raw, engine=self.engine)
             if result.accepted:
