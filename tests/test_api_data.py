@@ -9,38 +9,17 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from command_center import resolver
-from command_center.api.app import build_api
-from command_center.bootstrap import prepare
 from command_center.db.models import Widget
 from command_center.db.session import session_scope
 from command_center.settings import get_settings
 from command_center.warehouse import factory
 from command_center.warehouse.errors import WarehouseTimeout
-
-PROBLEM = "application/problem+json"
-
-
-def _reset() -> None:
-    factory.close_all()
-    resolver.reset_caches()
+from tests.api_helpers import assert_problem, prepared_client
 
 
 @pytest.fixture
 def client(settings_env: Path) -> Iterator[TestClient]:
-    _reset()
-    prepare(get_settings())
-    with TestClient(build_api()) as test_client:
-        yield test_client
-    _reset()
-
-
-def _is_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status and body["title"]
-    return body
+    yield from prepared_client()
 
 
 def _add_widget(widget_id: str, spec: dict) -> None:
@@ -77,7 +56,7 @@ def test_oltp_seeded_widgets(client: TestClient, widget_id: str, source: str) ->
 
 
 def test_unknown_widget_is_404(client: TestClient) -> None:
-    body = _is_problem(client.post("/v1/widgets/no-such-widget/data"), 404)
+    body = assert_problem(client.post("/v1/widgets/no-such-widget/data"), 404)
     assert "no-such-widget" in body["detail"]
 
 
@@ -88,19 +67,19 @@ def test_widget_with_bad_dimension_is_422(client: TestClient) -> None:
         "data_intent": {"metric": "claims_by_product_l3_asurion", "dimensions": ["ssn"]},
     }
     _add_widget("w-bad-dim", spec)
-    _is_problem(client.post("/v1/widgets/w-bad-dim/data"), 422)
+    assert_problem(client.post("/v1/widgets/w-bad-dim/data"), 422)
 
 
 def test_widget_with_malformed_intent_is_422(client: TestClient) -> None:
     spec = {"type": "kpi", "title": "bad", "data_intent": {"dimensions": ["region"]}}
     _add_widget("w-no-metric", spec)
-    body = _is_problem(client.post("/v1/widgets/w-no-metric/data"), 422)
+    body = assert_problem(client.post("/v1/widgets/w-no-metric/data"), 422)
     assert "metric" in body["detail"]
 
 
 def test_widget_with_unknown_metric_is_422(client: TestClient) -> None:
     _add_widget("w-gone", {"type": "kpi", "title": "gone", "data_intent": {"metric": "gone"}})
-    body = _is_problem(client.post("/v1/widgets/w-gone/data"), 422)
+    body = assert_problem(client.post("/v1/widgets/w-gone/data"), 422)
     assert "gone" in body["detail"]
 
 
@@ -111,7 +90,7 @@ def test_warehouse_timeout_is_504(client: TestClient, monkeypatch: pytest.Monkey
         raise WarehouseTimeout("query exceeded 15s", backend="local")
 
     monkeypatch.setattr(warehouse, "query", slow)
-    body = _is_problem(client.post("/v1/widgets/seed-claims-by-product/data"), 504)
+    body = assert_problem(client.post("/v1/widgets/seed-claims-by-product/data"), 504)
     assert (body["kind"], body["backend"]) == ("timeout", "local")
 
 
@@ -143,7 +122,7 @@ def test_health_503_when_databricks_is_unreachable(
     started = time.monotonic()
     response = client.get("/v1/databricks/health")
     elapsed = time.monotonic() - started
-    body = _is_problem(response, 503)
+    body = assert_problem(response, 503)
     assert body["mode"] == "databricks"
     assert body["kind"] in kinds
     assert "dapi-not-a-real-token" not in response.text
@@ -157,8 +136,8 @@ def test_health_503_when_the_warehouse_file_cannot_be_opened(client: TestClient)
     path = settings.warehouse_path
     path.unlink()
     path.mkdir()  # a directory where the DuckDB file should be: cannot open nor rebuild
-    body = _is_problem(client.get("/v1/databricks/health"), 503)
+    body = assert_problem(client.get("/v1/databricks/health"), 503)
     assert body["mode"] == "local" and body["kind"] == "unavailable"
 
-    data = _is_problem(client.post("/v1/widgets/seed-claims-by-product/data"), 502)
+    data = assert_problem(client.post("/v1/widgets/seed-claims-by-product/data"), 502)
     assert data["kind"] == "unavailable"

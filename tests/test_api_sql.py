@@ -9,15 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from command_center import resolver
-from command_center.api.app import build_api
-from command_center.bootstrap import prepare
 from command_center.db.models import SqlGenerationLog
 from command_center.db.session import session_scope
 from command_center.settings import get_settings
-from command_center.warehouse import factory
+from tests.api_helpers import assert_problem, prepared_client
 
-PROBLEM = "application/problem+json"
 METRIC = "claims_by_product_l3_asurion"
 ALL_CHECKS = {
     "parses",
@@ -34,26 +30,9 @@ ALL_CHECKS = {
 }
 
 
-def _reset() -> None:
-    factory.close_all()
-    resolver.reset_caches()
-
-
 @pytest.fixture
 def client(settings_env: Path) -> Iterator[TestClient]:
-    _reset()
-    prepare(get_settings())
-    with TestClient(build_api()) as test_client:
-        yield test_client
-    _reset()
-
-
-def _is_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status and body["title"] and body["type"]
-    return body
+    yield from prepared_client()
 
 
 def test_generate_returns_gated_sql_in_the_backend_dialect(client: TestClient) -> None:
@@ -81,7 +60,7 @@ def test_generate_for_an_oltp_metric_uses_sqlite(client: TestClient) -> None:
 
 
 def test_generate_unknown_metric_is_404(client: TestClient) -> None:
-    body = _is_problem(client.post("/v1/sql/generate", json={"metric_id": "nope"}), 404)
+    body = assert_problem(client.post("/v1/sql/generate", json={"metric_id": "nope"}), 404)
     assert "nope" in body["detail"]
 
 
@@ -90,7 +69,7 @@ def test_generate_bad_dimension_is_422_naming_the_field(client: TestClient) -> N
         "/v1/sql/generate",
         json={"metric_id": METRIC, "data_intent": {"dimensions": ["password_hash"]}},
     )
-    body = _is_problem(response, 422)
+    body = assert_problem(response, 422)
     assert body["field"] == "data_intent.dimensions"
     assert "password_hash" in body["detail"]
 
@@ -100,7 +79,7 @@ def test_generate_bad_filter_is_422_naming_the_field(client: TestClient) -> None
         "/v1/sql/generate",
         json={"metric_id": METRIC, "data_intent": {"filters": {"not_a_column": "x"}}},
     )
-    assert _is_problem(response, 422)["field"] == "data_intent.filters"
+    assert assert_problem(response, 422)["field"] == "data_intent.filters"
 
 
 def test_generate_unknown_intent_field_is_422(client: TestClient) -> None:
@@ -108,12 +87,12 @@ def test_generate_unknown_intent_field_is_422(client: TestClient) -> None:
         "/v1/sql/generate",
         json={"metric_id": METRIC, "data_intent": {"dimensions": [], "drop_table": True}},
     )
-    body = _is_problem(response, 422)
+    body = assert_problem(response, 422)
     assert body["field"] == "data_intent.drop_table"
 
 
 def test_generate_missing_metric_id_is_422(client: TestClient) -> None:
-    body = _is_problem(client.post("/v1/sql/generate", json={}), 422)
+    body = assert_problem(client.post("/v1/sql/generate", json={}), 422)
     assert body["field"] == "metric_id"
 
 
@@ -122,9 +101,9 @@ def test_generate_requires_the_token_when_configured(
 ) -> None:
     monkeypatch.setenv("API_TOKEN", "s3cret")
     get_settings.cache_clear()
-    _is_problem(client.post("/v1/sql/generate", json={"metric_id": METRIC}), 401)
+    assert_problem(client.post("/v1/sql/generate", json={"metric_id": METRIC}), 401)
     wrong = {"Authorization": "Bearer nope"}
-    _is_problem(client.post("/v1/sql/generate", json={"metric_id": METRIC}, headers=wrong), 401)
+    assert_problem(client.post("/v1/sql/generate", json={"metric_id": METRIC}, headers=wrong), 401)
     right = {"Authorization": "Bearer s3cret"}
     ok = client.post("/v1/sql/generate", json={"metric_id": METRIC}, headers=right)
     assert ok.status_code == 200, ok.text
@@ -157,7 +136,7 @@ def test_validate_rejects_with_the_failed_checks(
     client: TestClient, sql: str, failed_check: str
 ) -> None:
     response = client.post("/v1/sql/validate", json={"sql": sql, "metric_id": METRIC})
-    body = _is_problem(response, 422)
+    body = assert_problem(response, 422)
     failed = [check["name"] for check in body["checks"] if not check["passed"]]
     assert failed_check in failed
     assert body["passed"] is False
@@ -166,9 +145,11 @@ def test_validate_rejects_with_the_failed_checks(
 
 def test_validate_unknown_metric_is_404(client: TestClient) -> None:
     response = client.post("/v1/sql/validate", json={"sql": "SELECT 1", "metric_id": "nope"})
-    _is_problem(response, 404)
+    assert_problem(response, 404)
 
 
 def test_validate_empty_sql_is_422(client: TestClient) -> None:
-    body = _is_problem(client.post("/v1/sql/validate", json={"sql": "", "metric_id": METRIC}), 422)
+    body = assert_problem(
+        client.post("/v1/sql/validate", json={"sql": "", "metric_id": METRIC}), 422
+    )
     assert body["field"] == "sql"

@@ -1,0 +1,39 @@
+"""Shared helpers for API tests: a prepared TestClient and a problem-document assertion."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi.testclient import TestClient
+
+from command_center import resolver
+from command_center.api.app import build_api
+from command_center.bootstrap import prepare
+from command_center.settings import get_settings
+from command_center.warehouse import factory
+
+PROBLEM = "application/problem+json"
+
+
+def reset_process_caches() -> None:
+    """Forget cached warehouses and resolver state between tests."""
+    factory.close_all()
+    resolver.reset_caches()
+
+
+def prepared_client() -> Iterator[TestClient]:
+    """Migrate, seed and build the warehouse for the current settings; yield a TestClient."""
+    reset_process_caches()
+    prepare(get_settings())
+    with TestClient(build_api()) as test_client:
+        yield test_client
+    reset_process_caches()
+
+
+def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+    """Assert an RFC 7807 problem document with `status`; return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["type"]
+    return body
