@@ -5,6 +5,8 @@ import reflex as rx
 from command_center.settings import die_on_bad_settings
 
 settings = die_on_bad_settings()
+if settings.database_mode == "sqlite":
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # `reflex db migrate` opens it first
 
 config = rx.Config(
     app_name="command_center",

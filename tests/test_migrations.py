@@ -68,3 +68,24 @@ def test_duplicate_event_id_rejected_by_schema(database_url) -> None:
         conn.execute(insert)
     with pytest.raises(Exception, match=r"(?i)unique"), engine_for(database_url).begin() as conn:
         conn.execute(insert)
+
+
+def test_reflex_db_migrate_applies_the_same_migrations(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "reflex", "db", "migrate"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    url = f"sqlite:///{tmp_path / 'data' / 'command_center.db'}"
+    assert set(inspect(engine_for(url)).get_table_names()) >= TABLES
