@@ -19,6 +19,7 @@ def widget_grid() -> rx.Component:
             columns=rx.breakpoints(initial="1", md="2", xl="3"),
             spacing="3",
             width="100%",
+            align_items="start",
             id="widget-grid",
         ),
     )

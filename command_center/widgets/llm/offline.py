@@ -439,12 +439,20 @@ def _dimension_label(column: str) -> str:
     return "day" if column == TIME_DIMENSION else column.replace("_", " ")
 
 
+def _label_names_grouping(label: str, groups: list[str]) -> bool:
+    """True when the label already says the grouping ("Claims by product" + product_name)."""
+    lowered = label.lower()
+    if " by " not in lowered:
+        return False
+    return all(_dimension_label(d).split()[0].lower() in lowered for d in groups)
+
+
 def default_title(draft: IntentDraft, metric: MetricDefinition) -> str:
     """A readable title: label, grouping, window."""
     label = re.sub(r"\s*\(.*?\)\s*", "", metric.label).strip() or metric.label
     parts = [label]
     groups = [d for d in draft.dimensions if d != TIME_DIMENSION]
-    if groups:
+    if groups and not _label_names_grouping(label, groups):
         parts.append("by " + " and ".join(_dimension_label(d) for d in groups))
     if TIME_DIMENSION in draft.dimensions:
         parts.append("over time")
