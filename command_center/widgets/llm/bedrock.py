@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from command_center.metrics.definitions import MetricDefinition
 from command_center.settings import Settings, get_settings
+from command_center.telemetry import observe
 from command_center.widgets.llm.base import (
     BuilderContext,
     Critique,
@@ -155,14 +156,27 @@ class BedrockLLM:
             ReadTimeoutError,
         )
 
+        model_id = self.model_id(tier)
         try:
-            return self.client.converse(
-                modelId=self.model_id(tier),
-                system=[{"text": SYSTEM_PROMPT}],
-                messages=messages,
-                toolConfig=tool_config,
-                inferenceConfig={"maxTokens": 4096, "temperature": 0},
-            )
+            with observe(
+                "bedrock.converse", as_type="generation", model=model_id, input=messages
+            ) as generation:
+                response = self.client.converse(
+                    modelId=model_id,
+                    system=[{"text": SYSTEM_PROMPT}],
+                    messages=messages,
+                    toolConfig=tool_config,
+                    inferenceConfig={"maxTokens": 4096, "temperature": 0},
+                )
+                usage = response.get("usage") or {}
+                generation.update(
+                    output=response.get("output"),
+                    usage_details={
+                        "input": int(usage.get("inputTokens", 0)),
+                        "output": int(usage.get("outputTokens", 0)),
+                    },
+                )
+                return response
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             message = exc.response.get("Error", {}).get("Message", "") or str(exc)
