@@ -1,4 +1,4 @@
-"""Widget data resolution: cache → SQL (compiled, gated) → warehouse, one path for UI and API."""
+"""Widget data resolution: cache → SQL (compiler or LLM, gated) → warehouse, one path for all."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from command_center.realtime.widget_cache import (
     WidgetDataCache,
 )
 from command_center.settings import Settings, get_settings
-from command_center.sql.generator import GeneratedSql
+from command_center.sql.generator import GeneratedSql, SqlGenerator
 from command_center.sql.intent import DataIntent
 from command_center.sql.safety import SafetyResult
 
@@ -129,19 +129,30 @@ async def _metric(metric_id: str) -> MetricDefinition:
     return metric
 
 
-async def _generate(metric: MetricDefinition, intent: DataIntent, dialect: str) -> GeneratedSql:
-    """`generate_sql`, memoised: the compiler is deterministic in (metric, intent, dialect)."""
+async def _generate(
+    metric: MetricDefinition, intent: DataIntent, dialect: str, generator: SqlGenerator
+) -> GeneratedSql:
+    """`generate_sql` with `generator`; the compiler's output is memoised (it is deterministic
+    in metric, intent and dialect), the LLM's never is: each miss asks the model again."""
     from command_center.sql.generator import generate_sql
 
+    memoise = generator.name == "compiler"
     key = (metric.model_dump_json(), intent.model_dump_json(), dialect)
-    generated = _sql_memo.get(key)
+    generated = _sql_memo.get(key) if memoise else None
     if generated is not None:
         _sql_memo.move_to_end(key)
         return generated
-    generated = await asyncio.to_thread(generate_sql, metric, intent, dialect)  # type: ignore[arg-type]
-    _sql_memo[key] = generated
-    while len(_sql_memo) > _SQL_MEMO_SIZE:
-        _sql_memo.popitem(last=False)
+    generated = await asyncio.to_thread(
+        generate_sql,
+        metric,
+        intent,
+        dialect,  # type: ignore[arg-type]
+        generator=generator,
+    )
+    if memoise:
+        _sql_memo[key] = generated
+        while len(_sql_memo) > _SQL_MEMO_SIZE:
+            _sql_memo.popitem(last=False)
     return generated
 
 
@@ -152,7 +163,7 @@ async def resolve_widget_data(
 
     A cache hit touches neither the catalog nor the warehouse. Raises pydantic's
     `ValidationError` for a malformed data intent, `UnknownMetric`, `CompileError`,
-    `SafetyError` or a typed `WarehouseError`.
+    `SafetyError`, a typed `WarehouseError`, or (LLM generator) a typed `BuilderModeError`.
     """
     settings = settings or get_settings()
     intent = DataIntent.model_validate(spec.get("data_intent") or {})
@@ -165,7 +176,8 @@ async def resolve_widget_data(
         metric = await _metric(intent.metric)
         route = route_for(metric)
         ttl[0] = route.ttl_seconds
-        return await _run_query(metric, intent, warehouse_for(route.backend, settings))
+        warehouse = warehouse_for(route.backend, settings)
+        return await _run_query(metric, intent, warehouse, settings=settings)
 
     payload, cached = await widget_cache(settings).get_or_compute(key, lambda: ttl[0], compute)
     document = json.loads(payload)
@@ -180,16 +192,53 @@ async def resolve_widget_data(
     )
 
 
-async def _run_query(metric: MetricDefinition, intent: DataIntent, warehouse: Any) -> bytes:
-    """Generate, gate and run the metric's SQL; audit it off the response path."""
+async def _run_query(
+    metric: MetricDefinition,
+    intent: DataIntent,
+    warehouse: Any,
+    *,
+    settings: Settings | None = None,
+) -> bytes:
+    """Generate (compiler, or the fast-tier LLM in live mode), gate and run the metric's SQL;
+    audit it off the response path. An LLM failure is audited and re-raised, never replaced
+    by the compiler's SQL."""
+    from command_center.sql.llm_generator import generator_name, sql_generator_for
     from command_center.sql.safety import SafetyError
+    from command_center.widgets.llm.errors import BuilderModeError
 
     started = time.perf_counter()
+    settings = settings or get_settings()
+    if generator_name(settings) == "compiler":
+        generator = sql_generator_for(settings)
+    else:  # the first call builds the boto3 client: keep that off the event loop
+        generator = await asyncio.to_thread(sql_generator_for, settings)
     try:
-        generated = await _generate(metric, intent, warehouse.dialect)
+        generated = await _generate(metric, intent, warehouse.dialect, generator)
     except SafetyError as exc:
+        rejected = getattr(getattr(generator, "last_output", None), "sql", "")
         _audit(
-            metric, intent, exc.result, "", warehouse.name, started, None, "rejected by safety gate"
+            metric,
+            intent,
+            exc.result,
+            rejected,
+            warehouse.name,
+            started,
+            None,
+            "rejected by safety gate",
+            generator=generator.name,
+        )
+        raise
+    except BuilderModeError as exc:
+        _audit(
+            metric,
+            intent,
+            SafetyResult(passed=False),
+            "",
+            warehouse.name,
+            started,
+            None,
+            f"llm {exc}",
+            generator=generator.name,
         )
         raise
     error = None

@@ -6,6 +6,7 @@ import sys
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,10 @@ class Settings(BaseSettings):
     aws_region: str = "us-east-1"
     llm_timeout_seconds: float = Field(default=30.0, gt=0)
     llm_max_retries: int = Field(default=3, ge=0, le=10)
+    sql_generator: Literal["compiler", "llm"] = Field(
+        default="compiler",
+        description="llm = the fast-tier model writes widget SQL; only when BUILDER_MODE=live",
+    )
 
     # warehouse
     databricks_host: str = ""

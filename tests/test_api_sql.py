@@ -42,7 +42,8 @@ def test_generate_returns_gated_sql_in_the_backend_dialect(client: TestClient) -
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"sql", "dialect", "safety"}
+    assert set(body) == {"sql", "dialect", "safety", "generator"}
+    assert body["generator"] == "compiler"
     assert body["dialect"] == "duckdb"  # routed to databricks, served by the local warehouse
     assert "l3_asurion.ev_claim" in body["sql"] and "product_name" in body["sql"]
     assert body["safety"]["passed"] is True

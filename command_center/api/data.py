@@ -33,6 +33,7 @@ def _widget_spec(widget_id: str) -> dict[str, Any]:
 async def widget_data(widget_id: str) -> dict[str, Any]:
     """Rows, columns, source, generated-at and cached flag for one persisted widget."""
     from command_center.warehouse.errors import WarehouseError
+    from command_center.widgets.llm.errors import BuilderModeError
 
     spec = await asyncio.to_thread(_widget_spec, widget_id)
     try:
@@ -49,6 +50,11 @@ async def widget_data(widget_id: str) -> dict[str, Any]:
         ) from None
     except (CompileError, SafetyError) as exc:
         raise ProblemError(422, "Widget query rejected", str(exc)) from None
+    except BuilderModeError as exc:
+        status = 504 if exc.kind == "timeout" else 502
+        raise ProblemError(
+            status, f"SQL generation {exc.kind} error", str(exc), kind=exc.kind, builder_mode="live"
+        ) from None
     except WarehouseError as exc:
         status = 504 if exc.kind == "timeout" else 502
         raise ProblemError(

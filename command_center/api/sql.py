@@ -23,9 +23,12 @@ from command_center.resolver import route_for
 from command_center.settings import get_settings
 from command_center.sql.compiler import CompileError
 from command_center.sql.dictionary import load_dictionary
+from command_center.sql.generation_log import log_generation
 from command_center.sql.generator import generate_sql
 from command_center.sql.intent import DataIntent
-from command_center.sql.safety import SafetyError, check_sql
+from command_center.sql.llm_generator import sql_generator_for
+from command_center.sql.safety import SafetyError, SafetyResult, check_sql
+from command_center.widgets.llm.errors import BuilderModeError
 
 router = APIRouter(prefix="/sql", tags=["sql"])
 
@@ -71,7 +74,9 @@ def _dialect_for(metric: MetricDefinition) -> str:
 
 @router.post("/generate", dependencies=[Depends(require_token)])
 async def generate(body: GenerateRequest) -> dict[str, Any]:
-    """Compile the metric + intent, gate it and return `{sql, dialect, safety}` (logged)."""
+    """Generate SQL for the metric + intent (compiler, or the fast-tier LLM in live mode with
+    SQL_GENERATOR=llm), gate it and return `{sql, dialect, safety, generator}` plus the
+    LLM's `explanation`. Every attempt is logged in `sql_generation_log`."""
     metric = await asyncio.to_thread(_metric, body.metric_id)
     try:
         intent = DataIntent.model_validate({**body.data_intent, "metric": metric.id})
@@ -81,13 +86,33 @@ async def generate(body: GenerateRequest) -> dict[str, Any]:
         )
         raise ProblemError(**_problem_args(document)) from None
     dialect = _dialect_for(metric)
+    generator = await asyncio.to_thread(sql_generator_for, get_settings())  # may build a client
 
     def run() -> Any:
         with session_scope() as session:
             try:
-                return generate_sql(metric, intent, dialect, log_session=session)  # type: ignore[arg-type]
+                return generate_sql(
+                    metric,
+                    intent,
+                    dialect,  # type: ignore[arg-type]
+                    generator=generator,
+                    log_session=session,
+                )
             except SafetyError:
                 session.commit()  # keep the audit row of the rejection
+                raise
+            except BuilderModeError as exc:
+                log_generation(
+                    session,
+                    metric_id=metric.id,
+                    generator=generator.name,
+                    input=intent,
+                    sql="",
+                    safety=SafetyResult(passed=False),
+                    backend=dialect,
+                    error=f"llm {exc}",
+                )
+                session.commit()
                 raise
 
     try:
@@ -98,9 +123,31 @@ async def generate(body: GenerateRequest) -> dict[str, Any]:
         ) from None
     except SafetyError as exc:
         raise ProblemError(
-            422, "Rejected by the safety gate", str(exc), safety=exc.result.model_dump()
+            422,
+            "Rejected by the safety gate",
+            str(exc),
+            safety=exc.result.model_dump(),
+            generator=generator.name,
         ) from None
-    return {"sql": generated.sql, "dialect": generated.dialect, "safety": generated.safety}
+    except BuilderModeError as exc:
+        raise ProblemError(
+            504 if exc.kind == "timeout" else 502,
+            f"SQL generator {exc.kind} error",
+            exc.message,
+            kind=exc.kind,
+            generator=generator.name,
+            builder_mode=exc.builder_mode,
+        ) from None
+    response: dict[str, Any] = {
+        "sql": generated.sql,
+        "dialect": generated.dialect,
+        "safety": generated.safety,
+        "generator": generated.generator,
+    }
+    output = getattr(generator, "last_output", None)
+    if output is not None:
+        response["explanation"] = output.explanation
+    return response
 
 
 @router.post("/validate")

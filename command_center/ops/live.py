@@ -169,13 +169,13 @@ class LiveOps:
                 log.warning("hot keys not written (%s); will retry", exc)
                 return None
             self.version, self._last_kpis, self._dirty = snapshot.version, kpis, False
-            summaries = [e.as_dict() for e in events or []]
+            summaries = [e.as_dict() for e in (events or [])[-50:]]  # only the last 50 travel
             message = {
                 **snapshot.as_dict(),
                 "origin": self.origin,
                 "from_version": snapshot.version,
                 "event": summaries[-1] if summaries else None,
-                "events": summaries[-50:],
+                "events": summaries,
             }
             await self.bus.publish(message)
             return snapshot
