@@ -197,7 +197,7 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=300)
     parser.add_argument("--batched", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=500)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     asyncio.run(run(args.admin, args.single, args.batched, args.batch, args.rounds))
 

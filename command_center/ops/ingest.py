@@ -5,6 +5,11 @@ handful of bulk queries (locked `FOR UPDATE` on PostgreSQL); apply the events in
 in-memory working copy (state machines, reference checks); then write the net changes and the
 event rows with bulk statements. Invalid events are rejected individually; the valid ones are
 kept. A race with a concurrent batch (same event id or entity) rolls back and retries.
+
+Two implementations of the load and write steps do the same reads and writes: SQLAlchemy Core
+(`_load`, `_write`; SQLite and any other driver) and, on PostgreSQL through psycopg 3, array
+parameters sent in pipeline mode (`_load_pg`, `_write_pg`): two round trips and the commit per
+batch, whatever its size.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy import bindparam, insert, select, update
@@ -34,6 +39,9 @@ from command_center.ops.state_machine import (
     next_claim_status,
     next_session_status,
 )
+
+if TYPE_CHECKING:
+    import psycopg
 
 MAX_ATTEMPTS = 5
 _CHUNK = 900
@@ -606,7 +614,8 @@ def _check_rejected_not_stored(conn: Connection, ids: list[str]) -> None:
 # The same reads and writes as `_load` and `_write`, sent on the psycopg connection inside
 # the SQLAlchemy transaction: array parameters (`= ANY(%b)`, `unnest`) instead of long IN
 # lists and one statement per row, all reads in one pipeline and all writes in another, so a
-# batch costs two round trips plus the commit. A new row that refers to another new row (a
+# batch costs two round trips plus the commit. Parameters go in binary (`%b`): quoting text
+# arrays was the largest client-side cost. A new row that refers to another new row (a
 # session on a claim filed in the same batch) finds its id by external id on the server:
 # statements in a pipeline run in order, so the referenced row is already inserted.
 
@@ -627,7 +636,9 @@ _PG_LOADS = (
 )
 
 
-def _pipelined(dbapi: Any, calls: Sequence[tuple[Any, str, Sequence[Any]]]) -> None:
+def _pipelined(
+    dbapi: psycopg.Connection[Any], calls: Sequence[tuple[Any, str, Sequence[Any]]]
+) -> None:
     """Run (cursor, SQL, params) in order in one pipeline; results stay on the cursors.
 
     Statements run in order on the server, so later ones see what earlier ones wrote. The
@@ -651,7 +662,7 @@ def _pipelined(dbapi: Any, calls: Sequence[tuple[Any, str, Sequence[Any]]]) -> N
         raise error
 
 
-def _load_pg(dbapi: Any, parsed: list[tuple[int, Any]]) -> _Context:
+def _load_pg(dbapi: psycopg.Connection[Any], parsed: list[tuple[int, Any]]) -> _Context:
     """`_load` for PostgreSQL in one pipelined round trip (rows locked `FOR UPDATE` by id)."""
     from psycopg.rows import namedtuple_row
 
@@ -677,7 +688,7 @@ def _load_pg(dbapi: Any, parsed: list[tuple[int, Any]]) -> _Context:
 
 
 def _pg_arrays(fields: Sequence[tuple[str, str]]) -> tuple[str, str]:
-    """(`%s::type[], …` for unnest, the column alias list)."""
+    """(`%b::type[], …` for unnest, the column alias list)."""
     arrays = ", ".join(f"%b::{pg_type}[]" for _name, pg_type in fields)
     return arrays, ", ".join(name for name, _type in fields)
 
@@ -924,7 +935,11 @@ def _pg_writes(
 
 
 def _write_pg(
-    dbapi: Any, ctx: _Context, accepted: list[Any], now: datetime, rejected_ids: list[str]
+    dbapi: psycopg.Connection[Any],
+    ctx: _Context,
+    accepted: list[Any],
+    now: datetime,
+    rejected_ids: list[str],
 ) -> None:
     """`_write` and `_check_rejected_not_stored` for PostgreSQL, in one pipelined round trip."""
     *entities, (event_sql, event_columns) = _pg_writes(ctx, accepted, now)
@@ -1005,17 +1020,22 @@ def _apply_batch(
     return accepted, sorted(rejected - seen)
 
 
+def _pipelines(engine: Engine) -> bool:
+    """Whether the PostgreSQL fast path applies (psycopg 3 supports pipeline mode)."""
+    return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
+
+
 def _attempt(
     engine: Engine, parsed: list[tuple[int, Any]], now: datetime, result: IngestResult
 ) -> None:
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
+        if _pipelines(engine):
             dbapi = conn.connection.driver_connection
             ctx = _load_pg(dbapi, parsed)
             accepted, rejected_ids = _apply_batch(ctx, parsed, result)
             _write_pg(dbapi, ctx, accepted, now, rejected_ids)
         else:
-            ctx = _load(conn, parsed, lock=False)
+            ctx = _load(conn, parsed, lock=engine.dialect.name == "postgresql")
             accepted, rejected_ids = _apply_batch(ctx, parsed, result)
             event_rows = [
                 {
