@@ -1,0 +1,370 @@
+"""Ingest on PostgreSQL through psycopg 3: the same reads and writes as the SQLAlchemy path,
+as array parameters in two pipelined round trips per batch."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
+
+from command_center.ops.ingest_batch import (
+    _CLAIM_COLUMNS,
+    _DEVICE_COLUMNS,
+    _SESSION_COLUMNS,
+    _ClaimRow,
+    _Context,
+    _context,
+    _DeviceRow,
+    _Race,
+    _references,
+)
+
+# ---------------------------------------------------------------- PostgreSQL fast path
+#
+# The same reads and writes as `_load` and `_write`, sent on the psycopg connection inside
+# the SQLAlchemy transaction: array parameters (`= ANY(%b)`, `unnest`) instead of long IN
+# lists and one statement per row, all reads in one pipeline and all writes in another, so a
+# batch costs two round trips plus the commit. Parameters go in binary (`%b`): quoting text
+# arrays was the largest client-side cost. A new row that refers to another new row (a
+# session on a claim filed in the same batch) finds its id by external id on the server:
+# statements in a pipeline run in order, so the referenced row is already inserted.
+
+
+def _pg_select(table: str, columns: Sequence[str], key: str, lock: bool = False) -> str:
+    sql = f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = ANY(%b)"
+    return f"{sql} ORDER BY id FOR UPDATE" if lock else sql
+
+
+_PG_LOADS = (
+    ("customer_id", _pg_select("customers", ("external_id", "id", "region"), "external_id")),
+    ("plan_code", _pg_select("plans", ("code", "id"), "code")),
+    ("device_id", _pg_select("devices", _DEVICE_COLUMNS, "external_id", lock=True)),
+    ("claim_id", _pg_select("claims", _CLAIM_COLUMNS, "external_id", lock=True)),
+    ("session_id", _pg_select("issue_sessions", _SESSION_COLUMNS, "external_id", lock=True)),
+    # after the row locks: a concurrent batch that committed first is now visible
+    ("event_id", _pg_select("events", ("event_id",), "event_id")),
+)
+
+
+def _pipelined(
+    dbapi: psycopg.Connection[Any], calls: Sequence[tuple[Any, str, Sequence[Any]]]
+) -> None:
+    """Run (cursor, SQL, params) in order in one pipeline; results stay on the cursors.
+
+    Statements run in order on the server, so later ones see what earlier ones wrote. The
+    first failing statement's error is raised (once the pipeline is closed cleanly).
+    """
+    import psycopg
+
+    error: psycopg.Error | None = None
+    try:
+        with dbapi.pipeline():  # leaving the block syncs: every result has arrived
+            for cursor, sql, params in calls:
+                try:
+                    cursor.execute(sql, params)
+                except psycopg.Error as exc:  # an earlier statement failed; stop sending
+                    error = exc
+                    break
+    except psycopg.Error:  # the statements queued after the failure report "aborted"
+        if error is None:
+            raise
+    if error is not None:
+        raise error
+
+
+def _load_pg(dbapi: psycopg.Connection[Any], parsed: list[tuple[int, Any]]) -> _Context:
+    """`_load` for PostgreSQL in one pipelined round trip (rows locked `FOR UPDATE` by id)."""
+    from psycopg.rows import namedtuple_row
+
+    refs = _references(parsed)
+    fetched: dict[str, list[Any]] = {}
+    cursors = [
+        (name, sql, dbapi.cursor(row_factory=namedtuple_row))
+        for name, sql in _PG_LOADS
+        if refs[name]
+    ]
+    _pipelined(dbapi, [(cursor, sql, (refs[name],)) for name, sql, cursor in cursors])
+    for name, _sql, cursor in cursors:
+        fetched[name] = cursor.fetchall()
+        cursor.close()
+    return _context(
+        fetched.get("customer_id", ()),
+        fetched.get("plan_code", ()),
+        fetched.get("device_id", ()),
+        fetched.get("claim_id", ()),
+        fetched.get("session_id", ()),
+        (row.event_id for row in fetched.get("event_id", ())),
+    )
+
+
+def _pg_arrays(fields: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    """(`%b::type[], …` for unnest, the column alias list)."""
+    arrays = ", ".join(f"%b::{pg_type}[]" for _name, pg_type in fields)
+    return arrays, ", ".join(name for name, _type in fields)
+
+
+def _pg_insert(table: str, fields: Sequence[tuple[str, str]], refs: dict[str, str]) -> str:
+    """INSERT … SELECT FROM unnest(arrays); `refs` maps an id column to the table it refers
+    to, whose `<column>_ext` field carries the external id of a row new in this batch."""
+    arrays, names = _pg_arrays(fields)
+    stored = [name for name, _type in fields if not name.endswith("_ext")]
+    values = [
+        f"COALESCE(v.{name}, (SELECT id FROM {refs[name]} WHERE external_id = v.{name}_ext))"
+        if name in refs
+        else f"v.{name}"
+        for name in stored
+    ]
+    return (
+        f"INSERT INTO {table} ({', '.join(stored)}) SELECT {', '.join(values)} "
+        f"FROM unnest({arrays}) AS v({names})"
+    )
+
+
+def _pg_update(table: str, fields: Sequence[tuple[str, str]]) -> str:
+    """UPDATE … FROM unnest(arrays) by id (the first field)."""
+    arrays, names = _pg_arrays(fields)
+    sets = ", ".join(f"{name} = v.{name}" for name, _type in fields[1:])
+    return f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v({names}) WHERE t.id = v.id"
+
+
+_TS, _TEXT, _INT = "timestamptz", "text", "int"
+_PG_DEVICE_INSERT = _pg_insert(
+    "devices",
+    (
+        ("external_id", _TEXT),
+        ("customer_id", _INT),
+        ("plan_id", _INT),
+        ("plan_status", _TEXT),
+        ("enrolled_at", _TS),
+        ("plan_cancelled_at", _TS),
+        ("make", _TEXT),
+        ("model", _TEXT),
+        ("category", _TEXT),
+        ("registered_at", _TS),
+    ),
+    {},
+)
+_PG_DEVICE_UPDATE = _pg_update(
+    "devices",
+    (
+        ("id", _INT),
+        ("plan_id", _INT),
+        ("plan_status", _TEXT),
+        ("enrolled_at", _TS),
+        ("plan_cancelled_at", _TS),
+    ),
+)
+_PG_CLAIM_INSERT = _pg_insert(
+    "claims",
+    (
+        ("external_id", _TEXT),
+        ("customer_id", _INT),
+        ("device_id", _INT),
+        ("device_id_ext", _TEXT),
+        ("status", _TEXT),
+        ("filed_at", _TS),
+        ("decided_at", _TS),
+        ("resolved_at", _TS),
+        ("payout_amount", "numeric"),
+        ("loss_type", _TEXT),
+        ("region", _TEXT),
+        ("channel", _TEXT),
+    ),
+    {"device_id": "devices"},
+)
+_PG_CLAIM_UPDATE = _pg_update(
+    "claims",
+    (
+        ("id", _INT),
+        ("status", _TEXT),
+        ("decided_at", _TS),
+        ("resolved_at", _TS),
+        ("payout_amount", "numeric"),
+    ),
+)
+_PG_SESSION_INSERT = _pg_insert(
+    "issue_sessions",
+    (
+        ("external_id", _TEXT),
+        ("customer_id", _INT),
+        ("device_id", _INT),
+        ("device_id_ext", _TEXT),
+        ("claim_id", _INT),
+        ("claim_id_ext", _TEXT),
+        ("status", _TEXT),
+        ("channel", _TEXT),
+        ("topic", _TEXT),
+        ("opened_at", _TS),
+        ("escalated_at", _TS),
+        ("resolved_at", _TS),
+    ),
+    {"device_id": "devices", "claim_id": "claims"},
+)
+_PG_SESSION_UPDATE = _pg_update(
+    "issue_sessions",
+    (("id", _INT), ("status", _TEXT), ("escalated_at", _TS), ("resolved_at", _TS)),
+)
+_PG_EVENT_INSERT = (
+    _pg_insert(
+        "events",
+        (
+            ("event_id", _TEXT),
+            ("type", _TEXT),
+            ("occurred_at", _TS),
+            ("received_at", _TS),
+            ("subject_id", _TEXT),
+            ("payload", "json"),
+        ),
+        {},
+    )
+    + " ON CONFLICT (event_id) DO NOTHING"
+)
+_PG_STORED = "SELECT 1 FROM events WHERE event_id = ANY(%b) LIMIT 1"
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows to one list per column (the `unnest` array parameters)."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _ref(row: _DeviceRow | _ClaimRow | None) -> tuple[int | None, str | None]:
+    """(id, external id) of a referenced row; the external id only for a row new here."""
+    if row is None:
+        return None, None
+    return row.id, (row.external_id if row.id is None else None)
+
+
+def _pg_writes(
+    ctx: _Context, accepted: list[Any], now: datetime
+) -> list[tuple[str, list[list[Any]]]]:
+    """The statements `_write` makes, as (SQL, column arrays), in dependency order.
+
+    Rows are transposed table by table so only one table's row tuples are alive at a time
+    (fewer tracked objects, fewer garbage-collector passes). Events come last.
+    """
+    devices, claims, sessions = ctx.devices.values(), ctx.claims.values(), ctx.sessions.values()
+    new_devices = _columns(
+        [
+            (
+                d.external_id,
+                d.customer_id,
+                d.plan_id,
+                d.plan_status,
+                d.enrolled_at,
+                d.plan_cancelled_at,
+                d.new["make"],
+                d.new["model"],
+                d.new["category"],
+                d.new["registered_at"],
+            )
+            for d in devices
+            if d.new is not None
+        ]
+    )
+    new_claims = _columns(
+        [
+            (
+                c.external_id,
+                c.customer_id,
+                *_ref(c.device),
+                c.status,
+                c.filed_at,
+                c.decided_at,
+                c.resolved_at,
+                c.payout_amount,
+                c.new["loss_type"],
+                c.new["region"],
+                c.new["channel"],
+            )
+            for c in claims
+            if c.new is not None
+        ]
+    )
+    new_sessions = _columns(
+        [
+            (
+                s.external_id,
+                s.new["customer_id"],
+                *_ref(s.device),
+                *_ref(s.claim),
+                s.status,
+                s.new["channel"],
+                s.new["topic"],
+                s.opened_at,
+                s.escalated_at,
+                s.resolved_at,
+            )
+            for s in sessions
+            if s.new is not None
+        ]
+    )
+    return [
+        (_PG_DEVICE_INSERT, new_devices),
+        (
+            _PG_DEVICE_UPDATE,
+            _columns(
+                [
+                    (d.id, d.plan_id, d.plan_status, d.enrolled_at, d.plan_cancelled_at)
+                    for d in devices
+                    if d.new is None and d.dirty
+                ]
+            ),
+        ),
+        (_PG_CLAIM_INSERT, new_claims),
+        (
+            _PG_CLAIM_UPDATE,
+            _columns(
+                [
+                    (c.id, c.status, c.decided_at, c.resolved_at, c.payout_amount)
+                    for c in claims
+                    if c.new is None and c.dirty
+                ]
+            ),
+        ),
+        (_PG_SESSION_INSERT, new_sessions),
+        (
+            _PG_SESSION_UPDATE,
+            _columns(
+                [
+                    (s.id, s.status, s.escalated_at, s.resolved_at)
+                    for s in sessions
+                    if s.new is None and s.dirty
+                ]
+            ),
+        ),
+        (
+            _PG_EVENT_INSERT,
+            _columns(
+                [
+                    (e.event_id, e.type, e.occurred_at, now, e.subject_id, json.dumps(e.payload()))
+                    for e in accepted
+                ]
+            ),
+        ),
+    ]
+
+
+def _write_pg(
+    dbapi: psycopg.Connection[Any],
+    ctx: _Context,
+    accepted: list[Any],
+    now: datetime,
+    rejected_ids: list[str],
+) -> None:
+    """`_write` and `_check_rejected_not_stored` for PostgreSQL, in one pipelined round trip."""
+    *entities, (event_sql, event_columns) = _pg_writes(ctx, accepted, now)
+    with dbapi.cursor() as cursor, dbapi.cursor() as events, dbapi.cursor() as check:
+        calls = [(cursor, sql, columns) for sql, columns in entities if columns]
+        if event_columns:
+            calls.append((events, event_sql, event_columns))
+        if rejected_ids:
+            calls.append((check, _PG_STORED, (rejected_ids,)))
+        _pipelined(dbapi, calls)
+        if accepted and events.rowcount != len(accepted):
+            raise _Race("an event id was stored concurrently")
+        if rejected_ids and check.fetchone() is not None:
+            raise _Race("a rejected event was stored concurrently")
