@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
-from sqlmodel import create_engine
+from sqlmodel import SQLModel, create_engine
 
+from command_center.db.session import engine_for
 from command_center.ops.fixtures import create_reference_data, customer_id, device_id
 from command_center.ops.ingest import ingest_events
 from command_center.ops.kpis import KpiState, recompute_kpis
@@ -148,7 +149,34 @@ def build_events(steps: list[tuple], start: datetime) -> list[tuple[list[dict], 
 def test_incremental_kpis_equal_full_recompute(
     steps: list, start_minute: int, preload: int
 ) -> None:
-    engine = memory_engine()
+    check_incremental_equals_recompute(memory_engine(), steps, start_minute, preload)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    steps=st.lists(step_strategy, min_size=10, max_size=60),
+    start_minute=st.integers(0, 24 * 60 - 1),
+    preload=st.integers(0, 2),
+)
+def test_incremental_kpis_equal_full_recompute_on_postgres(
+    pg_url: str, steps: list, start_minute: int, preload: int
+) -> None:
+    """The same property through the pipelined PostgreSQL ingest path."""
+    engine = engine_for(pg_url)
+    SQLModel.metadata.drop_all(engine)
+    SQLModel.metadata.create_all(engine)
+    create_reference_data(engine, customers=CUSTOMERS, devices_per_customer=1)
+    check_incremental_equals_recompute(engine, steps, start_minute, preload)
+
+
+def check_incremental_equals_recompute(
+    engine: Engine, steps: list, start_minute: int, preload: int
+) -> None:
+    """Ingest random batches; the incremental state must equal a full recompute throughout."""
     start = datetime(2025, 3, 10, tzinfo=UTC) + timedelta(minutes=start_minute)
     batches = build_events(steps, start)
     # the first `preload` batches exist before the process starts (loaded, not incremental)
