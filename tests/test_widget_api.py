@@ -139,3 +139,26 @@ def test_write_endpoints_need_the_token(
     ok = client.post("/v1/widgets/clarify", json={"raw_input": "approval rate"},
                      headers={"Authorization": "Bearer s3cret"})  # fmt: skip
     assert ok.status_code == 200 and parse_sse(ok.text)[-1][0] == "result"
+
+
+def test_delete_widget_removes_it_and_unknown_is_404(client: TestClient) -> None:
+    spec = {"type": "kpi", "title": "Open claims now", "data_intent": {"metric": "open_claims"}}
+    created = client.post("/v1/widgets", json={"spec": spec})
+    assert created.status_code == 201, created.text
+    widget_id = created.json()["id"]
+    assert client.delete(f"/v1/widgets/{widget_id}").status_code == 204
+    ids = [w["id"] for w in client.get("/v1/widgets").json()["widgets"]]
+    assert widget_id not in ids
+    missing = client.delete(f"/v1/widgets/{widget_id}")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+
+
+def test_delete_widget_requires_the_token_when_set(client: TestClient, monkeypatch) -> None:
+    from command_center.settings import get_settings
+
+    monkeypatch.setenv("API_TOKEN", "s3cret")
+    get_settings.cache_clear()
+    assert client.delete("/v1/widgets/anything").status_code == 401
+    ok = client.delete("/v1/widgets/anything", headers={"Authorization": "Bearer s3cret"})
+    assert ok.status_code == 404

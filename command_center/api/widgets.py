@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +18,7 @@ from command_center.widgets.persist import (
     PersistError,
     add_widget_to_dashboard,
     list_widgets,
+    remove_widget,
     widget_to_dict,
 )
 from command_center.widgets.runner import (
@@ -118,6 +120,19 @@ def add_widget(body: AddWidgetRequest, request: Request) -> JSONResponse:
         ) from None
     payload = widget_to_dict(widget)
     return JSONResponse(payload, status_code=201, headers={"Location": f"/v1/widgets/{widget.id}"})
+
+
+@router.delete("/widgets/{widget_id}", status_code=204, dependencies=[Depends(require_token)])
+async def delete_widget(widget_id: str, request: Request) -> Response:
+    """Remove a widget from the dashboard (and drop its cached data)."""
+    from command_center.resolver import widget_cache
+
+    if not await asyncio.to_thread(remove_widget, widget_id):
+        raise ProblemError(
+            404, "Unknown widget", f"no widget {widget_id!r}", instance=request.url.path
+        )
+    await widget_cache().invalidate(f"widget:data:{widget_id}:")
+    return Response(status_code=204)
 
 
 @router.get("/widgets")

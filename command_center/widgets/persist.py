@@ -103,3 +103,14 @@ def delete_chat_widgets(engine: Engine | None = None) -> tuple[int, int]:
             )
         ).rowcount
         return int(widgets or 0), int(metrics or 0)
+
+
+def remove_widget(widget_id: str, engine: Engine | None = None) -> bool:
+    """Remove one widget from the dashboard; False when there was none with that id.
+
+    A metric it promoted stays in the catalog (`make demo-reset` removes unused promoted
+    metrics); seeded widgets come back with `make demo-reset`.
+    """
+    with session_scope(engine) as session:
+        removed = session.execute(delete(Widget).where(Widget.id == widget_id)).rowcount
+    return bool(removed)

@@ -46,3 +46,23 @@ def test_seeded_widgets_show_live_data_with_source_badges(prod_server, page) -> 
     assert oltp_card.locator("tbody tr").count() >= 1
     kpi_text = page.locator("#widget-seed-approval-rate .widget-value").inner_text()
     assert kpi_text.endswith("%"), kpi_text
+
+
+def test_remove_widget_after_confirmation(prod_server, page) -> None:
+    spec = {
+        "type": "kpi",
+        "title": "Temporary open claims",
+        "accent": "red",
+        "data_intent": {"metric": "open_claims"},
+    }
+    created = httpx.post(prod_server.url + "/v1/widgets", json={"spec": spec}, timeout=10)
+    assert created.status_code == 201, created.text
+    widget_id = created.json()["id"]
+    page.goto(prod_server.url + "/")
+    card = f"#widget-{widget_id}"
+    page.wait_for_selector(f"{card}[data-status='ok']", timeout=60_000)
+    page.click(f"{card} .widget-remove")
+    page.click(".widget-remove-confirm")
+    page.wait_for_selector(card, state="detached", timeout=10_000)
+    ids = [w["id"] for w in httpx.get(prod_server.url + "/v1/widgets").json()["widgets"]]
+    assert widget_id not in ids

@@ -136,8 +136,50 @@ def widget_body(view: rx.Var) -> rx.Component:
     )
 
 
-def widget_card(view: rx.Var, on_retry: rx.EventHandler | None = None) -> rx.Component:
-    """The whole card: title + badge, then skeleton / error / body."""
+def remove_button(view: rx.Var, on_remove: rx.EventHandler) -> rx.Component:
+    """A small remove button with a confirmation dialog."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.icon_button(
+                rx.icon("x", size=14),
+                size="1",
+                variant="ghost",
+                color_scheme="gray",
+                aria_label="Remove widget",
+                class_name="widget-remove",
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Remove widget?"),
+            rx.alert_dialog.description(
+                "“" + view["title"].to(str) + "” leaves the dashboard. "
+                "`make demo-reset` restores the seeded widgets."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Remove",
+                        color_scheme="red",
+                        on_click=on_remove(view["id"]),
+                        class_name="widget-remove-confirm",
+                    )
+                ),
+                justify="end",
+                spacing="2",
+                margin_top="12px",
+            ),
+            max_width="420px",
+        ),
+    )
+
+
+def widget_card(
+    view: rx.Var,
+    on_retry: rx.EventHandler | None = None,
+    on_remove: rx.EventHandler | None = None,
+) -> rx.Component:
+    """The whole card: title + badge (+ remove), then skeleton / error / body."""
     error = rx.callout.root(
         rx.callout.icon(rx.icon("triangle_alert")),
         rx.callout.text(view["error"]),
@@ -155,6 +197,7 @@ def widget_card(view: rx.Var, on_retry: rx.EventHandler | None = None) -> rx.Com
             rx.text(view["title"], weight="bold", size="3"),
             rx.spacer(),
             rx.cond(view["status"] == "ok", source_badge(view)),
+            remove_button(view, on_remove) if on_remove is not None else rx.fragment(),
             align="center",
             width="100%",
             margin_bottom="8px",

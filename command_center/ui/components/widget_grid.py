@@ -15,7 +15,10 @@ def widget_grid() -> rx.Component:
             padding="32px",
         ),
         rx.grid(
-            rx.foreach(WidgetsState.views, lambda v: widget_card(v, WidgetsState.retry)),
+            rx.foreach(
+                WidgetsState.views,
+                lambda v: widget_card(v, WidgetsState.retry, WidgetsState.remove),
+            ),
             columns=rx.breakpoints(initial="1", md="2", xl="3"),
             spacing="3",
             width="100%",

@@ -59,6 +59,24 @@ class WidgetsState(rx.State):
             for v in self.views
         ]
 
+    @rx.event(background=True)
+    async def remove(self, widget_id: str):  # type: ignore[no-untyped-def]
+        """Remove a widget from the dashboard; a failure is shown as a toast."""
+        from command_center.resolver import widget_cache
+        from command_center.widgets.persist import remove_widget
+
+        try:
+            await asyncio.to_thread(remove_widget, widget_id)
+            await widget_cache().invalidate(f"widget:data:{widget_id}:")
+        except Exception as exc:
+            yield rx.toast.error(f"Could not remove the widget: {exc}")
+            return
+        async with self:
+            self.views = [v for v in self.views if v["id"] != widget_id]
+            self._specs.pop(widget_id, None)
+            self._force = {*self._force, "*"}
+        yield rx.toast.success("Widget removed")
+
     @rx.event
     def reload(self) -> None:
         """Re-read the widget list (after a widget was added)."""
