@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from command_center.settings import Settings, get_settings
-from command_center.widgets.checkpoint import Checkpointer, open_checkpointer
+from command_center.widgets.checkpoint import Checkpointer, open_checkpointer, psycopg_url
 from command_center.widgets.context import CatalogLoader, DataDictionary, default_catalog
 from command_center.widgets.context import load_dictionary as _load_dictionary
 from command_center.widgets.graph import PAUSE_BEFORE, QUESTION_NODE, build_graph
@@ -29,6 +29,7 @@ from command_center.widgets.llm.base import BuilderLLM
 from command_center.widgets.llm.errors import BuilderModeError
 from command_center.widgets.spec import spec_hash
 from command_center.widgets.state import GraphDeps
+from command_center.widgets.thread_lock import ThreadRunLock
 
 EVENT_NAMES = ("stage", "gaps", "questions", "result", "error")
 _MAX_AUTO_CONTINUE = 8
@@ -83,15 +84,6 @@ class PausedThread:
     questions: list[dict[str, Any]]
 
 
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _thread_lock(thread_id: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(thread_id, threading.Lock())
-
-
 def _config(thread_id: str) -> dict[str, Any]:
     return {"configurable": {"thread_id": thread_id}}
 
@@ -119,6 +111,13 @@ class ClarifierRunner:
             max_revisions=max_revisions,
         )
         self.graph = build_graph(self.deps, self.checkpointer.saver)
+
+    def _run_lock(self, thread_id: str) -> ThreadRunLock:
+        """Per-thread run lock; cross-process (advisory lock) when checkpoints are in PostgreSQL."""
+        conninfo = None
+        if self.settings.database_mode == "postgresql":
+            conninfo = psycopg_url(self.settings.effective_database_url)
+        return ThreadRunLock(thread_id, conninfo)
 
     @property
     def builder_mode(self) -> str:
@@ -175,8 +174,8 @@ class ClarifierRunner:
     ) -> AsyncIterator[ClarifierEvent]:
         """Run a new conversation on `raw_input` until a result or open questions."""
         thread_id = thread_id or uuid.uuid4().hex
-        lock = _thread_lock(thread_id)
-        if not lock.acquire(blocking=False):
+        lock = self._run_lock(thread_id)
+        if not lock.acquire():
             yield self._error("conflict", "this thread is already running", thread_id)
             return
         async for event in self._run({"raw_input": raw_input}, thread_id, lock):
@@ -195,8 +194,8 @@ class ClarifierRunner:
         {question_id, answer}. Only one resume of a thread runs at a time; a concurrent or
         stale one yields an `error` event of kind `conflict`.
         """
-        lock = _thread_lock(thread_id)
-        if not lock.acquire(blocking=False):
+        lock = self._run_lock(thread_id)
+        if not lock.acquire():
             yield self._error("conflict", "another resume of this thread is running", thread_id)
             return
         try:
@@ -228,7 +227,7 @@ class ClarifierRunner:
         )
 
     async def _run(
-        self, graph_input: Any, thread_id: str, lock: threading.Lock
+        self, graph_input: Any, thread_id: str, lock: ThreadRunLock
     ) -> AsyncIterator[ClarifierEvent]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[ClarifierEvent | None] = asyncio.Queue()
