@@ -219,3 +219,49 @@ def test_redis_backend_works_across_event_loops(redis_url: str, redis_prefix: st
         assert asyncio.run(roundtrip(i)) == str(i).encode()
         assert cache.degraded is False
     assert len(cache.backend._clients) <= 1  # finished loops' clients are dropped
+
+
+async def test_single_flight_across_processes_on_redis(redis_url: str, redis_prefix: str) -> None:
+    # two caches with their own in-process flights stand in for two worker processes
+    worker_a = WidgetDataCache(RedisBackend(redis_url, redis_prefix))
+    worker_b = WidgetDataCache(RedisBackend(redis_url, redis_prefix))
+    calls = 0
+    release = asyncio.Event()
+
+    async def slow_query() -> bytes:
+        nonlocal calls
+        calls += 1
+        await release.wait()
+        return b"rows"
+
+    first = asyncio.create_task(worker_a.get_or_compute("k-shared", 60, slow_query))
+    await asyncio.sleep(0.05)  # worker A holds the key's lock and is querying
+    second = asyncio.create_task(worker_b.get_or_compute("k-shared", 60, slow_query))
+    await asyncio.sleep(0.1)
+    assert calls == 1  # worker B waits for A instead of querying too
+    release.set()
+    assert (await first)[0] == b"rows"
+    assert (await second)[0] == b"rows"
+    assert calls == 1
+
+
+async def test_peer_that_fails_hands_the_query_over(redis_url: str, redis_prefix: str) -> None:
+    worker_a = WidgetDataCache(RedisBackend(redis_url, redis_prefix))
+    worker_b = WidgetDataCache(RedisBackend(redis_url, redis_prefix))
+    fail = asyncio.Event()
+
+    async def failing() -> bytes:
+        await fail.wait()
+        raise RuntimeError("warehouse timeout")
+
+    async def working() -> bytes:
+        return b"fresh"
+
+    first = asyncio.create_task(worker_a.get_or_compute("k-fail", 60, failing))
+    await asyncio.sleep(0.05)
+    second = asyncio.create_task(worker_b.get_or_compute("k-fail", 60, working))
+    await asyncio.sleep(0.05)
+    fail.set()
+    with pytest.raises(RuntimeError):
+        await first
+    assert await second == (b"fresh", False)

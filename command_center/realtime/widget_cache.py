@@ -1,15 +1,23 @@
-"""Widget-data cache: Redis or in-process, single flight per key, degrades on outage."""
+"""Widget-data cache: Redis or in-process, single flight per key (across processes on Redis),
+degrades to direct queries on outage."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
+
+
+PEER_LOCK_MS = 30_000  # longest a process may hold a key's compute lock
+PEER_WAIT_SECONDS = 20.0  # how long to wait for another process's result
+PEER_POLL_SECONDS = 0.02
 
 
 class CacheUnavailable(RuntimeError):
@@ -26,6 +34,12 @@ class CacheBackend(Protocol):
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
 
     async def delete_matching(self, prefix: str) -> int: ...
+
+    async def try_lock(self, key: str, ttl_ms: int) -> str | None: ...
+
+    async def unlock(self, key: str, token: str) -> None: ...
+
+    async def lock_held(self, key: str) -> bool: ...
 
 
 class InProcessBackend:
@@ -55,6 +69,17 @@ class InProcessBackend:
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
+
+    async def try_lock(self, key: str, ttl_ms: int) -> str | None:
+        """One process only: the in-process single flight already serialises."""
+        return "local"
+
+    async def unlock(self, key: str, token: str) -> None:
+        """Nothing to release."""
+
+    async def lock_held(self, key: str) -> bool:
+        """Never held by another process."""
+        return False
 
     async def delete_matching(self, prefix: str) -> int:
         """Delete every key starting with `prefix`."""
@@ -120,6 +145,35 @@ class RedisBackend:
         except Exception as exc:
             raise CacheUnavailable(str(exc)) from exc
 
+    async def _call(self, operation: Callable[[Any], Awaitable[Any]]) -> Any:
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await operation(self._client())
+        except Exception as exc:
+            raise CacheUnavailable(str(exc)) from exc
+
+    async def try_lock(self, key: str, ttl_ms: int) -> str | None:
+        """SET NX PX a random token on `{key}:lock`: the token, or None when another holds it."""
+        token, name = uuid.uuid4().hex, self._prefix + key + ":lock"
+        acquired = await self._call(lambda c: c.set(name, token, nx=True, px=ttl_ms))
+        return token if acquired else None
+
+    async def unlock(self, key: str, token: str) -> None:
+        """Delete the lock only if it is still ours (compare-and-delete in Lua)."""
+        name = self._prefix + key + ":lock"
+        await self._call(lambda c: c.eval(_UNLOCK, 1, name, token))
+
+    async def lock_held(self, key: str) -> bool:
+        """Whether some process holds the key's lock."""
+        name = self._prefix + key + ":lock"
+        return bool(await self._call(lambda c: c.exists(name)))
+
+
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 
 class WidgetDataCache:
     """Cache-aside with single flight: concurrent misses for one key run one computation.
@@ -179,7 +233,7 @@ class WidgetDataCache:
         future: asyncio.Future[bytes] = loop.create_future()
         self._inflight[flight] = future
         try:
-            value = await compute()
+            value = await self._compute_across_processes(key, compute)
         except asyncio.CancelledError:
             future.cancel()  # waiters take over the computation themselves
             raise
@@ -195,6 +249,36 @@ class WidgetDataCache:
             return value, False
         finally:
             self._inflight.pop(flight, None)
+
+    async def _compute_across_processes(
+        self, key: str, compute: Callable[[], Awaitable[bytes]]
+    ) -> bytes:
+        """Run `compute` unless another process is already computing `key`; then wait for its
+        value (and compute ourselves if it gives up, fails, or the cache is down)."""
+        try:
+            token = await self.backend.try_lock(key, PEER_LOCK_MS)
+        except CacheUnavailable as exc:
+            self._mark_degraded(exc)
+            return await compute()
+        if token is not None:
+            try:
+                return await compute()
+            finally:
+                with contextlib.suppress(CacheUnavailable):
+                    await self.backend.unlock(key, token)
+        deadline = time.monotonic() + PEER_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            await asyncio.sleep(PEER_POLL_SECONDS)
+            value = await self.get(key)
+            if value is not None:
+                return value
+            try:
+                if not await self.backend.lock_held(key):
+                    break  # the peer finished without caching (error, TTL 0): our turn
+            except CacheUnavailable as exc:
+                self._mark_degraded(exc)
+                break
+        return await compute()
 
     async def invalidate(self, prefix: str) -> int:
         """Drop every entry under `prefix` (e.g. one widget's keys)."""
