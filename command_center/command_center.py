@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -39,6 +40,7 @@ async def backends():
         os._exit(2)
     log.info("backends ready: %s", timings)
     await start_realtime(settings)
+    gc.freeze()  # start-up objects live forever: keep them out of every future collection
     try:
         yield
     finally:
