@@ -70,3 +70,24 @@ def test_catalog_seeds_ten_metrics_three_on_warehouse(database_url) -> None:
         "claims_by_product_l3_asurion",
         "claim_status_mix_l3_asurion",
     }
+
+
+def test_new_rows_after_seeding_get_fresh_ids(database_url) -> None:
+    """The seeder writes explicit ids; the sequences must continue after them (PostgreSQL)."""
+    from command_center.ops.ingest import ingest_events
+
+    seed_demo(engine_for(database_url), customers=30, now=NOW)
+    event = {
+        "event_id": "after-seed-1",
+        "type": "claim_filed",
+        "claim_id": "CLM-NEW001",
+        "customer_id": "CUST-000001",
+        "device_id": "DEV-000001",
+        "loss_type": "theft",
+        "channel": "app",
+    }
+    result = ingest_events([event], engine=engine_for(database_url))
+    assert (result.accepted, result.rejected) == (1, [])
+    with engine_for(database_url).connect() as conn:
+        new_id = conn.scalar(select(Claim.id).where(Claim.external_id == "CLM-NEW001"))
+        assert new_id == conn.scalar(select(func.max(Claim.id)))

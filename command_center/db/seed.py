@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Engine
 
 from command_center.db.models import (
@@ -105,7 +105,19 @@ def seed_demo(engine: Engine, customers: int, now: datetime | None = None) -> Se
             for start in range(0, len(batch), 2_000):
                 conn.execute(insert(model), batch[start : start + 2_000])
             report.counts[model.__tablename__] = len(batch)
+            if conn.dialect.name == "postgresql":
+                _advance_sequence(conn, model.__tablename__)
     return report
+
+
+def _advance_sequence(conn: Any, table: str) -> None:
+    """Rows were inserted with explicit ids: move the id sequence past them (PostgreSQL)."""
+    conn.execute(
+        text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+        )
+    )
 
 
 class DemoDataBuilder:
