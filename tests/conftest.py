@@ -103,7 +103,20 @@ def settings(settings_env: Path) -> Settings:
     return get_settings()
 
 
+# Browser tests that start a production server of their own. Every server builds into the
+# shared `.web/` (whose env.json names the backend port), so they run after all the tests of
+# the session-wide server, whose frontend they overwrite.
+OWN_SERVER_FIXTURES = {"live_server", "services_server"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run browser tests last: Playwright's sync API keeps an event loop running in the main
-    thread for the whole session, which asyncio tests collected after it cannot share."""
-    items.sort(key=lambda item: "/e2e/" in str(item.path).replace("\\", "/"))
+    """Run browser tests last (Playwright's sync API keeps an event loop running in the main
+    thread for the whole session, which asyncio tests collected after it cannot share), and
+    among them the ones with their own server after the ones on the session server."""
+
+    def order(item: pytest.Item) -> tuple[bool, bool]:
+        browser = "/e2e/" in str(item.path).replace("\\", "/")
+        own_server = bool(OWN_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())))
+        return browser, own_server
+
+    items.sort(key=order)
