@@ -10,8 +10,7 @@ from tests.widget_helpers import collect, memory_runner, outcome_matches
 
 HELDOUT_PATH = Path(__file__).parent / "data" / "clarifier_heldout.yaml"
 # Measured 2026-11-23: 95% (19/20; "did we file" is not read as "filed"). The floor guards
-# against regressions on
-# phrasings nobody tuned for; raise it when the parser improves.
+# against regressions on phrasings nobody tuned for; raise it when the parser improves.
 THRESHOLD = 0.70
 
 
