@@ -69,3 +69,13 @@ def test_start_stops_with_one_line_no_traceback(tmp_path, command) -> None:
     assert len(lines) == 1, result.stderr
     assert "BUILDER_MODE='banana'" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_env_example_documents_every_setting() -> None:
+    documented = {
+        line.split("=", 1)[0].strip()
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    declared = {name.upper() for name in Settings.model_fields}
+    assert declared == documented, (declared - documented, documented - declared)
