@@ -11,8 +11,10 @@ if settings.database_mode == "sqlite":
 config = rx.Config(
     app_name="command_center",
     db_url=settings.effective_database_url,
-    redis_url=settings.redis_url or None,
-    state_manager_mode="redis" if settings.redis_url else "memory",
+    # Reflex keeps per-tab state in memory (one worker) unless STATE_MANAGER=redis: then Redis
+    # holds it and Reflex runs several workers — but a Redis outage also stalls the UI.
+    redis_url=settings.redis_url if settings.state_manager == "redis" else None,
+    state_manager_mode=settings.state_manager,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[

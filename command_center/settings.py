@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite under data/")
     redis_url: str = Field(default="", description="redis://…; empty = in-process cache and bus")
     redis_key_prefix: str = Field(default="", description="prefix for every Redis key and channel")
+    state_manager: Literal["memory", "redis"] = Field(
+        default="memory",
+        description="Reflex's per-tab state: memory (one worker) or redis (several workers)",
+    )
     data_dir: Path = Field(default=PROJECT_ROOT / "data")
 
     # LLM
@@ -91,6 +95,12 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @model_validator(mode="after")
+    def _redis_state_needs_redis(self) -> Settings:
+        if self.state_manager == "redis" and not self.redis_url:
+            raise ValueError("STATE_MANAGER=redis needs REDIS_URL")
+        return self
+
     @property
     def effective_database_url(self) -> str:
         """The database URL in use: the configured one or the embedded SQLite file."""
@@ -139,9 +149,12 @@ def format_validation_error(error: ValidationError) -> str:
     """Render a settings validation error as one line naming each variable."""
     parts = []
     for item in error.errors():
-        name = str(item["loc"][0]).upper() if item["loc"] else "?"
-        value = item.get("input")
-        parts.append(f"{name}={value!r}: {item['msg']}")
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if not item["loc"]:  # a rule across several variables
+            parts.append(message)
+            continue
+        name = str(item["loc"][0]).upper()
+        parts.append(f"{name}={item.get('input')!r}: {message}")
     return "invalid configuration: " + "; ".join(parts)
 
 

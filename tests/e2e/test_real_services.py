@@ -14,6 +14,7 @@ import redis
 from tests.conftest import PG_ADMIN_URL, REDIS_TEST_URL
 from tests.e2e.conftest import launch_server
 from tests.e2e.prod_server import ProdServer, stop_prod_server
+from tests.test_bus_redis_recovery import RedisProcess, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -28,6 +29,7 @@ def services_server(tmp_path_factory, browser) -> Iterator[ProdServer]:
         "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
         "REDIS_URL": REDIS_TEST_URL,
         "REDIS_KEY_PREFIX": prefix,
+        "STATE_MANAGER": "redis",  # Reflex keeps tab state in Redis and runs several workers
     }
     server = launch_server(tmp_path_factory.mktemp("services"), extra_env=env)
     try:
@@ -87,3 +89,47 @@ def test_every_tab_sees_every_event_across_workers(services_server, browser) -> 
     finally:
         for page in pages:
             page.close()
+
+
+@pytest.fixture(scope="module")
+def outage_server(tmp_path_factory, browser) -> Iterator[tuple[ProdServer, RedisProcess]]:
+    redis_server = RedisProcess(free_port())
+    redis_server.start()
+    env = {"REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0"}
+    server = launch_server(tmp_path_factory.mktemp("outage"), extra_env=env)
+    try:
+        yield server, redis_server
+    finally:
+        stop_prod_server(server)
+        redis_server.kill()
+
+
+def test_redis_outage_shows_reconnecting_keeps_numbers_and_recovers(outage_server, browser):
+    server, redis_server = outage_server
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(server.url + "/")
+        page.wait_for_selector("#connection-status[data-status='live']", timeout=60_000)
+        before = _open_claims(page)
+        redis_server.kill()
+        page.wait_for_selector("#connection-status[data-status='reconnecting']", timeout=15_000)
+        assert _open_claims(page) == before  # the last good numbers stay on screen
+        redis_server.start()
+        page.wait_for_selector("#connection-status[data-status='live']", timeout=30_000)
+        event = {
+            "event_id": f"e2e-{uuid.uuid4().hex}",
+            "type": "claim_filed",
+            "claim_id": f"CLM-RO{uuid.uuid4().hex[:8].upper()}",
+            "customer_id": "CUST-000001",
+            "device_id": "DEV-000001",
+            "loss_type": "theft",
+            "channel": "app",
+        }
+        assert httpx.post(server.url + "/v1/events", json=event, timeout=10).json()["accepted"]
+        page.wait_for_function(
+            "([sel, want]) => document.querySelector(sel)?.innerText.replace(/,/g,'') === want",
+            arg=["#kpi-open_claims .kpi-value", str(before + 1)],
+            timeout=15_000,
+        )
+    finally:
+        page.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -11,6 +12,7 @@ import reflex as rx
 from command_center.dashboard_feed import FeedView, claims_by_status, recent_events
 from command_center.settings import get_settings
 from command_center.ui.states.connection import client_connected
+from command_center.ui.states.loops import single_loop
 
 log = logging.getLogger(__name__)
 IDLE_CHECK_SECONDS = 5.0
@@ -40,7 +42,6 @@ class DashboardState(rx.State):
     loading: bool = True
     error: str = ""
     simulator_on: bool = False
-    _streaming: bool = False
 
     @rx.event
     def load(self) -> None:
@@ -49,15 +50,17 @@ class DashboardState(rx.State):
 
     @rx.event(background=True)
     async def stream(self) -> None:
-        """Subscribe to this process's fan-out and apply every newer KPI message."""
+        """Subscribe to this process's fan-out and apply every newer KPI message.
+
+        Runs while the tab is connected. Any failure — including the state manager itself
+        being unreachable — keeps the last numbers on screen and retries.
+        """
         from command_center.ops.live import get_live_ops
 
-        async with self:
-            if self._streaming:
+        token = self.router.session.client_token
+        with single_loop("dashboard-stream", token) as mine:
+            if not mine:
                 return
-            self._streaming = True
-            token = self.router.session.client_token
-        try:
             while client_connected(token):
                 try:
                     live = await get_live_ops()
@@ -67,14 +70,11 @@ class DashboardState(rx.State):
                         await self._consume(consumer, token)
                     return
                 except Exception as exc:  # keep the last numbers, say so, and retry
-                    log.exception("dashboard stream failed; retrying")
-                    async with self:
-                        self.error = f"live updates interrupted ({exc}); retrying…"
-                        self.connection = "reconnecting"
+                    log.warning("dashboard stream interrupted (%s); retrying", exc)
+                    with contextlib.suppress(Exception):
+                        async with self:
+                            self.connection = "reconnecting"
                     await asyncio.sleep(RETRY_SECONDS)
-        finally:
-            async with self:
-                self._streaming = False
 
     async def _consume(self, consumer: Any, token: str) -> None:
         view = FeedView()

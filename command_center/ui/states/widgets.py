@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -10,9 +11,12 @@ import reflex as rx
 
 from command_center.resolver import resolve_widget_data
 from command_center.ui.states.connection import client_connected
+from command_center.ui.states.loops import single_loop
 from command_center.widget_views import widget_view
 
 GRACE_SECONDS = 30
+RETRY_SECONDS = 2.0
+log = logging.getLogger(__name__)
 
 
 def _dashboard_specs() -> list[tuple[str, dict[str, Any]]]:
@@ -44,7 +48,6 @@ class WidgetsState(rx.State):
     views: list[dict[str, Any]] = []
     loaded: bool = False
     _specs: dict[str, dict[str, Any]] = {}
-    _refresh_running: bool = False
     _force: set[str] = set()
 
     def _set_view(self, view: dict[str, Any]) -> None:
@@ -84,17 +87,24 @@ class WidgetsState(rx.State):
 
     @rx.event(background=True)
     async def run_refresh_loop(self) -> None:
-        """One loop per tab: resolve due widgets concurrently, outside the state lock."""
-        async with self:
-            if self._refresh_running:
+        """One loop per tab: resolve due widgets concurrently, outside the state lock.
+
+        Survives failures (the state manager being unreachable included) while the tab is
+        connected: the cards keep their last data and refresh again when it is back.
+        """
+        token = self.router.session.client_token
+        with single_loop("widget-refresh", token) as mine:
+            if not mine:
                 return
-            self._refresh_running = True
-            token = self.router.session.client_token
-        try:
-            await self._refresh_forever(token)
-        finally:
-            async with self:
-                self._refresh_running = False
+            while True:
+                try:
+                    await self._refresh_forever(token)
+                    return
+                except Exception as exc:
+                    log.warning("widget refresh interrupted (%s); retrying", exc)
+                    await asyncio.sleep(RETRY_SECONDS)
+                    if not client_connected(token):
+                        return
 
     async def _load_specs(self) -> dict[str, dict[str, Any]]:
         specs = dict(await asyncio.to_thread(_dashboard_specs))
