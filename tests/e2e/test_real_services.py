@@ -9,9 +9,8 @@ from collections.abc import Iterator
 import httpx
 import psycopg
 import pytest
-import redis
 
-from tests.conftest import PG_ADMIN_URL, REDIS_TEST_URL
+from tests.conftest import PG_ADMIN_URL
 from tests.e2e.conftest import launch_server
 from tests.e2e.prod_server import ProdServer, stop_prod_server
 from tests.test_bus_redis_recovery import RedisProcess, free_port
@@ -21,27 +20,29 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def services_server(tmp_path_factory, browser) -> Iterator[ProdServer]:
+    """Throwaway PostgreSQL database + a private redis-server (Reflex's own state keys are not
+    under our key prefix, so the shared Redis is left alone)."""
     name = f"cc_e2e_{uuid.uuid4().hex[:10]}"
-    prefix = f"cce2e:{uuid.uuid4().hex[:8]}:"
+    redis_server = RedisProcess(free_port())
+    redis_server.start()
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     env = {
         "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
-        "REDIS_URL": REDIS_TEST_URL,
-        "REDIS_KEY_PREFIX": prefix,
+        "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
+        "REDIS_KEY_PREFIX": "cc:",
         "STATE_MANAGER": "redis",  # Reflex keeps tab state in Redis and runs several workers
     }
-    server = launch_server(tmp_path_factory.mktemp("services"), extra_env=env)
     try:
-        yield server
+        server = launch_server(tmp_path_factory.mktemp("services"), extra_env=env)
+        try:
+            yield server
+        finally:
+            stop_prod_server(server)
     finally:
-        stop_prod_server(server)
+        redis_server.kill()
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        client = redis.Redis.from_url(REDIS_TEST_URL)
-        keys = list(client.scan_iter(match=prefix + "*"))
-        if keys:
-            client.delete(*keys)
 
 
 def _open_claims(page) -> int:
