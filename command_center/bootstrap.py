@@ -40,6 +40,7 @@ def prepare(settings: Settings | None = None, *, seed: bool | None = None) -> di
     from command_center.db.migrate import upgrade_to_head
     from command_center.db.seed import seed_demo
     from command_center.db.session import get_engine
+    from command_center.warehouse.generate import ensure_local_warehouse
 
     settings = settings or get_settings()
     timings: dict[str, float] = {}
@@ -59,17 +60,9 @@ def prepare(settings: Settings | None = None, *, seed: bool | None = None) -> di
         raise StartupError(f"database {settings.database_mode}: {reason}") from None
     if settings.warehouse_mode == "local":
         started = time.perf_counter()
-        _ensure_local_warehouse(settings)
+        ensure_local_warehouse(settings)
         timings["warehouse"] = time.perf_counter() - started
     return timings
-
-
-def _ensure_local_warehouse(settings: Settings) -> None:
-    try:
-        from command_center.warehouse.generate import ensure_local_warehouse
-    except ImportError:  # warehouse layer not present yet
-        return
-    ensure_local_warehouse(settings)
 
 
 def main() -> int:

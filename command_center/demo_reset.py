@@ -10,7 +10,6 @@ from sqlalchemy.engine import Engine
 
 from command_center.db.models import Claim, Customer, Device, Event, IssueSession, Plan
 from command_center.db.seed import seed_demo
-from command_center.db.seed_widgets import seed_widgets
 from command_center.settings import SettingsError, get_settings
 
 OPERATIONAL_TABLES = (Event, IssueSession, Claim, Device, Customer, Plan)  # FK-safe order
@@ -27,7 +26,7 @@ def reset_demo(engine: Engine, customers: int, *, keep_data: bool = False) -> di
             for model in OPERATIONAL_TABLES:
                 conn.execute(delete(model))
     report = seed_demo(engine, customers)
-    summary["seeded_widgets_restored"] = report.widgets or seed_widgets(engine)
+    summary["seeded_widgets_restored"] = report.widgets
     summary.update({f"seeded_{k}": v for k, v in report.counts.items()})
     return summary
 

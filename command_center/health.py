@@ -85,13 +85,10 @@ async def check_llm(settings: Settings) -> DependencyHealth:
 
 async def check_warehouse(settings: Settings) -> DependencyHealth:
     """Sample the warehouse table through the configured warehouse."""
-    try:
-        from command_center.warehouse.factory import warehouse_for
-    except ImportError:
-        return DependencyHealth(name="warehouse", mode=settings.warehouse_mode, status="off")
+    from command_center.warehouse.health import warehouse_health
 
     async def probe() -> str:
-        result = await warehouse_for("databricks", settings).health()
+        result = await warehouse_health(settings)
         if not result.ok:
             raise RuntimeError(result.detail or "warehouse unhealthy")
         return f"rows_sampled={result.rows_sampled}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 from collections import OrderedDict
@@ -25,6 +24,7 @@ from command_center.settings import Settings, get_settings
 from command_center.sql.generator import GeneratedSql, SqlGenerator
 from command_center.sql.intent import DataIntent
 from command_center.sql.safety import SafetyResult
+from command_center.widgets.spec import spec_hash
 
 SOURCE_LABELS = {
     "local": "local warehouse",
@@ -49,10 +49,9 @@ class WidgetData(BaseModel):
     duration_ms: float = 0.0
 
 
-def canonical_hash(document: Any) -> str:
-    """sha256 (first 16 hex chars) of the canonical JSON form of `document`."""
-    encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(encoded.encode()).hexdigest()[:16]
+def canonical_hash(document: dict[str, Any]) -> str:
+    """First 16 hex chars of the sha256 of `document`'s canonical JSON (as `spec_hash`)."""
+    return spec_hash(document)[:16]
 
 
 def cache_key(widget_id: str, spec: dict[str, Any]) -> str:

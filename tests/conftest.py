@@ -38,20 +38,13 @@ def pg_url() -> Iterator[str]:
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     finally:
-        from command_center.db.session import engine_for
+        from command_center.db import session as session_module
 
-        for url in _cached_urls():
+        for url in list(session_module._known_urls):
             if name in url:
-                engine_for(url).dispose()
+                session_module.engine_for(url).dispose()
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _cached_urls() -> list[str]:
-    # lru_cache offers no key listing; dispose through a module-level registry instead.
-    from command_center.db import session as session_module
-
-    return list(getattr(session_module, "_known_urls", []))
 
 
 @pytest.fixture

@@ -12,22 +12,11 @@ from sqlmodel import select
 from command_center.db.models import SqlGenerationLog
 from command_center.db.session import session_scope
 from command_center.settings import get_settings
+from command_center.sql.safety import CHECK_NAMES
 from tests.api_helpers import assert_problem, prepared_client
 
 METRIC = "claims_by_product_l3_asurion"
-ALL_CHECKS = {
-    "parses",
-    "single_statement",
-    "select_only",
-    "no_dml_ddl",
-    "no_select_into",
-    "table_allowlist",
-    "cte_shadowing",
-    "no_table_functions",
-    "function_allowlist",
-    "no_substitution",
-    "limit",
-}
+ALL_CHECKS = set(CHECK_NAMES)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,15 +12,10 @@ import redis
 
 from command_center.ops.live import LiveOps
 from command_center.settings import Settings
+from tests.e2e.prod_server import free_port
 from tests.test_bus_fanout import filed, memory_engine, next_kind, until_version
 
 REDIS_SERVER = shutil.which("redis-server")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RedisProcess:

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
+from command_center.api import data, events, sql, stream, widgets
 from command_center.api.problems import install_problem_handlers
 from command_center.health import health_report
 
 log = logging.getLogger(__name__)
 
-# Feature routers, mounted under /v1 when their module is present.
 FEATURE_ROUTERS = (
-    "command_center.api.events",
-    "command_center.api.stream",
-    "command_center.api.widgets",
-    "command_center.api.sql",
-    "command_center.api.data",
+    data.router,
+    events.router,
+    sql.router,
+    stream.router,
+    widgets.router,
 )
 
 health_router = APIRouter(tags=["health"])
@@ -45,12 +44,6 @@ def build_api() -> FastAPI:
     )
     install_problem_handlers(api)
     api.include_router(health_router, prefix="/v1")
-    for module_name in FEATURE_ROUTERS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        api.include_router(module.router, prefix="/v1")
+    for router in FEATURE_ROUTERS:
+        api.include_router(router, prefix="/v1")
     return api

@@ -66,10 +66,10 @@ async def widget_data(widget_id: str) -> dict[str, Any]:
 @router.get("/databricks/health")
 async def databricks_health() -> JSONResponse:
     """200 with `rows_sampled` when the warehouse answers, 503 problem document otherwise."""
-    from command_center.warehouse.factory import warehouse_for
+    from command_center.warehouse.health import warehouse_health
 
     settings = get_settings()
-    result = await warehouse_for("databricks", settings).health()
+    result = await warehouse_health(settings)
     if result.ok:
         return JSONResponse(
             {"status": "ok", "mode": settings.warehouse_mode, **result.model_dump()}

@@ -21,11 +21,16 @@ def row_to_definition(row: MetricDefinitionRow) -> MetricDefinition:
     return MetricDefinition(**{name: getattr(row, name) for name in _FIELDS})
 
 
+_SEED_ORDER = {metric.id: index for index, metric in enumerate(SEEDED_METRICS)}
+
+
 def load_catalog(engine: Engine | None = None) -> list[MetricDefinition]:
-    """Every catalog metric; the seeded definitions when the table is empty."""
+    """Every catalog metric — seeded ones in definition order, then promoted ones oldest
+    first; the seeded definitions when the table is empty."""
     with Session(engine or get_engine()) as session:
-        rows = session.exec(select(MetricDefinitionRow).order_by(MetricDefinitionRow.id)).all()
-    return [row_to_definition(row) for row in rows] or list(SEEDED_METRICS)
+        rows = session.exec(select(MetricDefinitionRow).order_by(MetricDefinitionRow.created_at))
+        ordered = sorted(rows, key=lambda row: _SEED_ORDER.get(row.id, len(_SEED_ORDER)))
+    return [row_to_definition(row) for row in ordered] or list(SEEDED_METRICS)
 
 
 def get_metric(metric_id: str, engine: Engine | None = None) -> MetricDefinition:

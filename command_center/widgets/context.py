@@ -161,21 +161,13 @@ def load_dictionary(directory: Path = DICTIONARY_DIR) -> DataDictionary:
 def default_catalog() -> list[MetricDefinition]:
     """Metrics from the `metrics_catalog` table; SEEDED_METRICS when it is empty/unreadable."""
     from sqlalchemy.exc import SQLAlchemyError
-    from sqlmodel import select
 
-    from command_center.db.models import MetricDefinitionRow
-    from command_center.db.session import session_scope
+    from command_center.metrics.catalog import load_catalog
 
     try:
-        with session_scope() as session:
-            rows = list(session.exec(select(MetricDefinitionRow)))
-            metrics = [
-                MetricDefinition.model_validate(row.model_dump(exclude={"created_at"}))
-                for row in rows
-            ]
+        return load_catalog()
     except SQLAlchemyError:
-        metrics = []
-    return metrics or list(SEEDED_METRICS)
+        return list(SEEDED_METRICS)
 
 
 def seeded_catalog() -> list[MetricDefinition]:

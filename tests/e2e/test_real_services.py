@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import PG_ADMIN_URL
 from tests.e2e.conftest import launch_server
-from tests.e2e.prod_server import ProdServer, stop_prod_server
-from tests.test_bus_redis_recovery import RedisProcess, free_port
+from tests.e2e.prod_server import ProdServer, free_port, stop_prod_server
+from tests.test_bus_redis_recovery import RedisProcess
 
 pytestmark = pytest.mark.e2e
 
