@@ -10,16 +10,29 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data-dictionary"
+_NUMERIC_TYPES = frozenset(
+    {"integer", "int", "bigint", "smallint", "decimal", "numeric", "double", "float", "real"}
+)
 
 
 class ColumnInfo(BaseModel):
-    """One column: its table, SQL type, description and synonyms."""
+    """One column: its table, SQL type, description, synonyms and whether it is sensitive.
+
+    A sensitive column (e-mail, names, external ids, free-text payloads) is never grouped,
+    filtered, listed or aggregated by value; it may only be counted.
+    """
 
     table: str
     column: str
     type: str
     description: str = ""
     synonyms: list[str] = Field(default_factory=list)
+    sensitive: bool = False
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the SQL type is a number (SUM/AVG/MIN/MAX make sense)."""
+        return self.type.lower().split("(")[0] in _NUMERIC_TYPES
 
 
 class TableInfo(BaseModel):
@@ -54,6 +67,10 @@ class DataDictionary(BaseModel):
     def columns_of(self, table: str) -> dict[str, ColumnInfo]:
         """Columns of `table` keyed by name (KeyError when unknown)."""
         return self.columns[table.lower()]
+
+    def sensitive_columns(self, table: str) -> set[str]:
+        """Names of `table`'s columns flagged sensitive (empty for an unknown table)."""
+        return {n for n, c in self.columns.get(table.lower(), {}).items() if c.sensitive}
 
     def has_column(self, table: str, column: str) -> bool:
         """Whether `table.column` is in the dictionary."""
@@ -128,6 +145,7 @@ def _load(root: Path) -> DataDictionary:
             type=r["type"],
             description=r.get("description") or "",
             synonyms=_split(r.get("synonyms")),
+            sensitive=(r.get("sensitive") or "").strip().lower() in {"yes", "true", "1"},
         )
     joins = [Join(**{k: v.lower() for k, v in r.items()}) for r in _rows(root / "joins.csv")]
     for join in joins:
