@@ -165,6 +165,8 @@ async def resolve_widget_data(
     `SafetyError`, a typed `WarehouseError`, or (LLM generator) a typed `BuilderModeError`.
     """
     settings = settings or get_settings()
+    if (spec.get("data_intent") or {}).get("kind") == "records":
+        return await _resolve_records(widget_id, spec, settings)
     intent = DataIntent.model_validate(spec.get("data_intent") or {})
     key = cache_key(widget_id, spec)
     ttl = [0]
@@ -188,6 +190,54 @@ async def resolve_widget_data(
         cache_key=key,
         cached=cached,
         **document,
+    )
+
+
+async def _resolve_records(widget_id: str, spec: dict[str, Any], settings: Settings) -> WidgetData:
+    """Rows of a records intent (custom feeds and lists): compiled, gated, cached like metrics.
+
+    Raises `ValidationError`, `RecordsError` (table/column outside the dictionary or
+    sensitive), `SafetyError` or a typed `WarehouseError`.
+    """
+    from command_center.sql.records import RecordsIntent, records_sql, table_backend
+    from command_center.warehouse.factory import warehouse_for
+
+    intent = RecordsIntent.model_validate(spec["data_intent"])
+    key = cache_key(widget_id, spec)
+    label = f"records:{intent.table}"
+
+    async def compute() -> bytes:
+        started = time.perf_counter()
+        warehouse = warehouse_for(table_backend(intent), settings)  # type: ignore[arg-type]
+        generated = records_sql(intent, warehouse.dialect)
+        result, error = None, None
+        try:
+            result = await warehouse.query(generated.sql)
+        except Exception as exc:
+            error = str(exc)
+            raise
+        finally:
+            audit = MetricDefinition.model_construct(id=label)
+            rows = result.row_count if result else None
+            _audit(audit, intent, generated.safety, generated.sql, warehouse.name, started, rows,
+                   error, generator="records")  # fmt: skip
+        document = {
+            "columns": result.columns,
+            "rows": result.rows,
+            "source": SOURCE_LABELS.get(warehouse.name, warehouse.name),
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "sql": generated.sql,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+        return json.dumps(document, separators=(",", ":"), default=str).encode()
+
+    ttl = min(intent.refresh_seconds, 60)
+    payload, cached = await widget_cache(settings).get_or_compute(key, lambda: ttl, compute)
+    document = json.loads(payload)
+    if cached:
+        document["source"] = "cached"
+    return WidgetData.model_construct(
+        widget_id=widget_id, metric_id=label, cache_key=key, cached=cached, **document
     )
 
 
@@ -273,7 +323,7 @@ async def _run_query(
 
 def _audit(
     metric: MetricDefinition,
-    intent: DataIntent,
+    intent: BaseModel,
     safety: SafetyResult,
     sql: str,
     backend: str,

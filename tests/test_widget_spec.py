@@ -54,6 +54,6 @@ def test_tool_schema_is_an_object_holding_the_union() -> None:
     assert schema["type"] == "object" and schema["required"] == ["spec"]
     union = schema["properties"]["spec"]
     refs = {item["$ref"].rsplit("/", 1)[-1] for item in union["oneOf"]}
-    assert refs == {"KpiWidgetSpec", "ChartWidgetSpec", "TableWidgetSpec"}
+    assert refs == {"KpiWidgetSpec", "ChartWidgetSpec", "TableWidgetSpec", "CustomWidgetSpec"}
     assert union["discriminator"]["propertyName"] == "type"
     assert "DataIntent" in schema["$defs"]

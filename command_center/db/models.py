@@ -155,7 +155,9 @@ class Widget(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=40)
     type: str = Field(max_length=20)
     title: str = Field(max_length=200)
-    metric_id: str = Field(foreign_key="metrics_catalog.id", index=True, max_length=80)
+    metric_id: str | None = Field(
+        default=None, foreign_key="metrics_catalog.id", index=True, max_length=80
+    )  # None for a custom widget over a records intent
     spec: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     spec_hash: str = Field(max_length=64)
     origin: str = Field(default="seed", max_length=20, index=True)

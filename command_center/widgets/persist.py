@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from command_center.db.models import MetricDefinitionRow, Widget, utcnow
 from command_center.db.session import session_scope
@@ -35,7 +36,11 @@ def add_widget_to_dashboard(
     Raises PersistError when the spec's metric is unknown and no definition is given, or
     when `promote_metric` names a different metric than the spec.
     """
-    metric_id = spec.data_intent.metric
+    metric_id = getattr(spec.data_intent, "metric", None)  # None: a records intent
+    if metric_id is None:
+        if promote_metric is not None:
+            raise PersistError("a records intent has no metric to promote")
+        return _insert_widget(spec, None, engine, widget_id)
     if promote_metric is not None and promote_metric.id != metric_id:
         raise PersistError(
             f"promote_metric {promote_metric.id!r} does not match the spec's metric {metric_id!r}"
@@ -49,21 +54,35 @@ def add_widget_to_dashboard(
             data["origin"] = PROMOTED_ORIGIN
             session.add(MetricDefinitionRow(**data, created_at=utcnow()))
             session.flush()
-        position = session.execute(select(func.coalesce(func.max(Widget.position), -1))).scalar()
-        widget = Widget(
-            id=widget_id or uuid.uuid4().hex,
-            type=spec.type,
-            title=spec.title,
-            metric_id=metric_id,
-            spec=spec.model_dump(mode="json"),
-            spec_hash=spec_hash(spec),
-            origin=CHAT_ORIGIN,
-            position=int(position or 0) + 1,
-            created_at=utcnow(),
-        )
-        session.add(widget)
-        session.flush()
-        return widget
+        return _add_widget(session, spec, metric_id, widget_id)
+
+
+def _insert_widget(
+    spec: AnyWidgetSpec, metric_id: str | None, engine: Engine | None, widget_id: str | None
+) -> Widget:
+    with session_scope(engine) as session:
+        return _add_widget(session, spec, metric_id, widget_id)
+
+
+def _add_widget(
+    session: Session, spec: AnyWidgetSpec, metric_id: str | None, widget_id: str | None
+) -> Widget:
+    """Add the widget row at the end of the dashboard (the caller's transaction commits)."""
+    position = session.execute(select(func.coalesce(func.max(Widget.position), -1))).scalar()
+    widget = Widget(
+        id=widget_id or uuid.uuid4().hex,
+        type=spec.type,
+        title=spec.title,
+        metric_id=metric_id,
+        spec=spec.model_dump(mode="json"),
+        spec_hash=spec_hash(spec),
+        origin=CHAT_ORIGIN,
+        position=int(position or 0) + 1,
+        created_at=utcnow(),
+    )
+    session.add(widget)
+    session.flush()
+    return widget
 
 
 def list_widgets(engine: Engine | None = None) -> list[Widget]:

@@ -1,4 +1,4 @@
-"""WidgetSpec: a Pydantic discriminated union on `type` (kpi | chart | table; custom later).
+"""WidgetSpec: a Pydantic discriminated union on `type` (kpi | chart | table | custom).
 
 Its JSON schema (wrapped by `spec_tool_schema`) is the tool input the LLM is asked to fill.
 """
@@ -9,9 +9,10 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from command_center.sql.intent import DataIntent
+from command_center.sql.records import RecordsIntent
 
 WidgetType = Literal["kpi", "chart", "table"]
 ChartKind = Literal["bar", "line", "area", "pie", "scatter", "radar", "radial_bar", "composed"]
@@ -62,7 +63,44 @@ class TableWidgetSpec(_SpecBase):
     columns: list[str] = Field(default_factory=list, description="column order (empty = all)")
 
 
-AnyWidgetSpec = KpiWidgetSpec | ChartWidgetSpec | TableWidgetSpec
+MAX_TSX_BYTES = 20 * 1024
+ColourFamily = Literal[
+    "blue", "cyan", "green", "amber", "red", "violet", "slate", "teal", "pink", "gray"
+]
+
+
+class CustomWidgetSpec(_SpecBase):
+    """A model-written (or templated) React component, run in the sandboxed iframe.
+
+    `data_intent` is an aggregate (metric) intent or a records intent (rows of one
+    dictionary table); `severity_colors` maps each severity key the component declares to a
+    design-system colour family. The static checks run at persist (widgets/custom/checks).
+    """
+
+    type: Literal["custom"] = "custom"
+    data_intent: DataIntent | RecordsIntent = Field(description="aggregate or records intent")
+    display_name: str = Field(
+        pattern=r"^[A-Z][A-Za-z0-9]{1,63}$", description="the component's name (PascalCase)"
+    )
+    props_type: str = Field(
+        pattern=r"^[A-Z][A-Za-z0-9]{1,63}$", description="the declared props type's name"
+    )
+    tsx_source: str = Field(
+        min_length=1, max_length=MAX_TSX_BYTES, description="TSX: one exported component"
+    )
+    severity_colors: dict[
+        Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")], ColourFamily
+    ] = Field(default_factory=dict, max_length=12, description="severity key -> colour family")
+
+    @field_validator("tsx_source")
+    @classmethod
+    def _source_size(cls, value: str) -> str:
+        if len(value.encode("utf-8")) > MAX_TSX_BYTES:
+            raise ValueError(f"tsx_source is larger than {MAX_TSX_BYTES} bytes")
+        return value
+
+
+AnyWidgetSpec = KpiWidgetSpec | ChartWidgetSpec | TableWidgetSpec | CustomWidgetSpec
 WidgetSpec = Annotated[AnyWidgetSpec, Field(discriminator="type")]
 WIDGET_SPEC_ADAPTER: TypeAdapter[AnyWidgetSpec] = TypeAdapter(WidgetSpec)
 
