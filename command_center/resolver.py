@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from command_center.metrics.catalog import get_metric
 from command_center.metrics.definitions import MetricDefinition
 from command_center.metrics.routing import Route, Routing, load_routing
+from command_center.metrics.validation import validate_metric_definition
 from command_center.realtime.widget_cache import (
     InProcessBackend,
     RedisBackend,
@@ -116,7 +117,8 @@ def reset_caches() -> None:
 async def _metric(metric_id: str) -> MetricDefinition:
     """The catalog metric, re-read from the database at most every `METRIC_TTL_SECONDS`.
 
-    Only found metrics are remembered, so a newly promoted metric is visible at once.
+    Only found metrics are remembered, so a newly promoted metric is visible at once. A
+    promoted metric is re-validated against the dictionary (`MetricValidationError`).
     """
     key = (get_settings().effective_database_url, metric_id)
     entry = _metrics.get(key)
@@ -124,6 +126,8 @@ async def _metric(metric_id: str) -> MetricDefinition:
     if entry is not None and entry[0] > now:
         return entry[1]
     metric = await asyncio.to_thread(get_metric, metric_id)
+    if metric.origin != "seed":
+        validate_metric_definition(metric)  # a row stored before validation existed
     _metrics[key] = (now + METRIC_TTL_SECONDS, metric)
     return metric
 
@@ -161,7 +165,8 @@ async def resolve_widget_data(
     """Rows for one widget: from cache when fresh, otherwise one gated query per key.
 
     A cache hit touches neither the catalog nor the warehouse. Raises pydantic's
-    `ValidationError` for a malformed data intent, `UnknownMetric`, `CompileError`,
+    `ValidationError` for a malformed data intent, `UnknownMetric`, `MetricValidationError`,
+    `CompileError`,
     `SafetyError`, a typed `WarehouseError`, or (LLM generator) a typed `BuilderModeError`.
     """
     settings = settings or get_settings()

@@ -13,6 +13,7 @@ from command_center.api.problems import ProblemError, problem_response
 from command_center.db.models import Widget
 from command_center.db.session import session_scope
 from command_center.metrics.catalog import UnknownMetric
+from command_center.metrics.validation import MetricValidationError
 from command_center.resolver import resolve_widget_data
 from command_center.settings import get_settings
 from command_center.sql.compiler import CompileError
@@ -48,7 +49,7 @@ async def widget_data(widget_id: str) -> dict[str, Any]:
         raise ProblemError(
             422, "Unknown metric", f"metric {exc.args[0]!r} is not in the catalog"
         ) from None
-    except (CompileError, SafetyError) as exc:
+    except (CompileError, SafetyError, MetricValidationError) as exc:
         raise ProblemError(422, "Widget query rejected", str(exc)) from None
     except BuilderModeError as exc:
         status = 504 if exc.kind == "timeout" else 502

@@ -111,12 +111,14 @@ def add_widget(body: AddWidgetRequest, request: Request) -> JSONResponse:
     try:
         widget = add_widget_to_dashboard(body.spec, promote_metric=body.promote_metric)
     except PersistError as exc:
+        extra = {"field": f"promote_metric.{exc.field}"} if exc.field else {}
         raise ProblemError(
             422,
             "Cannot add widget",
             str(exc),
-            type_="urn:command-center:widgets:unknown-metric",
+            type_=f"urn:command-center:widgets:{exc.kind}",
             instance=request.url.path,
+            **extra,
         ) from None
     payload = widget_to_dict(widget)
     return JSONResponse(payload, status_code=201, headers={"Location": f"/v1/widgets/{widget.id}"})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 Backend = Literal["postgres", "databricks"]
+MAX_WINDOW_DAYS = 1826  # five years: the longest trailing window a metric or widget may ask for
+Name = Annotated[str, Field(min_length=1, max_length=80)]
 WAREHOUSE_TABLE = "l3_asurion.ev_claim"
 
 
@@ -19,16 +21,18 @@ class MetricDefinition(BaseModel):
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,79}$")
-    label: str
-    description: str = ""
-    source_table: str
-    measure: str
-    time_column: str
-    window_days: int | None = None
-    base_filter: str = ""
-    dimensions: list[str] = Field(default_factory=list)
-    default_dimensions: list[str] = Field(default_factory=list)
-    synonyms: list[str] = Field(default_factory=list)
+    label: str = Field(min_length=1, max_length=120)
+    description: str = Field(default="", max_length=500)
+    source_table: str = Field(min_length=1, max_length=120)
+    measure: str = Field(min_length=1, max_length=1000)
+    time_column: str = Field(min_length=1, max_length=80)
+    window_days: int | None = Field(default=None, ge=1, le=MAX_WINDOW_DAYS)
+    base_filter: str = Field(default="", max_length=1000)
+    dimensions: list[Name] = Field(default_factory=list, max_length=30)
+    default_dimensions: list[Name] = Field(default_factory=list, max_length=5)
+    synonyms: list[Annotated[str, Field(max_length=120)]] = Field(
+        default_factory=list, max_length=30
+    )
     unit: Literal["count", "ratio", "currency", "hours", "rate"] = "count"
     backend: Backend = "postgres"
     origin: Literal["seed", "promoted"] = "seed"

@@ -20,7 +20,7 @@ class DataIntent(BaseModel):
     metric: str
     dimensions: list[str] = Field(default_factory=list)
     filters: dict[str, str | list[str]] = Field(default_factory=dict)
-    window_days: int | None = Field(default=None, ge=1, le=3650)
+    window_days: int | None = Field(default=None, ge=1, le=1826)  # five years
     refresh_seconds: int = Field(default=60, ge=1)
     limit: int | None = Field(default=None, ge=1)
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from command_center.db.models import MetricDefinitionRow, Widget, utcnow
 from command_center.db.session import session_scope
 from command_center.metrics.definitions import MetricDefinition
+from command_center.metrics.validation import MetricValidationError, validate_metric_definition
 from command_center.widgets.spec import AnyWidgetSpec, spec_hash
 
 CHAT_ORIGIN = "chat"
@@ -20,7 +21,16 @@ PROMOTED_ORIGIN = "promoted"
 
 
 class PersistError(ValueError):
-    """The widget cannot be persisted as asked (e.g. its metric is not in the catalog)."""
+    """The widget cannot be persisted as asked (e.g. its metric is not in the catalog).
+
+    `kind` is `unknown-metric`, `metric-mismatch` or `invalid-metric`; `field` names the
+    offending metric field for `invalid-metric`.
+    """
+
+    def __init__(self, message: str, *, kind: str = "unknown-metric", field: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.field = field
 
 
 def add_widget_to_dashboard(
@@ -33,8 +43,9 @@ def add_widget_to_dashboard(
     """Write the widget row (origin="chat") and, when its metric is a one-off not yet in the
     catalog, the promoted MetricDefinitionRow (origin="promoted") — both or neither.
 
-    Raises PersistError when the spec's metric is unknown and no definition is given, or
-    when `promote_metric` names a different metric than the spec.
+    Raises PersistError when the spec's metric is unknown and no definition is given, when
+    `promote_metric` names a different metric than the spec, or when the dictionary does not
+    allow what the promoted definition would read (`validate_metric_definition`).
     """
     metric_id = getattr(spec.data_intent, "metric", None)  # None: a records intent
     if metric_id is None:
@@ -43,13 +54,20 @@ def add_widget_to_dashboard(
         return _insert_widget(spec, None, engine, widget_id)
     if promote_metric is not None and promote_metric.id != metric_id:
         raise PersistError(
-            f"promote_metric {promote_metric.id!r} does not match the spec's metric {metric_id!r}"
+            f"promote_metric {promote_metric.id!r} does not match the spec's metric {metric_id!r}",
+            kind="metric-mismatch",
         )
     with session_scope(engine) as session:
         known = session.get(MetricDefinitionRow, metric_id) is not None
         if not known:
             if promote_metric is None:
                 raise PersistError(f"metric {metric_id!r} is not in the catalog")
+            try:
+                validate_metric_definition(promote_metric)
+            except MetricValidationError as exc:
+                raise PersistError(
+                    f"promote_metric rejected: {exc}", kind="invalid-metric", field=exc.field
+                ) from None
             data = promote_metric.model_dump()
             data["origin"] = PROMOTED_ORIGIN
             session.add(MetricDefinitionRow(**data, created_at=utcnow()))
@@ -127,9 +145,22 @@ def delete_chat_widgets(engine: Engine | None = None) -> tuple[int, int]:
 def remove_widget(widget_id: str, engine: Engine | None = None) -> bool:
     """Remove one widget from the dashboard; False when there was none with that id.
 
-    A metric it promoted stays in the catalog (`make demo-reset` removes unused promoted
-    metrics); seeded widgets come back with `make demo-reset`.
+    A promoted metric no other widget uses leaves the catalog in the same transaction (so
+    the catalog never accumulates orphans); seeded widgets come back with `make demo-reset`.
     """
     with session_scope(engine) as session:
-        removed = session.execute(delete(Widget).where(Widget.id == widget_id)).rowcount
-    return bool(removed)
+        widget = session.get(Widget, widget_id)
+        if widget is None:
+            return False
+        metric_id = widget.metric_id
+        session.delete(widget)
+        session.flush()
+        still_used = select(Widget.id).where(Widget.metric_id == metric_id).limit(1)
+        if session.execute(still_used).first() is None:
+            session.execute(
+                delete(MetricDefinitionRow).where(
+                    MetricDefinitionRow.id == metric_id,
+                    MetricDefinitionRow.origin == PROMOTED_ORIGIN,
+                )
+            )
+    return True
