@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+RETRY_AFTER_SECONDS = 2
+log = logging.getLogger(__name__)
+
+
+def database_unavailable_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "the OLTP database cannot be reached right now"."""
+    import psycopg
+
+    return (
+        sa_exc.OperationalError,
+        sa_exc.InterfaceError,
+        sa_exc.DisconnectionError,
+        sa_exc.TimeoutError,
+        psycopg.OperationalError,
+        psycopg.InterfaceError,
+    )
 
 
 def problem(
@@ -67,3 +85,26 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem_response(exc.status_code, str(exc.detail))
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable on %s: %s", request.url.path, exc)
+        response = problem_response(
+            503,
+            "Database unavailable",
+            "the operational database cannot be reached; retry later (retries are safe: "
+            "events are idempotent on event_id)",
+            type_="urn:command-center:database-unavailable",
+            retry_after=RETRY_AFTER_SECONDS,
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    for error in database_unavailable_errors():
+        app.add_exception_handler(error, _unavailable)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return problem_response(
+            500, "Internal error", "the server failed to answer; the error was logged"
+        )
