@@ -22,7 +22,14 @@ dev: setup bootstrap ## Reflex dev server with hot reload (frontend :3000, backe
 test: setup setup-test ## The whole suite (unit, services, browser)
 	bash scripts/test.sh
 
-setup: $(VENV)/.installed $(BUN)
+RUNTIME := custom_components/sandbox_runtime
+
+setup: $(VENV)/.installed $(BUN) $(RUNTIME)/node_modules/.installed
+
+# Custom widgets: Babel (static checks, sandbox compiler), React, lucide-react, TypeScript.
+$(RUNTIME)/node_modules/.installed: $(RUNTIME)/package.json $(RUNTIME)/bun.lock | $(BUN)
+	cd $(RUNTIME) && $(CURDIR)/$(BUN) install --frozen-lockfile
+	touch $@
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -15,6 +15,7 @@ from command_center.api.auth import require_token
 from command_center.api.problems import ProblemError
 from command_center.metrics.definitions import MetricDefinition
 from command_center.widgets.persist import (
+    ComponentRejected,
     PersistError,
     add_widget_to_dashboard,
     list_widgets,
@@ -110,6 +111,15 @@ def add_widget(body: AddWidgetRequest, request: Request) -> JSONResponse:
     """Persist the spec as a dashboard widget (promoting a one-off metric atomically)."""
     try:
         widget = add_widget_to_dashboard(body.spec, promote_metric=body.promote_metric)
+    except ComponentRejected as exc:  # the static checks that failed, and why
+        raise ProblemError(
+            422,
+            "Component failed static checks",
+            str(exc),
+            type_="urn:command-center:widgets:component-rejected",
+            instance=request.url.path,
+            checks=[c.model_dump() for c in exc.report.checks],
+        ) from None
     except PersistError as exc:
         extra = {"field": f"promote_metric.{exc.field}"} if exc.field else {}
         raise ProblemError(

@@ -14,7 +14,8 @@ from command_center.db.models import MetricDefinitionRow, Widget, utcnow
 from command_center.db.session import session_scope
 from command_center.metrics.definitions import MetricDefinition
 from command_center.metrics.validation import MetricValidationError, validate_metric_definition
-from command_center.widgets.spec import AnyWidgetSpec, spec_hash
+from command_center.widgets.custom.checks import StaticCheckReport, check_component
+from command_center.widgets.spec import AnyWidgetSpec, CustomWidgetSpec, spec_hash
 
 CHAT_ORIGIN = "chat"
 PROMOTED_ORIGIN = "promoted"
@@ -33,6 +34,16 @@ class PersistError(ValueError):
         self.field = field
 
 
+class ComponentRejected(PersistError):
+    """A custom widget's TSX failed static checks; `report` says which and why."""
+
+    def __init__(self, report: StaticCheckReport) -> None:
+        self.report = report
+        super().__init__(
+            f"component failed static checks: {report.summary()}", kind="component-rejected"
+        )
+
+
 def add_widget_to_dashboard(
     spec: AnyWidgetSpec,
     *,
@@ -43,10 +54,16 @@ def add_widget_to_dashboard(
     """Write the widget row (origin="chat") and, when its metric is a one-off not yet in the
     catalog, the promoted MetricDefinitionRow (origin="promoted") — both or neither.
 
-    Raises PersistError when the spec's metric is unknown and no definition is given, when
-    `promote_metric` names a different metric than the spec, or when the dictionary does not
-    allow what the promoted definition would read (`validate_metric_definition`).
+    A custom widget is saved only when its TSX passes every static check (else
+    `ComponentRejected`). Raises PersistError when the spec's metric is unknown and no
+    definition is given, when `promote_metric` names a different metric than the spec, or
+    when the dictionary does not allow what the promoted definition would read
+    (`validate_metric_definition`).
     """
+    if isinstance(spec, CustomWidgetSpec):
+        report = check_component(spec)
+        if not report.passed:
+            raise ComponentRejected(report)
     metric_id = getattr(spec.data_intent, "metric", None)  # None: a records intent
     if metric_id is None:
         if promote_metric is not None:

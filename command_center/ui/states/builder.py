@@ -147,7 +147,8 @@ def persist_preview(spec_data: dict[str, Any], result: Mapping[str, Any], thread
             catalog = list(get_clarifier().state(thread_id).get("catalog") or [])
         except Exception:  # no snapshot: persist decides against the live catalog alone
             catalog = []
-    promote = promotion_candidate(spec.data_intent.metric, result, catalog)
+    metric_id = getattr(spec.data_intent, "metric", None)  # None: a records intent
+    promote = promotion_candidate(metric_id, result, catalog) if metric_id else None
     return add_widget_to_dashboard(spec, promote_metric=promote).id
 
 

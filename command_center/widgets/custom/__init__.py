@@ -1,0 +1,1 @@
+"""Custom (TSX) widgets: static checks, offline templates, component synthesis."""

@@ -1,0 +1,1 @@
+"""Reflex custom components of Command Center (the sandboxed TSX widget renderer)."""
