@@ -10,7 +10,7 @@ from command_center.db.seed import seed_demo
 from command_center.db.seed_widgets import SEEDED_WIDGETS
 from command_center.db.session import engine_for
 from command_center.demo_reset import reset_demo
-from command_center.metrics.definitions import seeded_metric
+from command_center.metrics.definitions import SEEDED_METRICS, seeded_metric
 from command_center.widgets.persist import add_widget_to_dashboard
 from command_center.widgets.spec import parse_spec
 
@@ -31,7 +31,7 @@ def test_reset_removes_chat_work_and_restores_seed(tmp_path) -> None:
     with engine.begin() as conn:  # an operator also deleted a seeded widget and some claims
         conn.execute(Widget.__table__.delete().where(Widget.id == SEEDED_WIDGETS[0]["id"]))
         conn.execute(Claim.__table__.delete().where(Claim.id <= 5))
-    assert _count(engine, MetricDefinitionRow) == 11
+    assert _count(engine, MetricDefinitionRow) == len(SEEDED_METRICS) + 1
 
     summary = reset_demo(engine, customers=40)
 
@@ -41,7 +41,7 @@ def test_reset_removes_chat_work_and_restores_seed(tmp_path) -> None:
         ids = set(conn.scalars(select(Widget.id)))
         origins = set(conn.scalars(select(MetricDefinitionRow.origin)))
     assert ids == {w["id"] for w in SEEDED_WIDGETS}
-    assert origins == {"seed"} and _count(engine, MetricDefinitionRow) == 10
+    assert origins == {"seed"} and _count(engine, MetricDefinitionRow) == len(SEEDED_METRICS)
     assert _count(engine, Claim) == seeded_claims
 
 

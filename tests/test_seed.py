@@ -11,6 +11,7 @@ from command_center.db.migrate import upgrade_to_head
 from command_center.db.models import Claim, Customer, Device, Event, MetricDefinitionRow
 from command_center.db.seed import seed_demo
 from command_center.db.session import engine_for
+from command_center.metrics.definitions import SEEDED_METRICS
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -37,7 +38,7 @@ def _counts(url: str) -> dict[str, int]:
 def test_seed_twice_does_not_duplicate(database_url) -> None:
     first = seed_demo(engine_for(database_url), customers=120, now=NOW)
     assert first.counts["customers"] == 120
-    assert first.metrics == 10
+    assert first.metrics == len(SEEDED_METRICS)
     before = _counts(database_url)
     second = seed_demo(engine_for(database_url), customers=120, now=NOW)
     assert second.skipped and second.metrics == 0
@@ -64,7 +65,7 @@ def test_catalog_seeds_ten_metrics_three_on_warehouse(database_url) -> None:
     seed_demo(engine_for(database_url), customers=20, now=NOW)
     with engine_for(database_url).connect() as conn:
         rows = conn.execute(select(MetricDefinitionRow.id, MetricDefinitionRow.backend)).all()
-    assert len(rows) == 10
+    assert len(rows) == len(SEEDED_METRICS)
     assert {m for m, backend in rows if backend == "databricks"} == {
         "claim_volume_l3_asurion",
         "claims_by_product_l3_asurion",

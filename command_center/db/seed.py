@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Engine
 
 from command_center.db.models import (
@@ -74,17 +74,36 @@ class SeedReport:
 
 
 def seed_catalog(engine: Engine) -> int:
-    """Insert any seeded metric definition missing from `metrics_catalog`; returns how many."""
+    """Insert any seeded metric definition missing from `metrics_catalog` and bring seed-origin
+    rows in line with their current definition (one definition per metric); returns how many
+    rows were inserted or updated."""
     with engine.begin() as conn:
-        present = set(conn.scalars(select(MetricDefinitionRow.id)))
+        present = {
+            row.id: row
+            for row in conn.execute(
+                select(MetricDefinitionRow).where(MetricDefinitionRow.origin == "seed")
+            )
+        }
+        known = set(conn.scalars(select(MetricDefinitionRow.id)))
         rows = [
             {**metric.model_dump(), "created_at": utcnow()}
             for metric in SEEDED_METRICS
-            if metric.id not in present
+            if metric.id not in known
         ]
         if rows:
             conn.execute(insert(MetricDefinitionRow), rows)
-    return len(rows)
+        changed = 0
+        for metric in SEEDED_METRICS:
+            row = present.get(metric.id)
+            data = metric.model_dump()
+            if row is not None and any(getattr(row, k) != v for k, v in data.items()):
+                conn.execute(
+                    update(MetricDefinitionRow)
+                    .where(MetricDefinitionRow.id == metric.id)
+                    .values(**data)
+                )
+                changed += 1
+    return len(rows) + changed
 
 
 def seed_demo(engine: Engine, customers: int, now: datetime | None = None) -> SeedReport:

@@ -1,4 +1,4 @@
-"""Metric definitions: the typed shape and the ten seeded catalog entries."""
+"""Metric definitions: the typed shape, the seeded catalog entries and the KPI tiles' metrics."""
 
 from __future__ import annotations
 
@@ -67,12 +67,12 @@ SEEDED_METRICS: list[MetricDefinition] = [
     MetricDefinition(
         id="approval_rate",
         label="Approval rate",
-        description="Share of decided claims that were approved (or fulfilled).",
+        description="Of claims decided in the window (decided_at), the share not denied.",
         source_table="claims",
-        measure="AVG(CASE WHEN status IN ('approved', 'fulfilled') THEN 1.0 ELSE 0.0 END)",
+        measure="AVG(CASE WHEN status = 'denied' THEN 0.0 ELSE 1.0 END)",
         time_column="decided_at",
         window_days=30,
-        base_filter="status IN ('approved', 'fulfilled', 'denied')",
+        base_filter="decided_at IS NOT NULL",
         dimensions=["region", "channel", "loss_type"],
         synonyms=["approval rate", "approvals", "acceptance rate", "approval ratio"],
         unit="ratio",
@@ -109,7 +109,7 @@ SEEDED_METRICS: list[MetricDefinition] = [
         measure="COUNT(*)",
         time_column="registered_at",
         window_days=30,
-        dimensions=["make", "category", "plan_status"],
+        dimensions=["make", "category", "plan_status", "model"],
         synonyms=["device registrations", "new devices", "registered devices"],
     ),
     MetricDefinition(
@@ -121,7 +121,7 @@ SEEDED_METRICS: list[MetricDefinition] = [
         time_column="enrolled_at",
         window_days=30,
         base_filter="enrolled_at IS NOT NULL",
-        dimensions=["make", "category", "plan_status"],
+        dimensions=["make", "category", "plan_status", "model"],
         synonyms=["enrollments", "plan enrollments", "new plans", "subscriptions"],
     ),
     MetricDefinition(
@@ -135,6 +135,68 @@ SEEDED_METRICS: list[MetricDefinition] = [
         dimensions=_EV_CLAIM_DIMS,
         synonyms=["claim volume", "claims volume", "number of claims", "claim count"],
         backend="databricks",
+    ),
+    MetricDefinition(
+        id="claims_filed_today",
+        label="Claims filed today",
+        description="Claims whose filed_at falls on the current UTC day.",
+        source_table="claims",
+        measure="COUNT(*)",
+        time_column="filed_at",
+        base_filter="filed_at >= CURRENT_DATE",
+        dimensions=_CLAIM_DIMS,
+        synonyms=["claims today", "todays claims", "new claims today"],
+    ),
+    MetricDefinition(
+        id="sla_breaches",
+        label="SLA breaches",
+        description="Open claims (filed, in review or approved) filed more than 48 hours ago.",
+        source_table="claims",
+        measure="COUNT(*)",
+        time_column="filed_at",
+        base_filter=(
+            "status IN ('filed', 'in_review', 'approved') "
+            "AND filed_at < CURRENT_TIMESTAMP() - INTERVAL '48' HOUR"
+        ),
+        dimensions=_CLAIM_DIMS,
+        synonyms=["sla breach", "breaches", "overdue claims", "late claims", "aged claims"],
+    ),
+    MetricDefinition(
+        id="mean_time_to_resolution",
+        label="Mean time to resolution",
+        description="Mean hours from filed_at to resolved_at of claims resolved in the window.",
+        source_table="claims",
+        measure="AVG(TIMESTAMPDIFF(SECOND, filed_at, resolved_at)) / 3600.0",
+        time_column="resolved_at",
+        window_days=7,
+        base_filter="resolved_at IS NOT NULL",
+        dimensions=_CLAIM_DIMS,
+        synonyms=["mttr", "time to resolution", "resolution time", "time to resolve"],
+        unit="hours",
+    ),
+    MetricDefinition(
+        id="events_per_minute",
+        label="Events per minute",
+        description="Events whose occurred_at lies in the last 60 seconds.",
+        source_table="events",
+        measure="COUNT(*)",
+        time_column="occurred_at",
+        base_filter="occurred_at >= CURRENT_TIMESTAMP() - INTERVAL '60' SECOND",
+        dimensions=["type"],
+        synonyms=["event rate", "events a minute", "throughput", "event throughput"],
+        unit="rate",
+    ),
+    MetricDefinition(
+        id="plan_cancellations",
+        label="Plan cancellations",
+        description="Devices whose coverage plan was cancelled in the window (plan_cancelled_at).",
+        source_table="devices",
+        measure="COUNT(*)",
+        time_column="plan_cancelled_at",
+        window_days=30,
+        base_filter="plan_cancelled_at IS NOT NULL",
+        dimensions=["make", "category"],
+        synonyms=["cancellations", "plan cancellations", "churn", "cancelled plans"],
     ),
     MetricDefinition(
         id="claims_by_product_l3_asurion",
@@ -163,6 +225,18 @@ SEEDED_METRICS: list[MetricDefinition] = [
         backend="databricks",
     ),
 ]
+
+
+# Dashboard KPI tile -> (catalog metric, window_days): the tile shows that widget's number.
+KPI_METRICS: dict[str, tuple[str, int | None]] = {
+    "open_claims": ("open_claims", None),
+    "claims_filed_today": ("claims_filed_today", None),
+    "approval_rate_24h": ("approval_rate", 1),
+    "mean_time_to_resolution_7d_hours": ("mean_time_to_resolution", 7),
+    "sla_breaches": ("sla_breaches", None),
+    "active_sessions": ("active_issue_sessions", None),
+    "events_per_minute": ("events_per_minute", None),
+}
 
 
 def seeded_metric(metric_id: str) -> MetricDefinition:

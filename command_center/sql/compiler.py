@@ -45,6 +45,37 @@ def _window(column: str, days: int) -> exp.Expression:
     )
 
 
+def _interval(amount: int, unit: str) -> exp.Interval:
+    return exp.Interval(this=exp.Literal.string(str(int(amount))), unit=exp.Var(this=unit))
+
+
+def _truncated(unit: str) -> exp.Expression:
+    return exp.DateTrunc(unit=exp.Literal.string(unit), this=exp.CurrentDate())
+
+
+# period -> (start, end): UTC calendar bounds; end None = up to now.
+def _period_bounds(period: str) -> tuple[exp.Expression, exp.Expression | None]:
+    if period == "today":
+        return exp.CurrentDate(), None
+    if period == "yesterday":
+        return exp.Sub(this=exp.CurrentDate(), expression=_interval(1, "DAY")), exp.CurrentDate()
+    scope, _, unit = period.partition("_")
+    start = _truncated(unit.upper())
+    if scope == "this":
+        return start, None
+    step = {"week": (7, "DAY"), "month": (1, "MONTH"), "quarter": (3, "MONTH")}
+    amount, step_unit = step.get(unit, (1, "YEAR"))
+    return exp.Sub(this=start.copy(), expression=_interval(amount, step_unit)), start
+
+
+def _period(column: str, period: str) -> list[exp.Expression]:
+    start, end = _period_bounds(period)
+    conditions: list[exp.Expression] = [exp.GTE(this=exp.column(column), expression=start)]
+    if end is not None:
+        conditions.append(exp.LT(this=exp.column(column), expression=end))
+    return conditions
+
+
 def _day_of(metric: MetricDefinition) -> exp.Expression:
     return exp.Cast(this=exp.column(metric.time_column), to=exp.DataType.build("DATE"))
 
@@ -85,8 +116,11 @@ def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) 
     query = query.from_(exp.to_table(metric.source_table, dialect=SOURCE_DIALECT))
 
     conditions: list[exp.Expression] = []
+    period = getattr(intent, "period", None)
     window_days = intent.window_days or metric.window_days
-    if window_days:
+    if period:
+        conditions.extend(_period(metric.time_column, period))
+    elif window_days:
         conditions.append(_window(metric.time_column, window_days))
     if metric.base_filter.strip():
         conditions.append(exp.paren(_parse(metric.base_filter, "base_filter", metric)))
@@ -104,6 +138,16 @@ def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) 
             conditions.append(exp.column(column).isin(*(_literal(v) for v in value)))
         else:
             conditions.append(exp.column(column).eq(_literal(value)))
+    for column, values in sorted((getattr(intent, "exclude", None) or {}).items()):
+        if column not in allowed:
+            raise CompileError(
+                f"unknown exclude column {column!r} for metric {metric.id}",
+                field="exclude",
+                name=column,
+            )
+        if values:
+            inside = exp.column(column).isin(*(_literal(v) for v in values))
+            conditions.append(exp.or_(exp.Not(this=inside), exp.column(column).is_(exp.null())))
     if conditions:
         query = query.where(exp.and_(*conditions))
 
@@ -112,7 +156,8 @@ def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) 
         if TIME_DIMENSION in dimensions:
             query = query.order_by(exp.Ordered(this=exp.column(TIME_DIMENSION), desc=False))
         else:
-            query = query.order_by(exp.Ordered(this=exp.column("value"), desc=True))
+            ascending = getattr(intent, "sort", None) == "asc"
+            query = query.order_by(exp.Ordered(this=exp.column("value"), desc=not ascending))
     if intent.limit is not None:
         query = query.limit(int(intent.limit))
     return query
@@ -143,21 +188,65 @@ def transpile_for(sql: str, backend: SqlBackend) -> str:
     if backend == "sqlite":
         tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT).transform(_sqlite_compat)
         return tree.sql(dialect="sqlite")
+    if backend == "postgres":
+        tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT).transform(_postgres_compat)
+        return tree.sql(dialect="postgres")
     return sqlglot.transpile(sql, read=SOURCE_DIALECT, write=backend)[0]
+
+
+_SQLITE_UNITS = {"SECOND": "seconds", "MINUTE": "minutes", "HOUR": "hours", "DAY": "days"}
+_SQLITE_UNITS |= {"MONTH": "months", "YEAR": "years"}
+_QUARTER_OFFSET = "'-' || ((CAST(strftime('%m', 'now') AS INTEGER) - 1) % 3) || ' months'"
+
+
+def _sqlite_anchor(node: exp.Expression) -> exp.Expression:
+    """`now`/today/period start as a SQLite date-function argument list head."""
+    if isinstance(node, exp.CurrentTimestamp):
+        return exp.Literal.string("now")
+    return node.transform(_sqlite_compat)
+
+
+def _sqlite_truncate(unit: str) -> exp.Expression:
+    modifiers = {
+        "WEEK": ["weekday 0", "-6 days"],
+        "MONTH": ["start of month"],
+        "YEAR": ["start of year"],
+    }
+    if unit == "QUARTER":
+        offset = sqlglot.parse_one(_QUARTER_OFFSET, read="sqlite")
+        args = [exp.Literal.string("now"), exp.Literal.string("start of month"), offset]
+        return exp.Anonymous(this="date", expressions=args)
+    if unit == "DAY":
+        return exp.Anonymous(this="date", expressions=[exp.Literal.string("now")])
+    args = [exp.Literal.string("now"), *(exp.Literal.string(m) for m in modifiers[unit])]
+    return exp.Anonymous(this="date", expressions=args)
 
 
 def _sqlite_compat(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.DATE):
         return exp.Anonymous(this="date", expressions=[node.this])
-    if (
-        isinstance(node, exp.Sub)
-        and isinstance(node.this, exp.CurrentTimestamp)
-        and isinstance(node.expression, exp.Interval)
-        and node.expression.text("unit").upper() in {"DAY", "DAYS"}
-    ):
-        days = int(node.expression.this.name)
-        return exp.Anonymous(
-            this="datetime",
-            expressions=[exp.Literal.string("now"), exp.Literal.string(f"-{days} days")],
+    if isinstance(node, exp.CurrentDate):
+        return exp.Anonymous(this="date", expressions=[exp.Literal.string("now")])
+    if isinstance(node, exp.DateTrunc | exp.TimestampTrunc):
+        return _sqlite_truncate(node.text("unit").upper())
+    if isinstance(node, exp.TimestampDiff) and node.text("unit").upper() == "SECOND":
+        node = node.copy()
+        days = exp.Sub(
+            this=exp.Anonymous(this="julianday", expressions=[node.this]),
+            expression=exp.Anonymous(this="julianday", expressions=[node.expression]),
         )
+        return exp.Mul(this=exp.paren(days), expression=exp.Literal.number(86400))
+    if isinstance(node, exp.Sub) and isinstance(node.expression, exp.Interval):
+        unit = node.expression.text("unit").upper().rstrip("S")
+        if unit in _SQLITE_UNITS:
+            amount = int(node.expression.this.name)
+            modifier = exp.Literal.string(f"-{amount} {_SQLITE_UNITS[unit]}")
+            return exp.Anonymous(this="datetime", expressions=[_sqlite_anchor(node.this), modifier])
+    return node
+
+
+def _postgres_compat(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.TimestampDiff) and node.text("unit").upper() == "SECOND":
+        span = exp.paren(exp.Sub(this=node.this, expression=node.expression))
+        return exp.Extract(this=exp.Var(this="EPOCH"), expression=span)
     return node

@@ -28,6 +28,7 @@ class ColumnInfo(BaseModel):
     description: str = ""
     synonyms: list[str] = Field(default_factory=list)
     sensitive: bool = False
+    categorical: bool = False  # a dimension whose distinct values are read from the data
 
     @property
     def numeric(self) -> bool:
@@ -42,6 +43,7 @@ class TableInfo(BaseModel):
     backend: str
     description: str = ""
     synonyms: list[str] = Field(default_factory=list)
+    time_column: str = ""  # default time column of a metric composed on this table
 
 
 class Join(BaseModel):
@@ -107,6 +109,10 @@ def _split(value: str | None) -> list[str]:
     return [s.strip() for s in (value or "").split(";") if s.strip()]
 
 
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"yes", "true", "1"}
+
+
 def _rows(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
@@ -131,6 +137,7 @@ def _load(root: Path) -> DataDictionary:
             backend=r["backend"],
             description=r.get("description") or "",
             synonyms=_split(r.get("synonyms")),
+            time_column=(r.get("time_column") or "").strip().lower(),
         )
         for r in _rows(root / "tables.csv")
     }
@@ -145,7 +152,8 @@ def _load(root: Path) -> DataDictionary:
             type=r["type"],
             description=r.get("description") or "",
             synonyms=_split(r.get("synonyms")),
-            sensitive=(r.get("sensitive") or "").strip().lower() in {"yes", "true", "1"},
+            sensitive=_flag(r.get("sensitive")),
+            categorical=_flag(r.get("categorical")),
         )
     joins = [Join(**{k: v.lower() for k, v in r.items()}) for r in _rows(root / "joins.csv")]
     for join in joins:
