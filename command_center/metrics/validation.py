@@ -53,6 +53,12 @@ _SCALAR_NODES: tuple[type[exp.Expression], ...] = (
     exp.Div,
     exp.Neg,
     exp.Tuple,
+    # time anchors and durations (the KPI metrics: "today", "older than 48 h", "time to X")
+    exp.CurrentDate,
+    exp.CurrentTimestamp,
+    exp.Interval,
+    exp.Var,
+    exp.TimestampDiff,
 )
 
 
@@ -153,7 +159,9 @@ def validate_measure(measure: str, table: str, dictionary: DataDictionary | None
     dictionary = dictionary or load_dictionary()
     rules = _Rules(dictionary, table)
     tree = _unparen(_parse(measure, "measure"))
-    if isinstance(tree, exp.Div):
+    if isinstance(tree, exp.Div) and isinstance(_unparen(tree.expression), exp.Literal):
+        parts = [_unparen(tree.this)]  # a unit conversion ("/ 3600.0"), not a ratio
+    elif isinstance(tree, exp.Div):
         parts = [_unparen(tree.this), _unparen(tree.expression)]
     else:
         parts = [tree]
