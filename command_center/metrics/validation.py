@@ -62,6 +62,10 @@ _SCALAR_NODES: tuple[type[exp.Expression], ...] = (
 )
 
 
+# A bare word (`exp.Var`) is only a time unit: `INTERVAL 2 DAY`, `TIMESTAMPDIFF(HOUR, a, b)`.
+_UNIT_PARENTS = (exp.Interval, exp.TimestampDiff)
+
+
 class MetricValidationError(ValueError):
     """The definition would read something the dictionary does not allow; `field` says where."""
 
@@ -114,7 +118,9 @@ class _Rules:
                 self.column_ref(node, field, countable_only=countable_only)
             elif isinstance(node, exp.Star) and countable_only and node is tree:
                 continue
-            elif not isinstance(node, _SCALAR_NODES):
+            elif not isinstance(node, _SCALAR_NODES) or (
+                isinstance(node, exp.Var) and not isinstance(node.parent, _UNIT_PARENTS)
+            ):
                 raise MetricValidationError(
                     f"{type(node).__name__} ({node.sql(dialect='databricks')[:60]}) is not "
                     "allowed here: only columns, literals, arithmetic, comparisons and CASE",

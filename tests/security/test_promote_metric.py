@@ -180,3 +180,13 @@ def test_removing_the_last_widget_of_a_promoted_metric_removes_the_metric(
     with session_scope() as session:
         assert session.get(MetricDefinitionRow, GOOD["id"]) is None
         assert session.get(MetricDefinitionRow, "open_claims") is not None  # seeded stays
+
+
+@pytest.mark.parametrize(
+    "measure",
+    ["SUM(payout_amount) FILTER (WHERE status = 'denied')", "MAX(DAY)", "COUNT(CURRENT_USER)"],
+)
+def test_bare_words_only_as_time_units(measure: str) -> None:
+    definition = MetricDefinition.model_validate({**GOOD, "measure": measure})
+    with pytest.raises(MetricValidationError):
+        validate_metric_definition(definition)
