@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import AwareDatetime, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -71,6 +72,13 @@ class Settings(BaseSettings):
     # API
     api_token: str = Field(default="", description="when set, write endpoints require Bearer token")
     event_batch_limit: int = Field(default=1000, ge=1, le=100_000)
+    event_earliest: AwareDatetime = Field(
+        default=datetime(2000, 1, 1, tzinfo=UTC),
+        description="events whose occurred_at is earlier are rejected (422 per item)",
+    )
+    event_future_tolerance_seconds: int = Field(
+        default=300, ge=0, le=86_400, description="how far past now occurred_at may be"
+    )
 
     # simulator
     simulator_rate: float = Field(default=2.0, gt=0, description="events per second")

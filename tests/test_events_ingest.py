@@ -89,16 +89,16 @@ def test_claim_lifecycle_applies_in_one_batch(engine: Engine) -> None:
 def test_repeated_event_id_is_a_duplicate_and_not_reapplied(engine: Engine) -> None:
     first = ingest_events([filed(1, "CLM-A"), step(2, "claim_approved", "CLM-A", 1)], engine=engine)
     assert first.accepted == 2
-    # same ids again (with different content): acknowledged, not applied
+    # the identical events again: acknowledged as duplicates, not applied
     again = ingest_events(
-        [
-            filed(1, "CLM-B"),
-            step(2, "claim_denied", "CLM-A", 2),
-            step(2, "claim_denied", "CLM-A", 2),
-        ],
+        [filed(1, "CLM-A"), step(2, "claim_approved", "CLM-A", 1), filed(1, "CLM-A")],
         engine=engine,
     )
     assert (again.accepted, again.duplicates, again.rejected) == (0, 3, [])
+    # the same ids with different content: 409 conflicts naming the id (see tests/security)
+    changed = ingest_events([filed(1, "CLM-B"), step(2, "claim_denied", "CLM-A", 2)], engine=engine)
+    assert (changed.accepted, changed.duplicates) == (0, 0)
+    assert [r["problem"]["status"] for r in changed.rejected] == [409, 409]
     assert claim_row(engine, "CLM-A").status == "approved"
     assert count(engine, Claim) == 1
     assert count(engine, Event) == 2

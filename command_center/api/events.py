@@ -36,6 +36,7 @@ _EXAMPLE = {
     responses={
         202: {"description": "`{accepted, duplicates, rejected: [{index, problem}]}`"},
         401: {"description": "missing or wrong bearer token (problem+json)"},
+        409: {"description": "a single event reuses an event_id with different content"},
         413: {"description": "batch larger than EVENT_BATCH_LIMIT (problem+json)"},
         422: {"description": "malformed single event or body (problem+json naming the field)"},
     },
@@ -48,7 +49,10 @@ async def post_events(
     """Ingest one event object or a list of them (idempotent on `event_id`).
 
     Each valid event is stored and applied; invalid ones are reported per index as problem
-    documents. A single malformed event is answered with 422.
+    documents (`problem.reason` says why), the valid ones are kept. `event_id` is an
+    idempotency key: an identical repeat is a duplicate, the same id with different content a
+    409 `event-id-conflict` item. A single malformed event is answered with 422, a single
+    conflicting one with 409.
     """
     limit = get_settings().event_batch_limit
     if isinstance(body, dict):
@@ -73,6 +77,10 @@ async def post_events(
             422, "Invalid request", "body must be an event object or a list", field="body"
         )
     result = await live.ingest(items)
+    if isinstance(body, dict) and result.rejected:
+        problem = result.rejected[0]["problem"]
+        if problem["reason"] == "event_id_conflict":
+            return JSONResponse(problem, status_code=409, media_type=PROBLEM_MEDIA_TYPE)
     return JSONResponse(result.as_response(), status_code=202)
 
 

@@ -5,7 +5,9 @@ Entities are referenced by external id (`CUST-…`, `DEV-…`, `CLM-…`, `SES-�
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -15,10 +17,64 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from command_center.db.models import utcnow
+
+# C0 controls (NUL, tab, newline…), DEL, C1 controls and lone UTF-16 surrogates: none of them
+# belongs in an id or a label, and PostgreSQL rejects NUL in text (the whole batch would fail).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_NUMBER = re.compile(r"^\s*-?\d+(\.\d*)?\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """The plausible range of `occurred_at` (inclusive)."""
+
+    earliest: datetime
+    latest: datetime
+
+    def __contains__(self, value: datetime) -> bool:
+        return self.earliest <= value <= self.latest
+
+
+def event_window(now: datetime | None = None) -> TimeWindow:
+    """The window from settings: `EVENT_EARLIEST` to now + `EVENT_FUTURE_TOLERANCE_SECONDS`."""
+    from command_center.settings import get_settings
+
+    settings = get_settings()
+    latest = (now or utcnow()) + timedelta(seconds=settings.event_future_tolerance_seconds)
+    return TimeWindow(settings.event_earliest.astimezone(UTC), latest)
+
+
+def _window(info: ValidationInfo) -> TimeWindow:
+    context = info.context
+    if isinstance(context, dict) and isinstance(context.get("window"), TimeWindow):
+        return context["window"]
+    return event_window()
+
+
+def _from_epoch(value: float, window: TimeWindow) -> datetime:
+    """A number as seconds, else milliseconds, since the epoch — whichever lands in `window`."""
+    lo, hi = window.earliest.timestamp(), window.latest.timestamp()
+    if lo <= value <= hi:
+        return datetime.fromtimestamp(value, UTC)
+    if lo * 1000 <= value <= hi * 1000:
+        return datetime.fromtimestamp(value / 1000, UTC)
+    raise PydanticCustomError(
+        "timestamp_not_epoch",
+        "number {value} is neither seconds nor milliseconds since the epoch "
+        "between {earliest} and {latest}",
+        {
+            "value": value,
+            "earliest": window.earliest.isoformat(),
+            "latest": window.latest.isoformat(),
+        },
+    )
+
 
 CustomerId = Annotated[str, Field(pattern=r"^CUST-[A-Za-z0-9_-]{1,35}$", max_length=40)]
 DeviceId = Annotated[str, Field(pattern=r"^DEV-[A-Za-z0-9_-]{1,36}$", max_length=40)]
@@ -36,10 +92,49 @@ class EventBase(BaseModel):
     event_id: str = Field(min_length=1, max_length=64)
     occurred_at: AwareDatetime = Field(default_factory=utcnow)
 
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        if isinstance(value, str) and (found := _CONTROL.search(value)):
+            raise PydanticCustomError(
+                "control_character",
+                "text must not contain control characters (U+{code} at position {position})",
+                {"code": f"{ord(found.group()):04X}", "position": found.start()},
+            )
+        return value
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _epoch_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool):
+            return value  # rejected by the datetime validator
+        if isinstance(value, int | float):
+            return _from_epoch(float(value), _window(info))
+        if isinstance(value, str) and _NUMBER.match(value):
+            return _from_epoch(float(value), _window(info))
+        return value
+
     @field_validator("occurred_at")
     @classmethod
-    def _to_utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
+    def _to_utc_in_window(cls, value: datetime, info: ValidationInfo) -> datetime:
+        try:
+            value = value.astimezone(UTC)
+        except OverflowError:
+            raise PydanticCustomError(
+                "timestamp_overflow", "date-time is out of range once converted to UTC"
+            ) from None
+        window = _window(info)
+        if value not in window:
+            raise PydanticCustomError(
+                "timestamp_out_of_window",
+                "{value} is outside the accepted window {earliest} .. {latest}",
+                {
+                    "value": value.isoformat(),
+                    "earliest": window.earliest.isoformat(),
+                    "latest": window.latest.isoformat(),
+                },
+            )
+        return value
 
     @property
     def subject_id(self) -> str:
@@ -205,9 +300,12 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 
 
-def parse_event(raw: Any) -> OpsEvent:
-    """Validate one raw event (dict); raises `pydantic.ValidationError`."""
-    return EVENT_ADAPTER.validate_python(raw)
+def parse_event(raw: Any, window: TimeWindow | None = None) -> OpsEvent:
+    """Validate one raw event (dict); raises `pydantic.ValidationError`.
+
+    `occurred_at` must fall in `window` (default: `event_window()`, from settings).
+    """
+    return EVENT_ADAPTER.validate_python(raw, context={"window": window or event_window()})
 
 
 def error_field(error: dict[str, Any], raw: Any) -> str:
@@ -231,4 +329,5 @@ def validation_problem(exc: ValidationError, raw: Any) -> dict[str, Any]:
         "status": 422,
         "detail": f"{field}: {first['msg']}",
         "field": field,
+        "reason": first["type"],
     }

@@ -32,6 +32,7 @@ from command_center.ops.ingest_batch import (
     AcceptedEvent,
     IngestResult,
     Rejected,
+    StoredEvent,
     _chunks,
     _ClaimRow,
     _conflict,
@@ -41,6 +42,7 @@ from command_center.ops.ingest_batch import (
     _Race,
     _SessionRow,
     _unknown,
+    event_id_conflict,
 )
 from command_center.ops.ingest_pg import _load_pg, _write_pg
 from command_center.ops.kpis import KpiDelta, as_utc
@@ -406,12 +408,19 @@ def _apply_batch(
 
     Returns the accepted events and the ids of rejected events that were not accepted.
     """
-    seen: set[str] = set()
+    seen: dict[str, Any] = {}  # event id → the event accepted earlier in this batch
     accepted: list[Any] = []
     rejected: set[str] = set()
     for index, event in parsed:
-        if event.event_id in seen or event.event_id in ctx.known_event_ids:
-            result.duplicates += 1
+        earlier = ctx.known_events.get(event.event_id)
+        if earlier is None and event.event_id in seen:
+            earlier = StoredEvent.of(seen[event.event_id])
+        if earlier is not None:
+            if earlier.same_as(event):
+                result.duplicates += 1
+            else:
+                problem = event_id_conflict(event.event_id)
+                result.rejected.append({"index": index, "problem": problem})
             continue
         try:
             _HANDLERS[event.type](ctx, event)
@@ -419,12 +428,12 @@ def _apply_batch(
             result.rejected.append({"index": index, "problem": exc.problem})
             rejected.add(event.event_id)
             continue
-        seen.add(event.event_id)
+        seen[event.event_id] = event
         accepted.append(event)
         result.events.append(
             AcceptedEvent(index, event.event_id, event.type, event.subject_id, event.occurred_at)
         )
-    return accepted, sorted(rejected - seen)
+    return accepted, sorted(rejected - seen.keys())
 
 
 def _pipelines(engine: Engine) -> bool:
@@ -466,9 +475,12 @@ def ingest_events(
 ) -> IngestResult:
     """Validate and apply a batch of raw events; returns counts, problems and the KPI delta.
 
-    Repeated event ids (in the database or earlier in the batch) count as duplicates and are
-    not applied again. Invalid, unknown-reference and illegal-transition events are rejected
-    with a problem dict naming the field; the others are committed in one transaction.
+    `event_id` is an idempotency key: an identical repeat (in the database or earlier in the
+    batch) counts as a duplicate and is not applied again; the same id with different content
+    is rejected with a 409 `event-id-conflict` problem. Invalid (including `occurred_at`
+    outside the window and control characters), unknown-reference and illegal-transition
+    events are rejected with a problem dict naming the field; the others are committed in one
+    transaction.
     """
     from command_center.db.session import get_engine
 
@@ -476,9 +488,10 @@ def ingest_events(
     now = as_utc(now or utcnow())
     invalid: list[dict[str, Any]] = []
     parsed: list[tuple[int, Any]] = []
+    window = ev.event_window()
     for index, raw in enumerate(events_raw):
         try:
-            parsed.append((index, ev.parse_event(raw)))
+            parsed.append((index, ev.parse_event(raw, window)))
         except ValidationError as exc:
             invalid.append({"index": index, "problem": ev.validation_problem(exc, raw)})
     lock = _lock_for(engine)

@@ -4,11 +4,12 @@ the bulk load of every referenced entity (SQLAlchemy Core)."""
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -18,9 +19,6 @@ from command_center.ops.kpis import ClaimContribution, KpiDelta, as_utc
 from command_center.ops.state_machine import (
     SESSION_ACTIVE_STATES,
 )
-
-if TYPE_CHECKING:
-    pass
 
 _CHUNK = 900
 
@@ -74,6 +72,7 @@ class Rejected(Exception):
             "status": status,
             "detail": detail,
             "field": field,
+            "reason": slug.replace("-", "_"),
         }
 
 
@@ -83,6 +82,39 @@ def _unknown(field_name: str, kind: str, value: str) -> Rejected:
 
 def _conflict(field_name: str, detail: str) -> Rejected:
     return Rejected(409, "conflict", "Conflict", detail, field_name)
+
+
+def event_id_conflict(event_id: str) -> dict[str, Any]:
+    """The problem for an `event_id` already used by a different event (idempotency key)."""
+    problem = Rejected(
+        409,
+        "event-id-conflict",
+        "Event id reused with different content",
+        f"event_id {event_id!r} was already used for a different event; an event id is an "
+        "idempotency key: re-send the identical event, or use a new id",
+        "event_id",
+    ).problem
+    return {**problem, "event_id": event_id}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """What an event id stands for: the content a repeat must match to be a duplicate."""
+
+    type: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: Any) -> StoredEvent:
+        """The content of a validated event."""
+        return cls(event.type, event.occurred_at, event.payload())
+
+    def same_as(self, event: Any) -> bool:
+        """Whether `event` repeats this one (an omitted `occurred_at` matches any time)."""
+        if event.type != self.type or event.payload() != self.payload:
+            return False
+        return "occurred_at" not in event.model_fields_set or event.occurred_at == self.occurred_at
 
 
 class _Race(Exception):
@@ -146,7 +178,7 @@ class _Context:
     claims: dict[str, _ClaimRow]
     sessions: dict[str, _SessionRow]
     plans: dict[str, int]
-    known_event_ids: set[str]
+    known_events: dict[str, StoredEvent]
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -176,6 +208,7 @@ _CLAIM_COLUMNS = (
     "payout_amount",
 )
 _SESSION_COLUMNS = ("id", "external_id", "status", "opened_at", "escalated_at", "resolved_at")
+_EVENT_COLUMNS = ("event_id", "type", "occurred_at", "payload")
 
 
 @functools.cache
@@ -204,10 +237,13 @@ def _context(
     devices: Iterable[Any],
     claims: Iterable[Any],
     sessions: Iterable[Any],
-    known_event_ids: Iterable[str],
+    known_events: Iterable[Any],
 ) -> _Context:
     """The working copy built from loaded rows (columns as in `_*_COLUMNS`)."""
-    ctx = _Context({}, {}, {}, {}, {}, set(known_event_ids))
+    ctx = _Context({}, {}, {}, {}, {}, {})
+    for row in known_events:
+        payload = row.payload if isinstance(row.payload, dict) else json.loads(row.payload)
+        ctx.known_events[row.event_id] = StoredEvent(row.type, as_utc(row.occurred_at), payload)
     ctx.customers.update({ext: (id_, region) for ext, id_, region in customers})
     ctx.plans.update({code: id_ for code, id_ in plans})
     device_by_id: dict[int, _DeviceRow] = {}
@@ -274,5 +310,5 @@ def _load(conn: Connection, parsed: list[tuple[int, Any]], lock: bool) -> _Conte
     claims = rows(Claim.__table__, _CLAIM_COLUMNS, ext, refs["claim_id"], lock)
     sessions = rows(IssueSession.__table__, _SESSION_COLUMNS, ext, refs["session_id"], lock)
     # after the row locks: a concurrent batch that committed first is now visible
-    known = rows(Event.__table__, ("event_id",), "event_id", refs["event_id"])
-    return _context(customers, plans, devices, claims, sessions, (r.event_id for r in known))
+    known = rows(Event.__table__, _EVENT_COLUMNS, "event_id", refs["event_id"])
+    return _context(customers, plans, devices, claims, sessions, known)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 from command_center.ops.ingest_batch import (
     _CLAIM_COLUMNS,
     _DEVICE_COLUMNS,
+    _EVENT_COLUMNS,
     _SESSION_COLUMNS,
     _ClaimRow,
     _Context,
@@ -46,7 +47,7 @@ _PG_LOADS = (
     ("claim_id", _pg_select("claims", _CLAIM_COLUMNS, "external_id", lock=True)),
     ("session_id", _pg_select("issue_sessions", _SESSION_COLUMNS, "external_id", lock=True)),
     # after the row locks: a concurrent batch that committed first is now visible
-    ("event_id", _pg_select("events", ("event_id",), "event_id")),
+    ("event_id", _pg_select("events", _EVENT_COLUMNS, "event_id")),
 )
 
 
@@ -97,7 +98,7 @@ def _load_pg(dbapi: psycopg.Connection[Any], parsed: list[tuple[int, Any]]) -> _
         fetched.get("device_id", ()),
         fetched.get("claim_id", ()),
         fetched.get("session_id", ()),
-        (row.event_id for row in fetched.get("event_id", ())),
+        fetched.get("event_id", ()),
     )
 
 

@@ -1,0 +1,1 @@
+"""Security tests: hostile input, authorization, the SQL gate (issue 11)."""
