@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from command_center.ui.components.liveness import last_update_label, liveness_watch
 from command_center.ui.states.dashboard import DashboardState
 
 BADGE_COLORS = {"database": "blue", "cache": "amber", "llm": "violet", "warehouse": "green"}
@@ -34,7 +35,9 @@ def connection_indicator() -> rx.Component:
                 "var(--gray-9)",
             ),
         ),
-        status,
+        rx.el.span(status, class_name="cc-live-only"),
+        rx.el.span("reconnecting", class_name="cc-stale-only"),
+        last_update_label(),
         color_scheme=rx.match(status, ("live", "green"), ("reconnecting", "amber"), "gray"),
         variant="surface",
         id="connection-status",
@@ -69,6 +72,7 @@ def header() -> rx.Component:
             spacing="0",
         ),
         rx.spacer(),
+        liveness_watch(),
         rx.hstack(
             connection_indicator(),
             simulator_switch(),
