@@ -16,7 +16,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 run: setup ## Build and serve the production app on http://localhost:$(PORT)
 	PORT=$(PORT) bash docker/entrypoint.sh
 
-dev: setup bootstrap ## Reflex dev server with hot reload (frontend :3000, backend :8000)
+dev: setup ## Reflex dev server: migrate/seed/warehouse once, then hot reload on source changes only
 	$(VENV)/bin/reflex run
 
 test: setup setup-test ## The whole suite (unit, services, browser)

@@ -68,6 +68,7 @@ def prepare(settings: Settings | None = None, *, seed: bool | None = None) -> di
 def main() -> int:
     """CLI entry point: prepare everything, print one line per outcome."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per outcome, not per plugin
     try:
         timings = prepare(get_settings())
     except (SettingsError, StartupError) as exc:

@@ -13,6 +13,7 @@ import reflex as rx
 
 from command_center.api.app import build_api
 from command_center.bootstrap import StartupError, check_routing, prepare
+from command_center.devloop import startup_done
 from command_center.settings import die_on_bad_settings
 from command_center.ui.pages.dashboard import dashboard_page
 from command_center.ui.states.dashboard import DashboardState
@@ -34,7 +35,8 @@ async def backends():
     from command_center.ops.live import start_realtime, stop_realtime
 
     try:
-        timings = await asyncio.to_thread(prepare, settings)
+        # `reflex run` (dev) did this once before the first worker; reloads skip it
+        timings = {} if startup_done() else await asyncio.to_thread(prepare, settings)
     except StartupError as exc:
         print(f"command-center: {exc}", file=sys.stderr, flush=True)
         os._exit(2)

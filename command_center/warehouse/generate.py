@@ -417,6 +417,16 @@ def generate_warehouse(path: Path, params: WarehouseParams) -> float:
     return seconds
 
 
+def remove_stale_builds(path: Path) -> list[Path]:
+    """Delete temp files (and their WALs) left by builds that were killed; call under the lock."""
+    removed = []
+    for leftover in path.parent.glob(f".{path.name}.*.tmp*"):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+            removed.append(leftover)
+    return removed
+
+
 def _matches(meta: dict[str, str] | None, params: WarehouseParams) -> bool:
     if not meta:
         return False
@@ -452,8 +462,12 @@ def ensure_local_warehouse_report(
     target = path or settings.warehouse_path
     params = params_from_settings(settings, anchor_day=anchor_day, seed=seed)
     if _matches(read_meta(target), params):
+        if any(target.parent.glob(f".{target.name}.*.tmp*")):
+            with _build_lock(target):
+                remove_stale_builds(target)
         return BuildReport(target, built=False, seconds=0.0, params=params)
     with _build_lock(target):
+        remove_stale_builds(target)  # we hold the lock: any temp file is from a killed build
         if _matches(read_meta(target), params):  # another process built it meanwhile
             return BuildReport(target, built=False, seconds=0.0, params=params)
         seconds = generate_warehouse(target, params)
