@@ -152,22 +152,32 @@ async def generate(body: GenerateRequest) -> dict[str, Any]:
 
 @router.post("/validate")
 async def validate(body: ValidateRequest) -> JSONResponse:
-    """Run the safety gate on any SQL: 200 with every check when it passes, 422 when not."""
+    """Run the safety gate on any SQL (Databricks dialect) exactly as a widget query would run:
+    against the metric's tables and the data dictionary, transpiled to the metric's backend
+    dialect and re-checked there. 200 with every check and the final SQL when it passes; 422
+    when not — naming the limit (`limit`) when the query was too large to parse."""
     metric = await asyncio.to_thread(_metric, body.metric_id)
     dictionary = load_dictionary()
-    result = await asyncio.to_thread(  # parsing up to 100 kB of SQL: off the event loop
+    target = _dialect_for(metric)
+    result = await asyncio.to_thread(  # bounded before parsing; off the event loop anyway
         check_sql,
         body.sql,
         dictionary.allowed_tables_for(metric.source_table),
         known_tables=dictionary.tables.keys(),
+        dictionary=dictionary,
+        target=target,
     )
     if result.passed:
         return JSONResponse(result.model_dump())
     failed = ", ".join(result.failed)
+    title, detail, extra = "Rejected by the safety gate", f"failed checks: {failed}", {}
+    if result.exceeded is not None:
+        limit = result.exceeded
+        title = f"SQL exceeds the {limit.name} limit"
+        detail = f"{detail} ({result.checks[0].detail})"
+        extra["limit"] = limit.model_dump()
     return JSONResponse(
-        problem(
-            422, "Rejected by the safety gate", f"failed checks: {failed}", **result.model_dump()
-        ),
+        problem(422, title, detail, **result.model_dump(), **extra),
         status_code=422,
         media_type=PROBLEM_MEDIA_TYPE,
     )

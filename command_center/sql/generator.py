@@ -9,12 +9,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from command_center.metrics.definitions import MetricDefinition
-from command_center.sql.compiler import (
-    SOURCE_DIALECT,
-    SqlBackend,
-    compile_metric_sql,
-    transpile_for,
-)
+from command_center.sql.compiler import SOURCE_DIALECT, SqlBackend, compile_metric_sql
 from command_center.sql.dictionary import DataDictionary, load_dictionary
 from command_center.sql.generation_log import log_generation
 from command_center.sql.intent import DataIntentLike
@@ -66,7 +61,8 @@ def generate_sql(
     """Generate SQL for `metric`/`intent`, gate it, and transpile it for `backend`.
 
     The generator (default: `CompilerGenerator`) writes Databricks SQL; the gate allows the
-    metric's source table plus the tables joinable to it in the data dictionary. Raises
+    metric's source table plus the tables joinable to it in the data dictionary, checks every
+    column against the dictionary, transpiles to `backend` and re-checks that final text. Raises
     `SafetyError` when the gate rejects the SQL and `CompileError` for a bad intent. With
     `log_session`, a `SqlGenerationLog` row is added for passes and rejections alike.
     """
@@ -80,8 +76,10 @@ def generate_sql(
         dialect=SOURCE_DIALECT,
         limit=limit,
         known_tables=dictionary.tables.keys(),
+        dictionary=dictionary,
+        target=backend,
     )
-    sql = transpile_for(safety.sql, backend) if safety.passed and safety.sql else ""
+    sql = safety.sql if safety.passed and safety.sql else ""
     if log_session is not None:
         log_generation(
             log_session,

@@ -1,21 +1,36 @@
 """The sqlglot safety gate every generated query passes before it reaches a database.
 
-`check_sql` parses once, walks the tree once, and reports a verdict per check:
+`check_sql` bounds the text, parses once, walks the tree once, and reports a verdict per
+check. When every check passes it injects the LIMIT, renders the query, transpiles it to the
+`target` backend dialect, and runs the checks again on that final text — the exact SQL that
+will be executed — before returning it.
 
+- ``input_limits``: size (bytes), token count and nesting depth, measured on the text before
+  any parse (see `safety_limits.GateLimits`); a failure names the limit.
+- ``characters``: no control characters; no non-ASCII outside string literals.
 - ``parses``: sqlglot parses the text in the given dialect (empty input fails).
-- ``single_statement``: exactly one statement.
+- ``single_statement``: exactly one statement (a comment after the final ``;`` is none).
 - ``select_only``: the statement is a SELECT or a set operation (UNION/EXCEPT/INTERSECT).
 - ``no_dml_ddl``: no DML/DDL/command node anywhere (CTEs and subqueries included).
 - ``no_select_into``: no ``SELECT … INTO``.
-- ``table_allowlist``: every table reference is allowlisted (CTE references excepted).
+- ``table_allowlist``: every table reference is allowlisted (CTE references excepted); no
+  time travel (``VERSION/TIMESTAMP AS OF``).
 - ``cte_shadowing``: no CTE is named like an allowlisted or known real table.
 - ``no_table_functions``: no table-valued function (``read_files``, ``range``, ``explode``,
-  ``STREAM``, ``UNNEST``…) and no path reads (``parquet.`/path```).
+  ``STREAM``, ``UNNEST``, ``PIVOT``…), no path reads (``parquet.`/path```), no recursive CTE.
 - ``function_allowlist``: every scalar/aggregate/window function is on an explicit
-  allowlist; sensitive ones (``secret``, ``reflect``, ``current_user``…) are named as denied;
-  schema-qualified (user-defined) function calls are rejected.
+  allowlist (`safety_rules`); sensitive ones (``secret``, ``reflect``, ``current_user``…) are
+  named as denied; schema-qualified (user-defined) calls and casts to user types are rejected.
+- ``no_parameters``: no parameter, variable or session syntax (``@x``, ``@@x``, ``$1``,
+  ``${x}``, ``?``, ``:name``, ``{x}``), in the tree or in the tokens.
+- ``no_locking``: no ``FOR UPDATE`` / ``FOR SHARE``.
+- ``no_niladic_functions``: no session function written without parentheses (``user``,
+  ``current_schema``…), which sqlglot would read as a column.
 - ``no_substitution``: no ``${…}`` anywhere in the text, not even inside a string literal
-  (Spark variable substitution expands ``${env:…}``/``${system:…}`` before parsing).
+  (Spark variable substitution expands ``${env:…}``/``${system:…}`` before parsing), and no
+  MySQL-style executable comment (``/*! … */``).
+- ``columns_known`` / ``sensitive_columns``: with a `dictionary`, every column resolves to a
+  dictionary column, and sensitive ones are only counted (see `safety_columns`).
 - ``limit``: the outermost query gets ``LIMIT <limit>`` when it has none, and a larger or
   non-literal limit is capped.
 
@@ -37,10 +52,37 @@ import sqlglot
 from pydantic import BaseModel, Field
 from sqlglot import exp
 
+from command_center.sql.compiler import SOURCE_DIALECT, transpile_for
+from command_center.sql.dictionary import DataDictionary
+from command_center.sql.safety_columns import check_columns
+from command_center.sql.safety_limits import (
+    DEFAULT_LIMITS,
+    GateLimits,
+    LimitExceeded,
+    TextScan,
+    scan_text,
+)
+from command_center.sql.safety_rules import DENIED_FUNCTIONS
+from command_center.sql.safety_walk import Walk, table_parts
+
+__all__ = [
+    "CHECK_NAMES",
+    "DENIED_FUNCTIONS",
+    "Check",
+    "GateLimits",
+    "SafetyError",
+    "SafetyResult",
+    "check_sql",
+    "ensure_safe",
+    "raise_for_safety",
+]
+
 DEFAULT_LIMIT = 5000
 DEFAULT_CATALOGS = frozenset({"hive_metastore", "spark_catalog"})
 
 CHECK_NAMES = (
+    "input_limits",
+    "characters",
     "parses",
     "single_statement",
     "select_only",
@@ -50,7 +92,12 @@ CHECK_NAMES = (
     "cte_shadowing",
     "no_table_functions",
     "function_allowlist",
+    "no_parameters",
+    "no_locking",
+    "no_niladic_functions",
     "no_substitution",
+    "columns_known",
+    "sensitive_columns",
     "limit",
 )
 
@@ -64,11 +111,13 @@ class Check(BaseModel):
 
 
 class SafetyResult(BaseModel):
-    """The gate's verdict: every check run, and the rewritten SQL when it passed."""
+    """The gate's verdict: every check run, and the final SQL (in `dialect`) when it passed."""
 
     passed: bool
     checks: list[Check] = Field(default_factory=list)
     sql: str | None = None
+    dialect: str | None = None
+    exceeded: LimitExceeded | None = None
 
     def check(self, name: str) -> Check | None:
         """The check called `name`, if it ran."""
@@ -89,210 +138,10 @@ class SafetyError(Exception):
         super().__init__(f"SQL rejected by safety gate ({reasons})")
 
 
-def _words(text: str) -> list[str]:
-    """Whitespace-separated words (keeps the long name lists below readable)."""
-    return text.split()
-
-
-def _classes(names: Iterable[str]) -> frozenset[type]:
-    """The sqlglot expression classes with these names (missing ones are skipped)."""
-    return frozenset(getattr(exp, n) for n in names if isinstance(getattr(exp, n, None), type))
-
-
-# Nodes that write, define, configure or run something: rejected anywhere in the tree.
-_FORBIDDEN_NODES = _classes(
-    _words("""Insert Update Delete Merge Create Drop Alter AlterRename TruncateTable Command Copy
-    Cache Uncache Set Use Grant Revoke Describe Show Pragma Refresh LoadData Transaction
-    Commit Rollback Analyze Kill Declare Execute Comment Summarize Export Attach Detach
-    Install DDL DML""")
-)
-_FORBIDDEN_TUPLE = tuple(_FORBIDDEN_NODES)
-
-# Typed function nodes (sqlglot classes) that may appear anywhere. Exact types only: a new
-# subclass in a later sqlglot release is rejected until someone adds it here.
-_ALLOWED_FUNC_CLASSES = _classes(
-    _words("""
-    Count CountIf Sum Avg Min Max ApproxDistinct ApproxQuantile Quantile Stddev StddevPop
-    StddevSamp Variance VariancePop Median ArrayAgg ArrayUniqueAgg First Last AnyValue
-    LogicalOr LogicalAnd ArgMax ArgMin Corr CovarPop CovarSamp
-    RowNumber Rank DenseRank Lag Lead Ntile PercentRank CumeDist FirstValue LastValue NthValue
-    TimestampTrunc DateTrunc TsOrDsAdd DateAdd DateSub DateDiff TimestampDiff TimestampAdd
-    TimestampSub CurrentDate CurrentTimestamp TsOrDsToDate StrToDate StrToTime TimeToStr
-    TimeStrToTime UnixToTime UnixToStr StrToUnix TimeToUnix Year Month Day Hour Minute Second
-    DayOfWeek DayOfMonth DayOfYear WeekOfYear Week Quarter Extract AddMonths LastDay
-    MonthsBetween ToChar DateFromParts
-    Lower Upper Trim Length Substring Concat ConcatWs Replace RegexpSplit Split Initcap Pad
-    RegexpExtract RegexpReplace RegexpLike StrPosition Left Right StartsWith EndsWith Contains
-    Format Reverse Repeat
-    Abs Round Floor Ceil Sqrt Pow Exp Ln Log Sign Greatest Least SafeDivide
-    Coalesce Nullif Nvl2 If Case Cast TryCast Nanvl
-    Array ArrayContains ArraySize Struct ArrayToString ArraySort ArrayDistinct
-    Typeof MD5 SHA2
-    And Or Xor Exists RegexpILike
-    """)
-)
-
-# Functions sqlglot leaves as `Anonymous`, allowed by (lower-case) name.
-_ALLOWED_ANONYMOUS = frozenset(
-    _words("""make_date date_part bround format_number isnull isnotnull date_format to_timestamp
-    datediff dayofweek dayofmonth weekday unix_timestamp percentile_cont try_avg try_sum
-    try_add try_subtract try_multiply try_to_number to_number hash""")
-)
-
-# Named explicitly so a rejection says "denied", not just "not allowlisted".
-DENIED_FUNCTIONS = frozenset(
-    _words("""secret try_secret reflect try_reflect java_method current_user session_user user
-    current_catalog current_database current_schema current_metastore current_version
-    current_role current_setting input_file_name input_file_block_start
-    input_file_block_length is_member is_account_group_member ai_query ai_generate_text
-    ai_classify ai_extract ai_summarize http_request read_files read_csv read_csv_auto
-    read_parquet read_json read_json_auto read_text read_blob read_kafka read_kinesis
-    read_pubsub read_pulsar read_statestore cloud_files range explode explode_outer inline
-    inline_outer posexplode posexplode_outer stack json_tuple sleep pg_sleep assert_true
-    raise_error shell system getenv pg_read_file pg_read_binary_file
-    pg_ls_dir lo_import lo_export dblink glob sniff_csv query query_table""")
-)
-
-# `format.`path`` reads files directly (Spark/Databricks "run SQL on files").
-_FILE_FORMATS = frozenset(
-    _words("parquet json csv delta orc text avro binaryfile binary_file xml iceberg hudi")
-)
-_PATH_CHARS = frozenset("/\\:.")
-
-
 @lru_cache(maxsize=1024)
 def normalize_table(name: str, dialect: str = "databricks") -> tuple[str, ...]:
     """Lower-cased, unquoted parts of a table name: ``('l3_asurion', 'ev_claim')``."""
-    table = exp.to_table(name, dialect=dialect)
-    return _table_parts(table)
-
-
-def _table_parts(table: exp.Table) -> tuple[str, ...]:
-    parts = [table.args.get("catalog"), table.args.get("db"), table.this]
-    return tuple(p.name.lower() for p in parts if isinstance(p, exp.Expression) and p.name)
-
-
-def _func_name(node: exp.Func) -> str:
-    if isinstance(node, exp.Anonymous):
-        return str(node.name).lower()
-    return type(node).sql_name().lower()
-
-
-class _Walk:
-    """Accumulates violations from one iterative walk over every statement."""
-
-    def __init__(
-        self,
-        allowed: set[tuple[str, ...]],
-        allowed_catalogs: frozenset[str],
-        shadow_names: set[str],
-        dialect: str,
-    ) -> None:
-        self.dialect = dialect
-        self.allowed = allowed
-        self.allowed_catalogs = allowed_catalogs
-        self.shadow_names = shadow_names
-        self.dml: list[str] = []
-        self.into: list[str] = []
-        self.tables: list[str] = []
-        self.shadows: list[str] = []
-        self.table_functions: list[str] = []
-        self.functions: list[str] = []
-
-    def table_allowed(self, parts: tuple[str, ...]) -> bool:
-        if parts in self.allowed:
-            return True
-        if len(parts) == 3 and parts[0] in self.allowed_catalogs and parts[1:] in self.allowed:
-            return True
-        return len(parts) == 2 and any(len(a) == 3 and a[1:] == parts for a in self.allowed)
-
-    def run(self, statements: list[exp.Expression]) -> None:
-        stack: list[tuple[exp.Expression, frozenset[str]]] = [
-            (s, frozenset()) for s in reversed(statements)
-        ]
-        skip_func: set[int] = set()
-        while stack:
-            node, ctes = stack.pop()
-            self.visit(node, ctes, skip_func)
-            with_ = node.args.get("with_") if isinstance(node, exp.Query) else None
-            if isinstance(with_, exp.With):
-                ctes = self.push_with(with_, ctes, stack)
-            for child in node.iter_expressions():
-                if child is not with_:
-                    stack.append((child, ctes))
-
-    def push_with(
-        self,
-        with_: exp.With,
-        ctes: frozenset[str],
-        stack: list[tuple[exp.Expression, frozenset[str]]],
-    ) -> frozenset[str]:
-        """Schedule CTE bodies with the names each may see; return the names the body sees."""
-        recursive = bool(with_.args.get("recursive"))
-        visible = set(ctes)
-        for cte in with_.expressions:
-            name = cte.alias_or_name.lower()
-            if name in self.shadow_names:
-                self.shadows.append(name)
-            body_sees = frozenset(visible | {name}) if recursive else frozenset(visible)
-            stack.append((cte.this, body_sees))
-            visible.add(name)
-        return frozenset(visible)
-
-    def visit(self, node: exp.Expression, ctes: frozenset[str], skip_func: set[int]) -> None:
-        if isinstance(node, _FORBIDDEN_TUPLE):
-            self.dml.append(type(node).__name__)
-        if isinstance(node, exp.Select) and node.args.get("into") is not None:
-            self.into.append(node.args["into"].sql(dialect=self.dialect))
-        if isinstance(node, exp.Table):
-            self.visit_table(node, ctes, skip_func)
-        elif isinstance(node, (exp.From, exp.Join)):
-            rel = node.this
-            if not isinstance(rel, (exp.Table, exp.Subquery, exp.Values, exp.Lateral)):
-                self.table_functions.append(f"{type(rel).__name__} used as a table")
-                if isinstance(rel, exp.Func):
-                    skip_func.add(id(rel))
-        elif isinstance(node, exp.Lateral):
-            if not isinstance(node.this, exp.Subquery):
-                self.table_functions.append(f"LATERAL {node.this.sql(dialect=self.dialect)[:60]}")
-                skip_func.add(id(node.this))
-        elif isinstance(node, (exp.Unnest, exp.Stream)):
-            self.table_functions.append(type(node).__name__.upper())
-        if isinstance(node, exp.Func) and id(node) not in skip_func:
-            self.visit_func(node)
-
-    def visit_table(self, node: exp.Table, ctes: frozenset[str], skip_func: set[int]) -> None:
-        this = node.this
-        if not isinstance(this, exp.Identifier):
-            if isinstance(this, exp.Func):
-                skip_func.add(id(this))
-                self.table_functions.append(f"table function {_func_name(this)}()")
-            else:
-                self.table_functions.append(
-                    f"table expression {node.sql(dialect=self.dialect)[:60]}"
-                )
-            return
-        parts = _table_parts(node)
-        if (len(parts) > 1 and parts[-2] in _FILE_FORMATS) or _PATH_CHARS & set(parts[-1]):
-            self.table_functions.append(f"file read {node.sql(dialect=self.dialect)[:80]}")
-            return
-        if len(parts) == 1 and parts[0] in ctes:
-            return
-        if not self.table_allowed(parts):
-            self.tables.append(".".join(parts))
-
-    def visit_func(self, node: exp.Func) -> None:
-        name = _func_name(node)
-        parent = node.parent
-        if isinstance(parent, exp.Dot) and parent.expression is node:
-            self.functions.append(f"qualified function {parent.sql(dialect=self.dialect)[:60]}")
-        elif name in DENIED_FUNCTIONS:
-            self.functions.append(f"denied function {name}")
-        elif isinstance(node, exp.Anonymous):
-            if name not in _ALLOWED_ANONYMOUS:
-                self.functions.append(f"function {name} not on allowlist")
-        elif type(node) not in _ALLOWED_FUNC_CLASSES:
-            self.functions.append(f"function {name} not on allowlist")
+    return table_parts(exp.to_table(name, dialect=dialect))
 
 
 def _verdict(name: str, hits: list[str], ok: str = "ok") -> Check:
@@ -334,6 +183,97 @@ def _apply_limit(query: exp.Query, limit: int) -> str:
     return detail
 
 
+class _Policy(BaseModel):
+    """What a query may touch, normalized once per `check_sql` call."""
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    allowed: set[tuple[str, ...]]
+    catalogs: frozenset[str]
+    shadow_names: set[str]
+    dictionary: DataDictionary | None
+
+
+def _parse(text: str, dialect: str) -> tuple[list[exp.Expression], str]:
+    """The statements of `text` (comment-only ones dropped), or an error message."""
+    try:
+        parsed = sqlglot.parse(text, read=dialect)
+    except RecursionError:
+        raise
+    except Exception as exc:  # ParseError, TokenError, anything the parser trips on
+        return [], (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+    # a comment after the final `;` parses as an empty `Semicolon` statement: not a statement
+    return [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)], ""
+
+
+def _tree_hits(
+    text: str, statements: list[exp.Expression], dialect: str, policy: _Policy, scan: TextScan
+) -> dict[str, list[str]]:
+    """Hits per check name for parsed `statements` (`text` is their source)."""
+    hits: dict[str, list[str]] = {}
+    empty = [s for s in statements if isinstance(s, exp.Select) and not s.expressions]
+    hits["parses"] = ["SELECT without a select list"] if empty else []
+    hits["single_statement"] = [f"{len(statements)} statements"] if len(statements) > 1 else []
+    not_select = [type(s).__name__ for s in statements if _outer_query(s) is None]
+    hits["select_only"] = [f"statement is {n}" for n in not_select]
+    walk = Walk(policy.allowed, policy.catalogs, policy.shadow_names, dialect)
+    walk.run(statements)
+    hits["no_dml_ddl"] = walk.dml
+    hits["no_select_into"] = walk.into
+    hits["table_allowlist"] = walk.tables
+    hits["cte_shadowing"] = [f"CTE {n} shadows a table" for n in walk.shadows]
+    hits["no_table_functions"] = walk.table_functions
+    hits["function_allowlist"] = walk.functions
+    hits["no_parameters"] = walk.parameters + scan.parameters
+    hits["no_locking"] = walk.locks
+    hits["no_niladic_functions"] = walk.niladic
+    hits["no_substitution"] = (["${ in query text"] if "${" in text else []) + scan.executable
+    if policy.dictionary is not None:
+        hits["columns_known"], hits["sensitive_columns"] = [], []
+        for statement in statements:
+            found = check_columns(statement, policy.dictionary, dialect)
+            hits["columns_known"] += found.unknown
+            hits["sensitive_columns"] += found.sensitive
+    return hits
+
+
+def _transpile(text: str, source: str, target: str) -> str:
+    if target == source:
+        return text
+    if source == SOURCE_DIALECT:
+        return transpile_for(text, target)  # type: ignore[arg-type]
+    return sqlglot.transpile(text, read=source, write=target)[0]
+
+
+def _limit_kept(query: exp.Query, limit: int) -> bool:
+    node = query.args.get("limit")
+    value = node.expression if isinstance(node, exp.Limit) else None
+    if isinstance(node, exp.Fetch):
+        value = node.args.get("count")
+    return isinstance(value, exp.Literal) and value.this.isdigit() and int(value.this) <= limit
+
+
+def _recheck(
+    final: str, dialect: str, policy: _Policy, limit: int, limits: GateLimits
+) -> dict[str, list[str]]:
+    """Failed checks of the final text, parsed afresh in the dialect that will run it."""
+    scan = scan_text(final, dialect, limits, check_size=False)
+    hits: dict[str, list[str]] = {
+        "characters": scan.characters,
+        "no_parameters": scan.parameters,
+        "no_substitution": (["${ in query text"] if "${" in final else []) + scan.executable,
+    }
+    statements, error = ([], scan.token_error) if scan.token_error else _parse(final, dialect)
+    if error or len(statements) != 1:
+        hits["parses"] = [error or f"{len(statements)} statements"]
+    else:
+        hits.update(_tree_hits(final, statements, dialect, policy, scan))
+        query = _outer_query(statements[0])
+        if query is None or not _limit_kept(query, limit):
+            hits["limit"] = ["the LIMIT did not survive transpilation"]
+    return {name: found for name, found in hits.items() if found}
+
+
 def check_sql(
     sql: str,
     allowed_tables: set[str] | frozenset[str],
@@ -342,54 +282,72 @@ def check_sql(
     *,
     known_tables: Iterable[str] = (),
     allowed_catalogs: Iterable[str] = DEFAULT_CATALOGS,
+    dictionary: DataDictionary | None = None,
+    target: str | None = None,
+    limits: GateLimits | None = None,
 ) -> SafetyResult:
-    """Run every safety check on `sql`; return the verdicts and, if all pass, the rewritten SQL.
+    """Run every safety check on `sql`; return the verdicts and, if all pass, the final SQL.
 
     `allowed_tables` are table names (``claims``, ``l3_asurion.ev_claim``) in `dialect`;
-    `known_tables` are further real table names no CTE may shadow. The returned SQL is in
-    `dialect`, without comments, with the outer LIMIT injected or capped to `limit`.
+    `known_tables` are further real table names no CTE may shadow. With `dictionary`, every
+    column is checked against it. The returned SQL has no comments, the outer LIMIT injected
+    or capped to `limit`, and is transpiled to `target` (default: `dialect`) and re-checked.
     """
-    checks: list[Check] = []
-    try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-    except Exception as exc:  # ParseError, TokenError, RecursionError on absurd nesting…
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        checks.append(Check(name="parses", passed=False, detail=message[:300]))
-        return SafetyResult(passed=False, checks=checks)
-    if not statements:
-        checks.append(Check(name="parses", passed=False, detail="no statement"))
-        return SafetyResult(passed=False, checks=checks)
-    empty = [s for s in statements if isinstance(s, exp.Select) and not s.expressions]
-    checks.append(_verdict("parses", ["SELECT without a select list"] if empty else []))
-
-    checks.append(
-        _verdict(
-            "single_statement", [f"{len(statements)} statements"] if len(statements) > 1 else []
-        )
-    )
-    queries = [_outer_query(s) for s in statements]
-    not_select = [type(s).__name__ for s, q in zip(statements, queries, strict=True) if q is None]
-    checks.append(_verdict("select_only", [f"statement is {n}" for n in not_select]))
-
     allowed = {normalize_table(t, dialect) for t in allowed_tables}
     shadow_names = {parts[-1] for parts in allowed}
     shadow_names |= {normalize_table(t, dialect)[-1] for t in known_tables}
-    walk = _Walk(allowed, frozenset(c.lower() for c in allowed_catalogs), shadow_names, dialect)
-    walk.run(statements)
-    checks.append(_verdict("no_dml_ddl", walk.dml))
-    checks.append(_verdict("no_select_into", walk.into))
-    checks.append(_verdict("table_allowlist", [f"table {t} not allowed" for t in walk.tables]))
-    checks.append(_verdict("cte_shadowing", [f"CTE {n} shadows a table" for n in walk.shadows]))
-    checks.append(_verdict("no_table_functions", walk.table_functions))
-    checks.append(_verdict("function_allowlist", walk.functions))
-    checks.append(_verdict("no_substitution", ["${ in query text"] if "${" in sql else []))
+    policy = _Policy(
+        allowed=allowed,
+        catalogs=frozenset(c.lower() for c in allowed_catalogs),
+        shadow_names=shadow_names,
+        dictionary=dictionary,
+    )
+    limits = limits or DEFAULT_LIMITS
+    try:
+        return _check(sql, policy, dialect, limit, target or dialect, limits)
+    except RecursionError:  # a shape the token-level depth bound did not foresee
+        detail = f"nested too deeply to analyse (max_depth: {limits.max_depth:,})"
+        exceeded = LimitExceeded(name="max_depth", limit=limits.max_depth, actual=None)
+        checks = [Check(name="input_limits", passed=False, detail=detail)]
+        return SafetyResult(passed=False, checks=checks, exceeded=exceeded)
 
-    passed = all(c.passed for c in checks)
-    if not passed or len(statements) != 1 or queries[0] is None:
+
+def _check(
+    sql: str, policy: _Policy, dialect: str, limit: int, target: str, limits: GateLimits
+) -> SafetyResult:
+    scan = scan_text(sql, dialect, limits)
+    checks = [_verdict("input_limits", scan.limit_hits)]
+    if scan.exceeded is not None:
+        return SafetyResult(passed=False, checks=checks, exceeded=scan.exceeded)
+    checks.append(_verdict("characters", scan.characters))
+    statements, error = ([], scan.token_error) if scan.token_error else _parse(sql, dialect)
+    if error or not statements:
+        checks.append(Check(name="parses", passed=False, detail=error or "no statement"))
         return SafetyResult(passed=False, checks=checks)
-    query = queries[0]
+    hits = _tree_hits(sql, statements, dialect, policy, scan)
+    for name in CHECK_NAMES[2:-1]:
+        if name in hits:
+            checks.append(_verdict(name, hits[name]))
+        else:
+            checks.append(Check(name=name, passed=True, detail="not checked: no data dictionary"))
+    query = _outer_query(statements[0])
+    if not all(c.passed for c in checks) or len(statements) != 1 or query is None:
+        return SafetyResult(passed=False, checks=checks)
     checks.append(Check(name="limit", passed=True, detail=_apply_limit(query, limit)))
-    return SafetyResult(passed=True, checks=checks, sql=query.sql(dialect=dialect, comments=False))
+    try:
+        final = _transpile(query.sql(dialect=dialect, comments=False), dialect, target)
+        failures = _recheck(final, target, policy, limit, limits)
+    except RecursionError:
+        raise
+    except Exception as exc:  # the final text cannot be rendered for the target backend
+        final, failures = "", {"parses": [f"cannot render for {target}: {exc}"[:300]]}
+    for check in checks:
+        if check.name in failures:
+            found = ", ".join(dict.fromkeys(failures[check.name]))
+            check.passed, check.detail = False, f"final {target} SQL: {found}"
+    if failures:
+        return SafetyResult(passed=False, checks=checks, dialect=target)
+    return SafetyResult(passed=True, checks=checks, sql=final, dialect=target)
 
 
 def raise_for_safety(result: SafetyResult) -> str:

@@ -1,0 +1,160 @@
+"""Column checks of the safety gate: every column is in the data dictionary, and a column
+flagged sensitive is only ever counted.
+
+Resolution is sqlglot's, not ours: a copy of the statement is qualified (`qualify`) against a
+schema built from the dictionary, which expands `*`, resolves aliases, CTE and subquery
+columns and correlated references; then every column of every scope is traced to its source.
+A column whose source is a real table must be a dictionary column of that table; a sensitive
+one may appear only as the argument of ``COUNT(col)``, ``COUNT(DISTINCT col)`` or
+``approx_count_distinct(col)`` — never selected, grouped, filtered, joined or ordered on.
+Anything the resolver cannot account for fails closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, traverse_scope
+
+from command_center.sql.dictionary import DataDictionary
+from command_center.sql.safety_walk import table_parts
+
+_COUNTING = (exp.Count, exp.ApproxDistinct)
+
+
+@dataclass
+class ColumnFindings:
+    """Hits for the `columns_known` and `sensitive_columns` checks."""
+
+    unknown: list[str] = field(default_factory=list)
+    sensitive: list[str] = field(default_factory=list)
+
+
+def _schema(dictionary: DataDictionary) -> dict[str, dict[str, dict[str, str]]]:
+    """``{db: {table: {column: type}}}``; one-part tables live under the db ``""``."""
+    schema: dict[str, dict[str, dict[str, str]]] = {}
+    for table, columns in dictionary.columns.items():
+        db, _, name = table.rpartition(".")
+        schema.setdefault(db, {})[name] = {c: "text" for c in columns}
+    return schema
+
+
+def _dictionary_key(parts: tuple[str, ...], dictionary: DataDictionary) -> str | None:
+    """The dictionary table a (catalog-, db-qualified) reference names, if any."""
+    for size in (2, 1):
+        if len(parts) >= size and ".".join(parts[-size:]) in dictionary.columns:
+            if size == 1 and len(parts) > 1:
+                return None  # `other.claims` is not `claims`
+            return ".".join(parts[-size:])
+    return None
+
+
+def _counted(column: exp.Column) -> bool:
+    """Whether `column` is the argument of COUNT(col) / COUNT(DISTINCT col, …) / approx."""
+    node: exp.Expression = column
+    parent = column.parent
+    if isinstance(parent, exp.Distinct):
+        node, parent = parent, parent.parent
+    return isinstance(parent, _COUNTING) and parent.this is node
+
+
+def _source(scope: Scope, name: str) -> exp.Table | Scope | None:
+    current: Scope | None = scope
+    while current is not None:
+        source = current.sources.get(name)
+        if source is not None:
+            return source
+        current = current.parent
+    return None
+
+
+def _outputs(scope: Scope) -> set[str]:
+    return {n.lower() for n in scope.expression.named_selects}
+
+
+def _enclosing_outputs(column: exp.Column) -> set[str]:
+    node = column.parent
+    while node is not None and not isinstance(node, (exp.Select, exp.SetOperation)):
+        node = node.parent
+    return {n.lower() for n in node.named_selects} if node is not None else set()
+
+
+def _alias_shadowing(statement: exp.Expression, dictionary: DataDictionary) -> list[str]:
+    """Aliases named like a real column and referenced by that name elsewhere in the query:
+    engines disagree on which one such a reference means, so the query is ambiguous."""
+    real = {c for columns in dictionary.columns.values() for c in columns}
+    hits: list[str] = []
+    for select in statement.find_all(exp.Select):
+        shadows = {
+            p.alias.lower()
+            for p in select.expressions
+            if isinstance(p, exp.Alias)
+            and p.alias.lower() in real
+            and not (isinstance(p.this, exp.Column) and p.this.name.lower() == p.alias.lower())
+        }
+        if not shadows:
+            continue
+        for column in select.find_all(exp.Column):
+            if not column.table and column.name.lower() in shadows:
+                hits.append(f"alias {column.name.lower()} shadows a column of the same name")
+    return hits
+
+
+def check_columns(
+    statement: exp.Expression, dictionary: DataDictionary, dialect: str
+) -> ColumnFindings:
+    """Resolve every column of `statement` against `dictionary` (see the module docstring)."""
+    findings = ColumnFindings(unknown=_alias_shadowing(statement, dictionary))
+    tree = statement.copy()
+    try:
+        tree = qualify(
+            tree,
+            schema=_schema(dictionary),
+            dialect=dialect,
+            validate_qualify_columns=True,
+            quote_identifiers=False,
+            identify=False,
+        )
+        scopes = traverse_scope(tree)
+    except RecursionError:
+        raise
+    except Exception as exc:  # OptimizeError, SchemaError…: fail closed, say why
+        message = (str(exc).splitlines() or [type(exc).__name__])[0]
+        findings.unknown.append(message[:200])
+        return findings
+    seen: set[int] = set()
+    for scope in scopes:
+        for column in scope.columns:
+            seen.add(id(column))
+            _check_column(column, scope, dictionary, findings)
+    for column in tree.find_all(exp.Column):
+        if id(column) in seen:
+            continue
+        if column.table or column.name.lower() not in _enclosing_outputs(column):
+            findings.unknown.append(f"column {column.sql(dialect=dialect)[:60]} not resolved")
+    return findings
+
+
+def _check_column(
+    column: exp.Column, scope: Scope, dictionary: DataDictionary, findings: ColumnFindings
+) -> None:
+    name = column.name.lower()
+    if not column.table:
+        if name not in _enclosing_outputs(column):
+            findings.unknown.append(f"column {name} not resolved")
+        return
+    source = _source(scope, column.table)
+    if isinstance(source, Scope):
+        if name not in _outputs(source) and "*" not in _outputs(source):
+            findings.unknown.append(f"column {column.table}.{name} not in its subquery")
+        return
+    if not isinstance(source, exp.Table):
+        findings.unknown.append(f"column {column.table}.{name} has no source")
+        return
+    key = _dictionary_key(table_parts(source), dictionary)
+    if key is None or name not in dictionary.columns[key]:
+        findings.unknown.append(f"unknown column {name} of {'.'.join(table_parts(source))}")
+    elif dictionary.columns[key][name].sensitive and not _counted(column):
+        findings.sensitive.append(f"{key}.{name} is sensitive: it may only be counted")
