@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 status=0
 for script in bench_safety bench_warehouse_generate bench_widget_data bench_clarifier \
-              bench_ingest bench_fanout bench_event_to_pixel; do
+              bench_ingest bench_fanout bench_event_to_pixel bench_load; do
   [ -f "bench/$script.py" ] || continue
   echo "== $script"
   .venv/bin/python "bench/$script.py" || status=1
