@@ -41,12 +41,15 @@ class Settings(BaseSettings):
 
     # LLM
     builder_mode: BuilderMode = BuilderMode.offline
-    bedrock_model_id: str = "anthropic.claude-3-5-haiku-20241022-v1:0"
-    bedrock_reasoning_model_id: str = "anthropic.claude-3-7-sonnet-20250219-v1:0"
+    bedrock_model_id: str = "us.anthropic.claude-sonnet-4-6"
+    bedrock_reasoning_model_id: str = "us.anthropic.claude-opus-4-7"
     bedrock_endpoint_url: str = ""
     aws_region: str = "us-east-1"
     llm_timeout_seconds: float = Field(default=30.0, gt=0)
     llm_max_retries: int = Field(default=3, ge=0, le=10)
+    semantic_refresh_seconds: int = Field(
+        default=300, ge=5, description="how often the builder re-reads categorical values"
+    )
     sql_generator: Literal["compiler", "llm"] = Field(
         default="compiler",
         description="llm = the fast-tier model writes widget SQL; only when BUILDER_MODE=live",

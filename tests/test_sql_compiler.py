@@ -246,7 +246,12 @@ def _duck_hand(con: duckdb.DuckDBPyConnection, metric_id: str) -> object:
     return _normalise(con.execute(sql, params).fetchall())
 
 
-@pytest.mark.parametrize("metric", SEEDED_METRICS, ids=lambda m: m.id)
+# The KPI-tile metrics (clock-anchored base filters) are proven against ops/kpis.py's own
+# definitions on SQLite and PostgreSQL in tests/test_kpi_catalog_parity.py.
+HAND_CHECKED = [m for m in SEEDED_METRICS if m.id in HAND_WRITTEN]
+
+
+@pytest.mark.parametrize("metric", HAND_CHECKED, ids=lambda m: m.id)
 def test_seeded_metric_on_duckdb_matches_hand_written(duck, metric) -> None:
     sql = transpile_for(compile_metric_sql(metric, DataIntent(metric=metric.id)), "duckdb")
     got = _normalise(duck.execute(sql).fetchall())
@@ -348,7 +353,7 @@ def test_seeded_metrics_and_cases_on_postgres(pg_url: str) -> None:
     engine = engine_for(pg_url)
     with engine.connect() as conn:
         conn.exec_driver_sql("SET TIME ZONE 'UTC'")
-        for metric in SEEDED_METRICS:
+        for metric in HAND_CHECKED:
             sql = transpile_for(
                 compile_metric_sql(metric, DataIntent(metric=metric.id)), "postgres"
             )

@@ -44,6 +44,7 @@ async def _restart_and_resume(open_store: Callable[[], Checkpointer]) -> None:
         assert result["spec"]["data_intent"] == {
             "entity": "claims", "metric": "avg_payout", "dimensions": ["region"], "filters": {},
             "window_days": 30, "refresh_seconds": 60, "limit": None,
+            "exclude": {}, "period": None, "sort": None,
         }  # fmt: skip
     finally:
         second.close()

@@ -22,8 +22,9 @@ def memory_runner(llm: BuilderLLM | None = None, **kwargs: Any) -> ClarifierRunn
     return ClarifierRunner(
         llm=llm or OfflineLLM(),
         checkpointer=Checkpointer(InMemorySaver(), lambda: None, "memory"),
-        catalog_loader=seeded_catalog,
+        catalog_loader=kwargs.pop("catalog_loader", seeded_catalog),
         dictionary=load_dictionary(),
+        values=kwargs.pop("values", seeded_values),
         **kwargs,
     )
 
@@ -72,3 +73,45 @@ def outcome_matches(item: dict[str, Any], events: list[ClarifierEvent]) -> tuple
         if key in item and got[key] != item[key]
     ]
     return not diffs, "; ".join(diffs)
+
+
+_VALUES: dict[str, Any] = {}
+
+
+def seeded_values() -> dict[tuple[str, str], list[str]]:
+    """Known values read (once per process) from a freshly seeded SQLite OLTP database and a
+    small local warehouse, exactly as the app reads them at start."""
+    if "values" not in _VALUES:
+        import asyncio
+        import tempfile
+
+        from command_center.db.migrate import upgrade_to_head
+        from command_center.db.seed import seed_demo
+        from command_center.db.session import engine_for
+        from command_center.semantic.values import read_known_values
+        from command_center.settings import Settings
+        from command_center.warehouse.factory import build_warehouse
+        from command_center.warehouse.generate import ensure_local_warehouse
+
+        root = Path(tempfile.mkdtemp(prefix="cc-values-"))
+        url = f"sqlite:///{root / 'oltp.db'}"
+        settings = Settings(data_dir=root, database_url=url, warehouse_rows=5000)
+        upgrade_to_head(url)
+        seed_demo(engine_for(url), customers=2000)
+        ensure_local_warehouse(settings)
+        warehouses = {b: build_warehouse(b, settings) for b in ("postgres", "databricks")}
+
+        async def read() -> dict[tuple[str, str], list[str]]:
+            from unittest import mock
+
+            with mock.patch(
+                "command_center.warehouse.factory.warehouse_for",
+                lambda backend, _settings=None: warehouses[backend],
+            ):
+                return await read_known_values(settings=settings)
+
+        _VALUES["values"] = asyncio.run(read())
+        _VALUES["url"] = url
+        for warehouse in warehouses.values():
+            warehouse.close()
+    return _VALUES["values"]

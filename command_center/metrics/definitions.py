@@ -196,7 +196,7 @@ SEEDED_METRICS: list[MetricDefinition] = [
         window_days=30,
         base_filter="plan_cancelled_at IS NOT NULL",
         dimensions=["make", "category"],
-        synonyms=["cancellations", "plan cancellations", "churn", "cancelled plans"],
+        synonyms=["cancellations", "plan cancellations", "cancelled plans", "plan churn"],
     ),
     MetricDefinition(
         id="claims_by_product_l3_asurion",

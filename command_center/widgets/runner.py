@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from command_center.semantic.values import KnownValues, value_store
 from command_center.settings import Settings, get_settings
 from command_center.widgets.checkpoint import Checkpointer, open_checkpointer, psycopg_url
 from command_center.widgets.context import CatalogLoader, DataDictionary, default_catalog
@@ -98,6 +99,7 @@ class ClarifierRunner:
         checkpointer: Checkpointer | None = None,
         catalog_loader: CatalogLoader = default_catalog,
         dictionary: DataDictionary | None = None,
+        values: Callable[[], KnownValues] | None = None,
         max_revisions: int = 2,
         settings: Settings | None = None,
     ) -> None:
@@ -108,6 +110,7 @@ class ClarifierRunner:
             llm=self.llm,
             catalog_loader=catalog_loader,
             dictionary=dictionary if dictionary is not None else _load_dictionary(),
+            values=values or (lambda: value_store().get()),
             max_revisions=max_revisions,
         )
         self.graph = build_graph(self.deps, self.checkpointer.saver)
@@ -301,6 +304,7 @@ class ClarifierRunner:
                     "critic_ok": bool(values.get("critic_ok")),
                     "revisions": int(values.get("revisions") or 0),
                     "warnings": warnings,
+                    "promote_metric": values.get("composed"),
                 },
             )
             return

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
 from command_center.metrics.definitions import MetricDefinition
-from command_center.widgets.context import CatalogLoader, DataDictionary, default_catalog
+from command_center.semantic.layer import SemanticLayer, build_layer
+from command_center.semantic.values import KnownValues
+from command_center.widgets.context import (
+    CatalogLoader,
+    DataDictionary,
+    default_catalog,
+    load_dictionary,
+)
 from command_center.widgets.llm.base import BuilderContext, BuilderLLM
 
 
@@ -20,6 +28,7 @@ class ClarifierState(TypedDict, total=False):
 
     raw_input: str
     catalog: list[dict[str, Any]]  # snapshot taken by contextLoader (stable across resumes)
+    composed: dict[str, Any] | None  # a one-off metric composed from the dictionary
     draft: dict[str, Any]  # IntentDraft as extracted, then edited by answers/updater
     metric_id: str | None
     candidates: list[str]
@@ -45,10 +54,25 @@ class GraphDeps:
 
     llm: BuilderLLM
     catalog_loader: CatalogLoader = default_catalog
-    dictionary: DataDictionary = field(default_factory=DataDictionary)
+    dictionary: DataDictionary = field(default_factory=load_dictionary)
     max_revisions: int = 2
+    values: Callable[[], KnownValues] = dict
+    _layers: dict[Any, SemanticLayer] = field(default_factory=dict)
 
     def context(self, state: ClarifierState) -> BuilderContext:
-        """The LLM context for `state` (its catalog snapshot plus the dictionary)."""
-        catalog = [MetricDefinition.model_validate(item) for item in state.get("catalog", [])]
-        return BuilderContext(catalog=catalog, dictionary=self.dictionary)
+        """The LLM context for `state`: its catalog snapshot (plus a composed one-off metric),
+        the dictionary and the known values, over one cached semantic layer."""
+        items = list(state.get("catalog", []))
+        if state.get("composed"):
+            items.append(state["composed"])
+        catalog = [MetricDefinition.model_validate(item) for item in items]
+        values = self.values()
+        cache_key = (tuple(m.model_dump_json() for m in catalog), id(values))
+        layer = self._layers.get(cache_key)
+        if layer is None:
+            if len(self._layers) > 16:
+                self._layers.clear()
+            layer = self._layers[cache_key] = build_layer(catalog, values, self.dictionary)
+        context = BuilderContext(catalog=catalog, dictionary=self.dictionary, values=values)
+        context._layer = layer
+        return context

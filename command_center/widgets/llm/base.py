@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
 from command_center.metrics.definitions import MetricDefinition
-from command_center.widgets.context import DataDictionary
+from command_center.semantic.layer import SemanticLayer, build_layer
+from command_center.semantic.values import KnownValues
+from command_center.sql.dictionary import DataDictionary, load_dictionary
 from command_center.widgets.spec import AnyWidgetSpec, ChartKind, WidgetType
 
 Tier = Literal["fast", "reasoning"]
@@ -23,10 +25,22 @@ class IntentDraft(BaseModel):
     metric_phrase: str | None = Field(default=None, description="the words naming the metric")
     dimensions: list[str] = Field(default_factory=list, description="group-by columns/concepts")
     filters: dict[str, str | list[str]] = Field(default_factory=dict)
-    window_days: int | None = Field(default=None, ge=1, le=3650)
+    exclude: dict[str, list[str]] = Field(default_factory=dict, description="NOT IN filters")
+    window_days: int | None = Field(default=None, ge=1, le=1826)
+    period: str | None = Field(default=None, description="calendar window, e.g. this_week")
     limit: int | None = Field(default=None, ge=1, le=10_000)
-    title: str | None = None
+    sort: Literal["desc", "asc"] | None = None
+    title: str | None = Field(default=None, max_length=200)
     over_time: bool = Field(default=False, description="a time series was asked for")
+    composed: dict[str, Any] | None = Field(
+        default=None, description="a one-off MetricDefinition composed from the dictionary"
+    )
+    custom_template: str | None = Field(
+        default=None, description="hook: a `custom` widget template the request needs"
+    )
+    ask: dict[str, Any] | None = Field(
+        default=None, description="a question the parser must ask: {field, reason, options}"
+    )
 
 
 class MetricMatch(BaseModel):
@@ -46,10 +60,20 @@ class Critique(BaseModel):
 
 @dataclass
 class BuilderContext:
-    """What every LLM call may consult: the catalog snapshot and the data dictionary."""
+    """What every LLM call may consult: the semantic layer (catalog snapshot, data dictionary,
+    known values)."""
 
     catalog: list[MetricDefinition]
-    dictionary: DataDictionary = field(default_factory=DataDictionary)
+    dictionary: DataDictionary = field(default_factory=load_dictionary)
+    values: KnownValues = field(default_factory=dict)
+    _layer: SemanticLayer | None = field(default=None, repr=False)
+
+    @property
+    def layer(self) -> SemanticLayer:
+        """The semantic layer over this context (built once)."""
+        if self._layer is None:
+            self._layer = build_layer(self.catalog, self.values, self.dictionary)
+        return self._layer
 
     def metric(self, metric_id: str | None) -> MetricDefinition | None:
         """The catalog entry `metric_id`, or None."""

@@ -22,7 +22,6 @@ from command_center.widgets.llm.base import (
     Tier,
 )
 from command_center.widgets.llm.errors import BuilderModeError
-from command_center.widgets.llm.offline import match_catalog
 from command_center.widgets.spec import SPEC_TOOL_NAME, AnyWidgetSpec, parse_spec, spec_tool_schema
 
 T = TypeVar("T")
@@ -48,7 +47,22 @@ def _catalog_text(context: BuilderContext) -> str:
             f"dimensions {metric.dimensions}; default dimensions {metric.default_dimensions}; "
             f"synonyms {metric.synonyms}"
         )
-    return "Metrics catalog:\n" + "\n".join(lines)
+    known = [
+        f"- {table}.{column}: {', '.join(values[:40])}"
+        for (table, column), values in sorted(context.values.items())
+    ]
+    tables = [
+        f"- {name} ({info.backend}): {info.description} synonyms {info.synonyms}"
+        for name, info in context.dictionary.tables.items()
+    ]
+    return (
+        "Metrics catalog:\n"
+        + "\n".join(lines)
+        + "\n\nData dictionary tables:\n"
+        + "\n".join(tables)
+        + "\n\nKnown values (filters must use these exactly):\n"
+        + "\n".join(known)
+    )
 
 
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -213,9 +227,6 @@ class BedrockLLM:
         """Catalog id/label/synonym match first (no call); otherwise ask the fast tier."""
         if draft.metric_id and context.metric(draft.metric_id):
             return MetricMatch(metric_id=draft.metric_id, confidence=0.9)
-        match, phrase = match_catalog(raw_input, context.catalog)
-        if match.metric_id and phrase:
-            return match
         prompt = (
             f"{_catalog_text(context)}\n\nOperator request: {raw_input!r}\n"
             "Which catalog metric does it ask for? Give metric_id only when confident; "

@@ -6,7 +6,7 @@ from typing import Any
 
 from command_center.metrics.definitions import MetricDefinition
 from command_center.widgets.context import TIME_DIMENSION
-from command_center.widgets.llm.base import IntentDraft
+from command_center.widgets.llm.base import BuilderContext, IntentDraft
 from command_center.widgets.spec import AnyWidgetSpec, parse_spec
 from command_center.widgets.state import ClarifierState, GraphDeps
 
@@ -89,6 +89,41 @@ def rule_issues(
             )
             break
     return issues
+
+
+def data_issues(
+    spec: AnyWidgetSpec, metric: MetricDefinition | None, context: BuilderContext
+) -> list[str]:
+    """Checks against the data: the metric validates against the dictionary, no sensitive
+    column is grouped or filtered, and every filter value exists in the data."""
+    from command_center.metrics.validation import MetricValidationError, validate_metric_definition
+
+    if metric is None:
+        return ["the spec names no catalog metric"]
+    problems: list[str] = []
+    if metric.origin != "seed":
+        try:
+            validate_metric_definition(metric, context.dictionary)
+        except MetricValidationError as exc:
+            problems.append(f"metric {metric.id} fails validation: {exc}")
+    intent = spec.data_intent
+    table = metric.source_table
+    sensitive = context.dictionary.sensitive_columns(table)
+    for column in [*intent.dimensions, *intent.filters, *intent.exclude]:
+        if column in sensitive:
+            problems.append(f"{table}.{column} is sensitive: it cannot be grouped or filtered")
+    known = context.values
+    for column, value in [*intent.filters.items(), *intent.exclude.items()]:
+        values = [value] if isinstance(value, str) else list(value)
+        present = known.get((table, column))
+        if present is None:
+            continue  # values not read for this column (backend down): nothing to check
+        missing = [v for v in values if v not in present]
+        if missing:
+            problems.append(f"{column} value(s) {missing} do not occur in {table}")
+    if not spec.title.strip():
+        problems.append("the widget has no title")
+    return problems
 
 
 def critic(state: ClarifierState, deps: GraphDeps) -> dict[str, Any]:

@@ -6,42 +6,58 @@ import re
 from typing import Any
 
 from command_center.metrics.definitions import MetricDefinition
-from command_center.widgets.context import TIME_DIMENSION, DataDictionary, resolve_dimension
+from command_center.semantic.layer import SemanticLayer
+from command_center.semantic.parser import understand
+from command_center.semantic.text import key, normalize
+from command_center.widgets.context import TIME_DIMENSION
 from command_center.widgets.llm.base import BuilderContext, IntentDraft
-from command_center.widgets.llm.offline import extract_dimensions, match_catalog, normalize
+from command_center.widgets.llm.offline import draft_from
 from command_center.widgets.state import ClarifierState, GraphDeps
 
 NO_BREAKDOWN = "none (single number)"
 _FIELD_ORDER = {"metric": 0, "dimension": 1}
-
-
-def _metric_from_answer(answer: str, context: BuilderContext) -> str | None:
-    wanted = normalize(answer)
-    for metric in context.catalog:
-        if wanted in {normalize(metric.id), normalize(metric.label)}:
-            return metric.id
-    match, _ = match_catalog(answer, context.catalog)
-    return match.metric_id
+_IGNORE = re.compile(r"^(ignore|drop|skip|never ?mind|without|no filter|leave it)\b")
 
 
 def _dimension_from_answer(
-    answer: str, metric: MetricDefinition, dictionary: DataDictionary
+    answer: str, metric: MetricDefinition, layer: SemanticLayer
 ) -> str | None:
     wanted = re.sub(
         r"^(group by|grouped by|broken down by|split by|by|per|across)\s+", "", normalize(answer)
     )
+    if wanted in {"day", "date", "time", "over time", "daily"}:
+        return TIME_DIMENSION
     for column in metric.dimensions:
         if wanted == normalize(column):
             return column
-    found = resolve_dimension(wanted, metric, dictionary)
-    if found:
-        return found
-    names, _ = extract_dimensions(f"by {wanted}", dictionary.dimension_phrases([metric]))
-    for name in names:
-        column = resolve_dimension(name, metric, dictionary)
-        if column:
-            return column
+    for tag in layer.lexicon.get(key(wanted), []):
+        on_metric = tag.kind == "column" and tag.table == metric.source_table
+        if on_metric and tag.column in metric.dimensions:
+            return tag.column
     return None
+
+
+def merge_answer(draft: IntentDraft, answer: str, context: BuilderContext) -> IntentDraft:
+    """Parse an answer as a full request and merge what it says into the draft."""
+    for metric in context.catalog:
+        if normalize(answer) in {normalize(metric.id), normalize(metric.label)}:
+            update = {"metric_id": metric.id, "composed": None, "ask": None, "title": None}
+            return draft.model_copy(update=update)
+    parsed = draft_from(understand(answer, context.layer))
+    update: dict[str, Any] = {"ask": parsed.ask if not parsed.metric_id else None}
+    if parsed.metric_id:
+        update["metric_id"], update["composed"] = parsed.metric_id, parsed.composed
+        update["title"] = parsed.title
+    for name in ("widget_type", "chart_kind", "window_days", "period", "limit", "sort"):
+        if getattr(parsed, name) is not None:
+            update[name] = getattr(parsed, name)
+    if parsed.dimensions:
+        update["dimensions"], update["over_time"] = parsed.dimensions, parsed.over_time
+    if parsed.filters:
+        update["filters"] = {**draft.filters, **parsed.filters}
+    if parsed.exclude:
+        update["exclude"] = {**draft.exclude, **parsed.exclude}
+    return draft.model_copy(update=update)
 
 
 def apply_answers(
@@ -58,37 +74,41 @@ def apply_answers(
     for question_id, answer in pending:
         applied.append(question_id)
         field = asked.get(question_id, question_id)
-        if field == "metric":
-            found = _metric_from_answer(answer, context)
-            if found:
-                metric_id = found
-                draft.metric_id = found
-            else:
-                rejected.append(f"metric {answer!r} is not in the catalog")
-        elif field == "dimension":
-            metric = context.metric(metric_id)
+        metric = context.metric(metric_id)
+        if field == "dimension" and metric is not None:
             if normalize(answer) in {normalize(NO_BREAKDOWN), "none", "no breakdown"}:
                 draft.dimensions, draft.widget_type, draft.chart_kind = [], "kpi", None
                 continue
-            column = _dimension_from_answer(answer, metric, context.dictionary) if metric else None
+            column = _dimension_from_answer(answer, metric, context.layer)
             if column is None:
                 rejected.append(f"cannot group by {answer!r}")
                 continue
-            keep = [
-                d
-                for d in draft.dimensions
-                if metric and resolve_dimension(d, metric, context.dictionary)
-            ]
-            draft.dimensions = [*keep, column] if column not in keep else keep
-        elif field == "window_days":
-            digits = re.search(r"\d+", answer)
-            if digits:
-                draft.window_days = int(digits.group())
+            if column not in draft.dimensions:
+                draft.dimensions = [*draft.dimensions, column]
+            continue
+        if field in ("filter", "clarify") and _IGNORE.match(normalize(answer)):
+            draft.ask = None
+            continue
+        if field == "filter" and "=" in answer:
+            column, _, value = (part.strip() for part in answer.partition("="))
+            draft.filters = {**draft.filters, column: value}
+            draft.ask = None
+            continue
+        if field == "window_days" and re.fullmatch(r"\d+", answer.strip()):
+            draft.window_days = int(answer)
+            continue
+        merged = merge_answer(draft, answer, context)
+        if field == "metric" and not merged.metric_id:
+            rejected.append(f"metric {answer!r} is not in the catalog")
+            continue
+        draft = merged
+        if draft.metric_id:
+            metric_id = draft.metric_id
     return draft, metric_id, applied, rejected
 
 
 def resolve_draft(
-    draft: IntentDraft, metric: MetricDefinition, dictionary: DataDictionary
+    draft: IntentDraft, metric: MetricDefinition, dictionary: Any = None
 ) -> tuple[IntentDraft, list[dict[str, Any]], list[str]]:
     """Resolve dimensions/filters to the metric's columns and settle type and chart kind.
 
@@ -98,8 +118,7 @@ def resolve_draft(
     notes: list[str] = []
     columns: list[str] = []
     for name in draft.dimensions:
-        column = resolve_dimension(name, metric, dictionary)
-        if column is None:
+        if name != TIME_DIMENSION and name not in metric.dimensions:
             gaps.append(
                 {
                     "field": "dimension",
@@ -107,15 +126,20 @@ def resolve_draft(
                     "options": list(metric.dimensions),
                 }
             )
-        elif column not in columns:
-            columns.append(column)
+        elif name not in columns:
+            columns.append(name)
     filters: dict[str, str | list[str]] = {}
     for name, value in draft.filters.items():
-        column = resolve_dimension(name, metric, dictionary)
-        if column is None or column == TIME_DIMENSION:
-            notes.append(f"ignored filter {name}={value!r}: {metric.id} has no such dimension")
+        if name not in metric.dimensions:
+            gaps.append(
+                {
+                    "field": "filter",
+                    "reason": f"{metric.label} cannot be filtered by {name} = {value!r}",
+                    "options": [f"ignore the {name} filter"],
+                }
+            )
         else:
-            filters[column] = value
+            filters[name] = value
     widget_type, chart_kind = draft.widget_type, draft.chart_kind
     over_time = draft.over_time or chart_kind in ("line", "area")
     groups = [c for c in columns if c != TIME_DIMENSION]
@@ -176,6 +200,11 @@ def gap_detector(state: ClarifierState, deps: GraphDeps) -> dict[str, Any]:
         "answers_pending": False,
         "questions": [],
     }
+    if draft.ask:
+        gap = {**draft.ask, "options": list(draft.ask.get("options") or [])[:5]}
+        if rejected:
+            gap["reason"] += f" ({'; '.join(rejected)})"
+        return {**update, "gaps": [gap], "resolved": {}}
     metric = context.metric(metric_id)
     if metric is None:
         options = [m.label for c in state.get("candidates") or [] if (m := context.metric(c))]
@@ -184,7 +213,7 @@ def gap_detector(state: ClarifierState, deps: GraphDeps) -> dict[str, Any]:
             reason += f" ({'; '.join(rejected)})"
         gap = {"field": "metric", "reason": reason, "options": options[:4]}
         return {**update, "gaps": [gap], "resolved": {}}
-    resolved, gaps, notes = resolve_draft(draft, metric, context.dictionary)
+    resolved, gaps, notes = resolve_draft(draft, metric)
     for gap in gaps:
         if rejected:
             gap["reason"] += f" ({'; '.join(rejected)})"

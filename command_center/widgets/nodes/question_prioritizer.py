@@ -6,7 +6,15 @@ from typing import Any
 
 from command_center.widgets.state import ClarifierState, GraphDeps
 
-_PRIORITY = {"metric": 0, "dimension": 1, "widget_type": 2, "chart_kind": 3, "window_days": 4}
+_PRIORITY = {
+    "widget_type": 0,
+    "metric": 1,
+    "clarify": 2,
+    "filter": 3,
+    "dimension": 4,
+    "chart_kind": 5,
+    "window_days": 6,
+}
 
 
 def _text(gap: dict[str, Any]) -> str:
@@ -15,14 +23,19 @@ def _text(gap: dict[str, Any]) -> str:
         return f"Which metric should this widget show? ({gap['reason']})"
     if field == "dimension":
         return f"How should it be broken down? ({gap['reason']})"
+    if field == "filter":
+        return f"Which filter did you mean? ({gap['reason']})"
+    if field == "clarify":
+        return f"Could you rephrase that part? ({gap['reason']})"
+    if field == "widget_type":
+        return f"Which widget should show it? ({gap['reason']})"
     return f"Please choose a value for {field}. ({gap['reason']})"
 
 
 def question_prioritizer(state: ClarifierState, deps: GraphDeps) -> dict[str, Any]:
     """Ask the metric question alone (other options depend on it); otherwise one per field."""
     gaps = sorted(state.get("gaps") or [], key=lambda g: _PRIORITY.get(g["field"], 9))
-    if gaps and gaps[0]["field"] == "metric":
-        gaps = gaps[:1]
+    gaps = gaps[:1]  # one question at a time; its answer is parsed as a full request
     round_ = int(state.get("question_round") or 0) + 1
     questions: list[dict[str, Any]] = []
     seen: set[str] = set()

@@ -20,5 +20,5 @@ def spec_synthesizer(state: ClarifierState, deps: GraphDeps) -> dict[str, Any]:
         state["raw_input"], draft, metric, context, feedback=list(state.get("feedback") or [])
     )
     if not spec.mock_data:
-        spec = spec.model_copy(update={"mock_data": mock_rows(draft, metric)})
+        spec = spec.model_copy(update={"mock_data": mock_rows(draft, metric, context)})
     return {"spec": spec.model_dump(mode="json")}

@@ -1,0 +1,1 @@
+"""The semantic layer: catalog + data dictionary + known values, and metric composition."""

@@ -1,0 +1,134 @@
+"""Metrics composed from parts: measure × base table × filters.
+
+A catalog metric's base filter is read (sqlglot) so a request filter that the base filter
+excludes ("denied" on open claims) never combines with it. When no catalog metric fits but
+the dictionary does, `compose_metric` builds a one-off definition from the dictionary only
+(one allowlisted aggregate over a non-sensitive dictionary column of a dictionary table).
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlglot
+from sqlglot import exp
+
+from command_center.metrics.definitions import MetricDefinition
+from command_center.semantic.layer import SemanticLayer
+
+AGGREGATE_LABELS = {
+    "COUNT": "Count",
+    "COUNT_DISTINCT": "Distinct count",
+    "SUM": "Total",
+    "AVG": "Average",
+    "MIN": "Minimum",
+    "MAX": "Maximum",
+}
+
+
+def base_constraints(metric: MetricDefinition) -> dict[str, set[str]]:
+    """column → allowed values, from the `col IN (…)` / `col = '…'` conjuncts of the base filter."""
+    if not metric.base_filter.strip():
+        return {}
+    try:
+        tree = sqlglot.parse_one(metric.base_filter, read="databricks")
+    except sqlglot.errors.SqlglotError:
+        return {}
+    out: dict[str, set[str]] = {}
+    for part in tree.flatten() if isinstance(tree, exp.And) else [tree]:
+        part = part.unnest()
+        if isinstance(part, exp.In) and isinstance(part.this, exp.Column):
+            out[part.this.name] = {e.name for e in part.expressions if isinstance(e, exp.Literal)}
+        elif (
+            isinstance(part, exp.EQ)
+            and isinstance(part.this, exp.Column)
+            and isinstance(part.expression, exp.Literal)
+        ):
+            out[part.this.name] = {part.expression.name}
+    return out
+
+
+def compatible(metric: MetricDefinition, filters: dict[str, list[str]]) -> bool:
+    """Whether every filter value can pass the metric's base filter."""
+    limits = base_constraints(metric)
+    return all(set(values) <= limits[col] for col, values in filters.items() if col in limits)
+
+
+def _time_anchored(metric: MetricDefinition) -> bool:
+    """A base filter with its own clock ("today", "older than 48 h"): not a plain count."""
+    return bool(re.search(r"current_(date|timestamp)", metric.base_filter, re.I))
+
+
+def plain_counts(layer: SemanticLayer, table: str) -> list[MetricDefinition]:
+    """Catalog COUNT metrics on `table` without a clock in their base filter; unfiltered
+    first."""
+    found = [
+        m
+        for m in layer.catalog
+        if m.source_table == table
+        and m.measure.upper().startswith("COUNT(")
+        and not _time_anchored(m)
+        and not re.search(r"\bis not null\b", m.base_filter, re.I)
+    ]
+    return sorted(found, key=lambda m: (bool(m.base_filter.strip()), layer.catalog.index(m)))
+
+
+def catalog_measure(layer: SemanticLayer, table: str, measure: str) -> MetricDefinition | None:
+    """A catalog metric on `table` whose measure is exactly `measure` (spacing/case aside)."""
+    wanted = re.sub(r"\s+", "", measure).upper()
+    for metric in layer.catalog:
+        same = re.sub(r"\s+", "", metric.measure).upper() == wanted
+        if metric.source_table == table and same and not _time_anchored(metric):
+            return metric
+    return None
+
+
+def measure_sql(aggregate: str, column: str | None) -> str:
+    """The SQL of an allowlisted aggregate ("COUNT" with no column = COUNT(*))."""
+    if aggregate == "COUNT" or column is None:
+        return "COUNT(*)"
+    if aggregate == "COUNT_DISTINCT":
+        return f"COUNT(DISTINCT {column})"
+    return f"{aggregate}({column})"
+
+
+def compose_metric(
+    layer: SemanticLayer, table: str, aggregate: str, column: str | None
+) -> MetricDefinition | None:
+    """A one-off metric from the dictionary, or None when the dictionary cannot express it
+    (unknown/sensitive column, non-numeric SUM/AVG, a table without a time column)."""
+    info = layer.dictionary.tables.get(table)
+    if info is None or not info.time_column:
+        return None
+    numeric_aggregate = aggregate not in ("COUNT", "COUNT_DISTINCT")
+    if column is not None and numeric_aggregate and not layer.numeric(table, column):
+        return None
+    short = table.split(".")[-1]
+    column_words = (column or "").replace("_", " ")
+    what = column_words if column else short.replace("_", " ")
+    label = f"{AGGREGATE_LABELS[aggregate]} {what}".strip()
+    if aggregate == "COUNT":
+        label = f"{short.replace('_', ' ').capitalize()} count"
+    if info.backend == "databricks":
+        label += " (warehouse)"
+    metric_id = re.sub(r"[^a-z0-9_]", "_", f"{aggregate.lower()}_{column or 'rows'}_{short}")
+    unit = "count"
+    if aggregate in ("SUM", "AVG", "MIN", "MAX") and column:
+        unit = "currency" if re.search(r"amount|payout|premium|deductible", column) else "count"
+    return MetricDefinition(
+        id=metric_id[:80],
+        label=label[0].upper() + label[1:],
+        description=(
+            f"{AGGREGATE_LABELS[aggregate]} of {what} on {table} (composed from the data "
+            "dictionary)."
+        ),
+        source_table=table,
+        measure=measure_sql(aggregate, column),
+        time_column=info.time_column,
+        window_days=30,
+        dimensions=layer.groupable(table),
+        synonyms=[label.lower()],
+        unit=unit,  # type: ignore[arg-type]
+        backend=info.backend,  # type: ignore[arg-type]
+        origin="promoted",
+    )

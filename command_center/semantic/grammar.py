@@ -1,0 +1,364 @@
+"""Request grammar: the words that shape a widget (chart kinds, windows, aggregates, negation,
+ordering, filler). Domain vocabulary (metrics, tables, columns, values) is NOT here: it comes
+from the catalog, the data dictionary and the data through the semantic layer."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+# chart kinds, most specific first; each pattern runs on the normalised request
+CHART_KINDS: list[tuple[str, str]] = [
+    (r"\b(pie|pies|donut|doughnut|share of|proportion|composition)\b", "pie"),
+    (r"\bmix\b", "pie"),
+    (r"\b(scatter|scatterplot|correlation)\b", "scatter"),
+    (r"\b(area chart|stacked area|area graph|area)\b", "area"),
+    (r"\b(radar|spider)\b", "radar"),
+    (r"\b(radial|radial bar)\b", "radial_bar"),
+    (r"\b(line|lines|trend|trends|trending|over time|time series|sparkline)\b", "line"),
+    (r"\b(bar|bars|column chart|histogram|ranking|ranked|leaderboard)\b", "bar"),
+]
+KPI_WORDS = (
+    r"\b(kpi|tile|single number|big number|number card|scorecard|headline|stat card|"
+    r"counter|card|single value|one number|just the number|just a number)\b"
+)
+TABLE_WORDS = r"\b(table|list|listing|grid|rows|tabular|spreadsheet)\b"
+CHART_WORDS = r"\b(chart|graph|plot|visuali[sz]e|visuali[sz]ation|diagram)\b"
+OVER_TIME = (
+    r"\b(trend|trends|trending|over time|time series|daily|by day|per day|by date|"
+    r"day by day|each day|every day|history|sparkline|day over day|week over week)\b"
+)
+# asks no variant can draw yet → the `custom` hook (template name)
+CUSTOM_TEMPLATES: list[tuple[str, str]] = [
+    (r"\b(feed|feeds|ticker|stream of|live log|activity log)\b", "feed"),
+    (r"\b(timeline|timelines|gantt)\b", "timeline"),
+    (r"\b(against target|vs target|versus target|to target|target|goal|goals|quota)\b", "progress"),
+    (r"\b(progress bar|progress)\b", "progress"),
+    (r"\b(gauge|speedometer|dial)\b", "gauge"),
+    (r"\b(map|heatmap|heat map|choropleth)\b", "map"),
+    (r"\b(funnel|sankey)\b", "funnel"),
+    (r"\b(alert|alerts|alarm|alarms|notification|notifications)\b", "alerts"),
+]
+ACCENTS = {
+    "blue": "blue",
+    "green": "green",
+    "amber": "amber",
+    "orange": "amber",
+    "yellow": "amber",
+    "red": "red",
+    "violet": "violet",
+    "purple": "violet",
+    "grey": "slate",
+    "gray": "slate",
+    "slate": "slate",
+    "teal": "teal",
+    "pink": "pink",
+}
+BACKEND_WORDS = r"\b(warehouse|databricks|lakehouse|l3|asurion|ev claim|analytics store)\b"
+
+NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "sixty": 60,
+    "ninety": 90,
+}
+UNIT_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "fortnight": 14, "month": 30, "quarter": 90}
+UNIT_DAYS["year"] = 365
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+# (pattern, window_days, period); first match wins
+FIXED_WINDOWS: list[tuple[str, int, str | None]] = [
+    (r"\b(last|past|previous) 24 ?h(ours|rs)?\b|\b24 ?h\b|\blast day\b", 1, None),
+    (r"\b(so far )?today\b|\bthis day\b", 1, "today"),
+    (r"\byesterday\b", 1, "yesterday"),
+    (r"\b(this week|week to date|wtd|so far this week)\b", 7, "this_week"),
+    (r"\b(last|previous|prior) week\b", 7, "last_week"),
+    (r"\b(past|trailing|recent) week\b|\bthe week\b", 7, None),
+    (r"\b(past|last|previous) fortnight\b|\bfortnight\b", 14, None),
+    (r"\b(this month|month to date|mtd|so far this month)\b", 30, "this_month"),
+    (r"\b(last|previous|prior) month\b", 30, "last_month"),
+    (r"\b(past|trailing|recent) month\b", 30, None),
+    (r"\b(this quarter|quarter to date|qtd)\b", 90, "this_quarter"),
+    (r"\b(last|previous|prior) quarter\b", 90, "last_quarter"),
+    (r"\b(past|trailing) quarter\b", 90, None),
+    (r"\b(this year|year to date|ytd)\b", 365, "this_year"),
+    (r"\b(last|previous|prior) year\b", 365, "last_year"),
+    (r"\b(past|trailing) year\b", 365, None),
+]
+TRAILING = re.compile(
+    r"\b(?:last|past|previous|trailing|over the last|in the last|within the last|recent)\s+"
+    r"(\d+|[a-z]+)\s+(hour|day|week|fortnight|month|quarter|year)s?\b"
+)
+SHORT_DAYS = re.compile(r"\b(\d+)\s*(d|days?|wk|weeks?|mo|months?)\b")
+SINCE_WEEKDAY = re.compile(r"\bsince (monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
+
+AGGREGATES: dict[str, str] = {
+    "average": "AVG",
+    "avg": "AVG",
+    "mean": "AVG",
+    "typical": "AVG",
+    "total": "SUM",
+    "sum": "SUM",
+    "overall": "SUM",
+    "max": "MAX",
+    "maximum": "MAX",
+    "largest": "MAX",
+    "biggest": "MAX",
+    "highest": "MAX",
+    "min": "MIN",
+    "minimum": "MIN",
+    "smallest": "MIN",
+    "lowest": "MIN",
+}
+COUNT_WORDS = r"\b(count|counts|number of|how many|# of|volume of|tally|amount of)\b"
+DISTINCT_WORDS = r"\b(distinct|unique|different)\b"
+NEGATIONS = r"\b(excluding|exclude|excludes|except|without|other than|not|but not|minus|no|non)\b"
+TOP = re.compile(r"\b(top|best|highest|most|largest|biggest|leading)\s+(\d+|[a-z]+)\b")
+BOTTOM = re.compile(r"\b(bottom|worst|lowest|least|fewest|smallest)\s+(\d+|[a-z]+)\b")
+GROUP_WORDS = (
+    r"\b(by|per|across|for each|for every|each|grouped by|group by|broken down by|"
+    r"split by|segmented by|breakdown by|breakdown of|versus|vs)\b"
+)
+# words that carry no meaning of their own in a widget request (stemmed forms)
+FILLER = set(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "for",
+        "in",
+        "on",
+        "at",
+        "to",
+        "from",
+        "with",
+        "and",
+        "or",
+        "as",
+        "by",
+        "per",
+        "across",
+        "each",
+        "every",
+        "over",
+        "during",
+        "within",
+        "into",
+        "via",
+        "through",
+        "show",
+        "me",
+        "my",
+        "our",
+        "us",
+        "i",
+        "we",
+        "you",
+        "want",
+        "need",
+        "would",
+        "like",
+        "could",
+        "can",
+        "please",
+        "give",
+        "display",
+        "see",
+        "get",
+        "add",
+        "create",
+        "build",
+        "make",
+        "put",
+        "new",
+        "widget",
+        "dashboard",
+        "panel",
+        "view",
+        "chart",
+        "graph",
+        "plot",
+        "visualise",
+        "visualize",
+        "visualisation",
+        "visualization",
+        "diagram",
+        "number",
+        "numbers",
+        "what",
+        "whats",
+        "what's",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "how",
+        "many",
+        "much",
+        "which",
+        "who",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "there",
+        "their",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "all",
+        "any",
+        "some",
+        "of",
+        "value",
+        "values",
+        "data",
+        "info",
+        "metric",
+        "metrics",
+        "stat",
+        "stats",
+        "statistic",
+        "figure",
+        "figures",
+        "report",
+        "current",
+        "currently",
+        "so",
+        "far",
+        "now",
+        "recent",
+        "latest",
+        "live",
+        "real",
+        "time",
+        "realtime",
+        "just",
+        "only",
+        "also",
+        "then",
+        "than",
+        "up",
+        "down",
+        "out",
+        "right",
+        "here",
+        "let",
+        "lets",
+        "see",
+        "broken",
+        "down",
+        "split",
+        "grouped",
+        "group",
+        "segmented",
+        "breakdown",
+        "compare",
+        "comparison",
+        "comparing",
+        "versus",
+        "vs",
+        "using",
+        "use",
+        "based",
+        "where",
+        "when",
+        "while",
+        "kind",
+        "sort",
+        "type",
+        "about",
+        "regarding",
+        "between",
+        "ve",
+        "'s",
+        "s",
+        "by",
+        "last",
+        "past",
+        "previous",
+        "trailing",
+        "since",
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "quarter",
+        "quarters",
+        "hour",
+        "hours",
+        "today",
+        "yesterday",
+        "fortnight",
+        "top",
+        "bottom",
+        "most",
+        "least",
+        "best",
+        "worst",
+        "highest",
+        "lowest",
+        "fewest",
+        "largest",
+        "smallest",
+        "biggest",
+        "leading",
+    ]
+)
+
+
+def window(text: str, today: date | None = None) -> tuple[int | None, str | None]:
+    """(window_days, calendar period) named in normalised `text`."""
+    found = TRAILING.search(text)
+    if found:
+        amount = found.group(1)
+        number = int(amount) if amount.isdigit() else NUMBER_WORDS.get(amount)
+        if number:
+            return max(1, round(number * UNIT_DAYS[found.group(2)])), None
+    since = SINCE_WEEKDAY.search(text)
+    if since:
+        if since.group(1) == "monday":
+            return 7, "this_week"
+        today = today or date.today()
+        back = (today.weekday() - WEEKDAYS.index(since.group(1))) % 7
+        return back + 1, None
+    for pattern, days, period in FIXED_WINDOWS:
+        if re.search(pattern, text):
+            return days, period
+    found = SHORT_DAYS.search(text)
+    if found:
+        unit = found.group(2)[0]
+        factor = {"d": 1, "w": 7, "m": 30}[unit]
+        return int(found.group(1)) * factor, None
+    return None, None
+
+
+def number(word: str) -> int | None:
+    """An integer written as digits or a small number word."""
+    return int(word) if word.isdigit() else NUMBER_WORDS.get(word)

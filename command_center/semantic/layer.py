@@ -1,0 +1,144 @@
+"""The semantic layer: the one vocabulary of the builder and the SQL generator.
+
+It joins the metrics catalog (labels, descriptions, synonyms), the data dictionary (tables,
+columns, synonyms, flags), value synonyms (`data-dictionary/value_synonyms.csv`) and the
+known values read from the data, and indexes every phrase that names one of them.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from command_center.metrics.definitions import MetricDefinition
+from command_center.semantic.text import key, normalize
+from command_center.semantic.values import KnownValues
+from command_center.sql.dictionary import DEFAULT_PATH, DataDictionary, load_dictionary
+
+TIME_DIMENSION = "day"  # pseudo-dimension: the metric's time column by day
+
+
+@dataclass(frozen=True)
+class Tag:
+    """What a phrase names: a metric, a table, a column or a column value."""
+
+    kind: str  # metric | table | column | value
+    name: str  # metric id, table, column or value
+    table: str = ""
+    column: str = ""
+
+
+@dataclass
+class SemanticLayer:
+    """Catalog + dictionary + known values, and the phrase index over them."""
+
+    catalog: list[MetricDefinition]
+    dictionary: DataDictionary
+    values: KnownValues = field(default_factory=dict)
+    value_synonyms: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
+    lexicon: dict[tuple[str, ...], list[Tag]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.lexicon = {}
+        for metric in self.catalog:
+            for phrase in metric_phrases(metric):
+                self._add(phrase, Tag("metric", metric.id))
+        for table, info in self.dictionary.tables.items():
+            for phrase in [table.split(".")[-1], *info.synonyms]:
+                self._add(phrase, Tag("table", table, table))
+            for column, col in self.dictionary.columns_of(table).items():
+                if col.sensitive:
+                    continue
+                for phrase in [column, *col.synonyms]:
+                    self._add(phrase, Tag("column", column, table, column))
+        for (table, column), values in self.values.items():
+            for value in values:
+                tag = Tag("value", value, table, column)
+                self._add(value, tag)
+                for phrase in self.value_synonyms.get((table, column, value), []):
+                    self._add(phrase, tag)
+
+    def _add(self, phrase: str, tag: Tag) -> None:
+        phrase_key = key(phrase)
+        if not phrase_key:
+            return
+        bucket = self.lexicon.setdefault(phrase_key, [])
+        if tag not in bucket:
+            bucket.append(tag)
+
+    # ---------------------------------------------------------------- lookups
+
+    def metric(self, metric_id: str | None) -> MetricDefinition | None:
+        """The catalog metric `metric_id`, or None."""
+        return next((m for m in self.catalog if m.id == metric_id), None)
+
+    def backend_of(self, table: str) -> str:
+        """The backend the dictionary declares for `table`."""
+        info = self.dictionary.tables.get(table)
+        return info.backend if info else "postgres"
+
+    def groupable(self, table: str) -> list[str]:
+        """Non-sensitive categorical columns of `table` (what a composed metric may group by)."""
+        columns = self.dictionary.columns.get(table, {})
+        return [c for c, info in columns.items() if info.categorical and not info.sensitive]
+
+    def has_value(self, table: str, column: str, value: str) -> bool:
+        """Whether `value` was read from `table.column`."""
+        return value in self.values.get((table, column), [])
+
+    def value_tags(self, words: str) -> list[Tag]:
+        """Value tags of a phrase (normalised both ways: case, `_`/space, plurals)."""
+        return [t for t in self.lexicon.get(key(words), []) if t.kind == "value"]
+
+    def numeric(self, table: str, column: str) -> bool:
+        """Whether `table.column` is a non-sensitive numeric dictionary column."""
+        info = self.dictionary.columns.get(table, {}).get(column)
+        return bool(info and info.numeric and not info.sensitive)
+
+    def max_phrase_len(self) -> int:
+        """Length (in words) of the longest indexed phrase."""
+        return max((len(k) for k in self.lexicon), default=1)
+
+
+def metric_phrases(metric: MetricDefinition) -> list[str]:
+    """Every phrase naming `metric`: id, label (with and without its qualifier), synonyms."""
+    label = metric.label.lower()
+    bare = re.sub(r"\s*\(.*?\)\s*", " ", label).strip()
+    phrases = [metric.id.replace("_", " "), label, *(s.lower() for s in metric.synonyms)]
+    if metric.backend != "databricks" or "warehouse" in label:
+        phrases.append(bare)
+    seen: list[str] = []
+    for phrase in phrases:
+        if phrase and phrase not in seen:
+            seen.append(phrase)
+    return seen
+
+
+def load_value_synonyms(path: Path | None = None) -> dict[tuple[str, str, str], list[str]]:
+    """(table, column, value) → synonyms from `value_synonyms.csv` (empty when absent)."""
+    path = path or DEFAULT_PATH / "value_synonyms.csv"
+    if not path.is_file():
+        return {}
+    out: dict[tuple[str, str, str], list[str]] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            ident = (row["table"].strip().lower(), row["column"].strip().lower(), row["value"])
+            words = [normalize(w) for w in (row.get("synonyms") or "").split(";") if w.strip()]
+            out.setdefault(ident, []).extend(words)
+    return out
+
+
+def build_layer(
+    catalog: list[MetricDefinition],
+    values: KnownValues | None = None,
+    dictionary: DataDictionary | None = None,
+) -> SemanticLayer:
+    """The layer for `catalog` over the repo's dictionary and `values`."""
+    return SemanticLayer(
+        catalog=list(catalog),
+        dictionary=dictionary or load_dictionary(),
+        values=dict(values or {}),
+        value_synonyms=load_value_synonyms(),
+    )

@@ -1,0 +1,344 @@
+"""Offline understanding of a widget request over the semantic layer.
+
+Every meaning-carrying word must be explained (a metric, table, column or value phrase, or
+grammar); a metric candidate wins only with a clear margin over the next different one.
+Otherwise the result carries one question (`ask`) with ranked options.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from command_center.metrics.definitions import MetricDefinition
+from command_center.semantic import grammar
+from command_center.semantic.compose import (
+    catalog_measure,
+    compatible,
+    compose_metric,
+    plain_counts,
+)
+from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer, Tag
+from command_center.semantic.roles import Roles, assign_roles
+from command_center.semantic.scan import Scan, fuzzy, scan
+
+MARGIN = 3.0
+
+
+@dataclass
+class Understanding:
+    """What the request asks for; `ask` is set when the builder must ask instead."""
+
+    metric: MetricDefinition | None = None
+    composed: bool = False
+    widget_type: str | None = None
+    chart_kind: str | None = None
+    dimensions: list[str] = field(default_factory=list)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    exclude: dict[str, list[str]] = field(default_factory=dict)
+    window_days: int | None = None
+    period: str | None = None
+    limit: int | None = None
+    sort: str | None = None
+    over_time: bool = False
+    title: str | None = None
+    custom_template: str | None = None
+    ask: dict[str, Any] | None = None  # {field, reason, options}
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Candidate:
+    metric: MetricDefinition
+    score: float
+    composed: bool = False
+    why: str = ""
+
+
+def understand(raw: str, layer: SemanticLayer) -> Understanding:
+    """Parse `raw` into an Understanding (deterministic)."""
+    found = scan(raw[:2000], layer)
+    out = Understanding(title=title_from(raw))
+    if not found.words:
+        out.ask = _metric_question(layer, found, "the request is empty")
+        return out
+    _shape(found, out)
+    for name, pattern in ((t, p) for p, t in grammar.CUSTOM_TEMPLATES):
+        if found.mark(pattern):
+            out.custom_template = out.custom_template or name
+    fuzzy(found, layer)
+    roles = assign_roles(found, layer)
+    out.over_time = out.over_time or roles.over_time
+    out.limit, out.sort = roles.limit, roles.sort
+    candidates = _candidates(found, roles, layer)
+    unknown = found.unaccounted() + roles.unused
+    if out.custom_template:
+        out.ask = {
+            "field": "widget_type",
+            "reason": f"no built-in widget draws a {out.custom_template} yet",
+            "options": _closest_widgets(candidates),
+        }
+        return out
+    if not candidates:
+        reason = "no catalog metric or data-dictionary measure matches the request"
+        if unknown:
+            reason += f" (not understood: {', '.join(unknown[:5])})"
+        out.ask = _metric_question(layer, found, reason)
+        return out
+    best, rivals = candidates[0], candidates[1:]
+    close = [c for c in rivals if best.score - c.score < MARGIN and c.metric.id != best.metric.id]
+    if close:
+        out.ask = {
+            "field": "metric",
+            "reason": "the request fits more than one metric",
+            "options": _labels([best, *close]),
+        }
+        return out
+    foreign = roles.named_tables and best.metric.source_table not in roles.tables
+    if foreign and not roles.qualified_tables:  # "customer churn" is not a device count
+        names = ", ".join(t.split(".")[-1] for t in roles.named_tables)
+        out.ask = _metric_question(layer, found, f"{best.metric.label} is not about {names}")
+        return out
+    if unknown and best.score <= 8:  # a weak guess and words left over: ask, don't guess
+        out.ask = _metric_question(layer, found, f"not sure what {', '.join(unknown[:3])} means")
+        return out
+    out.metric, out.composed = best.metric, best.composed
+    if not _resolve(out, roles, layer):
+        return out
+    if unknown:
+        out.ask = {
+            "field": "clarify",
+            "reason": f"I did not understand: {', '.join(unknown[:5])}",
+            "options": [f"ignore {', '.join(unknown[:3])}", *(_labels(candidates)[:3])],
+        }
+    return out
+
+
+def _shape(found: Scan, out: Understanding) -> None:
+    """Widget type, chart kind, window and time series from grammar words."""
+    text = found.text
+    for pattern, kind in grammar.CHART_KINDS:
+        if found.mark(pattern):
+            out.chart_kind = out.chart_kind or kind
+    if found.mark(grammar.KPI_WORDS):
+        out.widget_type, out.chart_kind = "kpi", None
+    elif found.mark(grammar.TABLE_WORDS):
+        out.widget_type, out.chart_kind = "table", None
+    elif out.chart_kind or found.mark(grammar.CHART_WORDS):
+        out.widget_type = "chart"
+    out.over_time = bool(found.mark(grammar.OVER_TIME))
+    out.window_days, out.period = grammar.window(text)
+    for pattern in (
+        grammar.TRAILING.pattern,
+        grammar.SINCE_WEEKDAY.pattern,
+        grammar.SHORT_DAYS.pattern,
+        *(p for p, _d, _p in grammar.FIXED_WINDOWS),
+        grammar.BACKEND_WORDS,
+        grammar.COUNT_WORDS,
+        grammar.DISTINCT_WORDS,
+        grammar.NEGATIONS,
+        grammar.GROUP_WORDS,
+        r"\b(trend|distribution|split|breakdown|share|mix)\b",
+        r"\b(?:titled|called|named)\b",
+        r"\b(?:in|as) (?:" + "|".join(grammar.ACCENTS) + r")\b",
+    ):
+        found.mark(pattern)
+
+
+def _candidates(found: Scan, roles: Roles, layer: SemanticLayer) -> list[_Candidate]:
+    """Every metric the request could mean, best first (catalog, then composed)."""
+    wants_wh = bool(re.search(grammar.BACKEND_WORDS, found.text))
+    out: dict[str, _Candidate] = {}
+
+    def add(metric: MetricDefinition, score: float, composed: bool = False) -> None:
+        if wants_wh and metric.backend != "databricks":
+            score -= 8
+        elif wants_wh or (not composed and metric.backend != "databricks"):
+            score += 2
+        if metric.source_table in roles.named_tables:
+            score += 2
+        if not _fits(metric, roles, layer):
+            return
+        if metric.id not in out or out[metric.id].score < score:
+            out[metric.id] = _Candidate(metric, score, composed)
+
+    for span, tags in roles.metric_spans:
+        for tag in tags:
+            metric = layer.metric(tag.name)
+            if metric is not None:
+                add(metric, 10.0 * (span.end - span.start) + 1)
+    for aggregate, columns in roles.measures:
+        for tag in columns:
+            table = tag.table
+            metric = catalog_measure(layer, table, _measure(aggregate, tag.column))
+            composed = metric is None
+            metric = metric or compose_metric(layer, table, aggregate, tag.column)
+            if metric is not None:
+                warehouse = layer.backend_of(table) == "databricks"
+                add(metric, 30.0 if not composed else 26.0 if warehouse else 22.0, composed)
+    named = {t.name for _span, tags in roles.metric_spans for t in tags}
+    if named and not out:
+        return []  # the request names a metric that cannot do what it asks: ask, never swap
+    if not out and (roles.counting or roles.values or roles.qualified_tables):
+        for table in _count_tables(roles, layer, wants_wh):
+            fits = [
+                m for m in plain_counts(layer, table) if compatible(m, roles.value_columns(table))
+            ]
+            if fits:
+                add(fits[0], 8.0 + (2 if roles.counting else 0))
+            else:
+                metric = compose_metric(layer, table, "COUNT", None)
+                if metric is not None:
+                    add(metric, 7.0 + (2 if roles.counting else 0), True)
+    if not out:
+        for table in roles.named_tables:  # "sessions by topic": the table's catalog metrics
+            for metric in layer.catalog:
+                if metric.source_table == table:
+                    add(metric, 6.0)
+    if not out:
+        for metric_id in _distinctive(found, layer):
+            metric = layer.metric(metric_id)
+            if metric is not None:
+                add(metric, 6.0)
+    return sorted(out.values(), key=lambda c: -c.score)
+
+
+def _distinctive(found: Scan, layer: SemanticLayer) -> list[str]:
+    """Metrics named by a word only their phrases contain ("registrations")."""
+    owners: dict[str, set[str]] = {}
+    for phrase_key, tags in layer.lexicon.items():
+        for tag in tags:
+            if tag.kind in ("metric", "value"):
+                for word in phrase_key:
+                    owners.setdefault(word, set()).add(tag.name if tag.kind == "metric" else "")
+    hits: list[str] = []
+    for word in {w for w in found.unaccounted()}:
+        from command_center.semantic.text import stem
+
+        metrics = owners.get(stem(word), set())
+        if len(metrics) == 1 and "" not in metrics:
+            hits.append(next(iter(metrics)))
+            found.grammar.add(found.words.index(word))
+    return hits
+
+
+def _measure(aggregate: str, column: str) -> str:
+    return (
+        f"COUNT(DISTINCT {column})" if aggregate == "COUNT_DISTINCT" else f"{aggregate}({column})"
+    )
+
+
+def _count_tables(roles: Roles, layer: SemanticLayer, wants_wh: bool) -> list[str]:
+    tables = list(roles.tables)
+    if not tables:
+        tables = sorted({t.table for tags in roles.values for t in tags})
+    if wants_wh:
+        tables = [t for t in tables if layer.backend_of(t) == "databricks"] or [
+            t for t in layer.dictionary.tables if layer.backend_of(t) == "databricks"
+        ]
+    return tables
+
+
+def _fits(metric: MetricDefinition, roles: Roles, layer: SemanticLayer) -> bool:
+    """Every dimension and value filter resolves on the metric's table and dimensions."""
+    table = metric.source_table
+    for tags in roles.dimensions:
+        if tags == TIME_DIMENSION:
+            continue
+        if not any(t.table == table and t.column in metric.dimensions for t in tags):
+            return False
+    for tags in [*roles.values, *roles.negated]:
+        if not any(t.table == table and t.column in metric.dimensions for t in tags):
+            return False
+    return compatible(metric, roles.value_columns(table))
+
+
+def _resolve(out: Understanding, roles: Roles, layer: SemanticLayer) -> bool:
+    """Dimensions and filters as the chosen metric's columns; False when a question is due."""
+    metric = out.metric
+    assert metric is not None
+    table = metric.source_table
+    for tags in roles.dimensions:
+        if tags == TIME_DIMENSION:
+            out.over_time = True
+            continue
+        column = next(t.column for t in tags if t.table == table and t.column in metric.dimensions)
+        if column not in out.dimensions:
+            out.dimensions.append(column)
+    for target, groups in ((out.filters, roles.values), (out.exclude, roles.negated)):
+        for tags in groups:
+            on_table = [t for t in tags if t.table == table and t.column in metric.dimensions]
+            columns = sorted({t.column for t in on_table})
+            if len(columns) > 1:
+                out.ask = {
+                    "field": "filter",
+                    "reason": f"{on_table[0].name!r} could be {' or '.join(columns)}",
+                    "options": [f"{c} = {on_table[0].name}" for c in columns],
+                }
+                return False
+            values = target.setdefault(columns[0], [])
+            for tag in on_table:
+                if tag.name not in values:
+                    values.append(tag.name)
+    if roles.compare_column and roles.compare_column.get(table):
+        column = roles.compare_column[table]
+        if column in metric.dimensions and column not in out.dimensions:
+            out.dimensions.append(column)
+    return True
+
+
+def _labels(candidates: list[_Candidate]) -> list[str]:
+    seen: list[str] = []
+    for c in candidates:
+        if c.metric.label not in seen:
+            seen.append(c.metric.label)
+    return seen[:5]
+
+
+def _closest_widgets(candidates: list[_Candidate]) -> list[str]:
+    if not candidates:
+        return ["a table of recent records", "a KPI tile"]
+    label = candidates[0].metric.label
+    return [f"{label} as a table", f"{label} as a line chart", f"{label} as a KPI tile"]
+
+
+def _metric_question(layer: SemanticLayer, found: Scan, reason: str) -> dict[str, Any]:
+    """Ask for the metric, options ranked by similarity to the request."""
+    text = found.text
+
+    def similarity(metric: MetricDefinition) -> float:
+        phrases = [metric.label, metric.description, *metric.synonyms]
+        return max(fuzz.token_set_ratio(text, p.lower()) for p in phrases) if text else 0.0
+
+    ranked = sorted(layer.catalog, key=lambda m: (-similarity(m), layer.catalog.index(m)))
+    return {"field": "metric", "reason": reason, "options": [m.label for m in ranked[:5]]}
+
+
+_LEAD = re.compile(
+    r"^(?:(?:please|can you|could you|i want|i need|i'd like|show me|show|give me|display|"
+    r"add|create|build|make|a|an|the|new|me)\s+)+",
+    re.I,
+)
+
+
+def title_from(raw: str) -> str | None:
+    """The operator's own words, trimmed of request verbs ("show me a …")."""
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", raw)).strip(" ?.!:")
+    text = _LEAD.sub("", text).strip()
+    text = re.sub(
+        r"^(?:(?:bar|line|pie|area|donut)\s+)?(?:chart|graph|table|kpi|tile)\s+of\s+",
+        "",
+        text,
+        flags=re.I,
+    )
+    if not text or not re.search(r"[A-Za-z]", text):
+        return None
+    return (text[0].upper() + text[1:])[:120]
+
+
+def tag_list(tags: list[Tag]) -> list[str]:
+    """Readable tags (debugging)."""
+    return [f"{t.kind}:{t.table}.{t.column}={t.name}" for t in tags]

@@ -1,0 +1,160 @@
+"""Give each scanned phrase its role: metric, measure, table, dimension, filter or exclusion."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from command_center.semantic import grammar
+from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer, Tag
+from command_center.semantic.scan import Scan, Span
+
+_TIME_WORDS = {"day", "date", "daily", "week", "weekly", "month", "monthly", "hour", "hourly"}
+_JOINERS = {"and", "or", "the", "a", "an", "nor", "plus", "&"}
+_TAIL_GROUP = re.compile(r"^(breakdown|split|distribution|mix|share|spread)$")
+
+
+@dataclass
+class Roles:
+    """The request's phrases by role (tags still unresolved to one table)."""
+
+    metric_spans: list[tuple[Span, list[Tag]]] = field(default_factory=list)
+    measures: list[tuple[str, list[Tag]]] = field(default_factory=list)  # (AGG, column tags)
+    tables: list[str] = field(default_factory=list)  # named, plus same-entity tables
+    named_tables: list[str] = field(default_factory=list)  # named only
+    qualified_tables: bool = False  # "Samsung devices", "denied claims"
+    counting: bool = False
+    values: list[list[Tag]] = field(default_factory=list)
+    negated: list[list[Tag]] = field(default_factory=list)
+    dimensions: list[list[Tag] | str] = field(default_factory=list)
+    compare_column: dict[str, str] = field(default_factory=dict)
+    unused: list[str] = field(default_factory=list)  # column words with no role here
+    over_time: bool = False
+    limit: int | None = None
+    sort: str | None = None
+
+    def value_columns(self, table: str) -> dict[str, list[str]]:
+        """Filter values per column of `table`."""
+        out: dict[str, list[str]] = {}
+        for tags in self.values:
+            for tag in tags:
+                if tag.table == table:
+                    out.setdefault(tag.column, []).append(tag.name)
+        return out
+
+
+def _between(found: Scan, start: int, end: int) -> list[str]:
+    return found.words[start:end]
+
+
+def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
+    """Walk the spans in order, reading the words between them for grammar cues."""
+    roles = Roles(counting=bool(re.search(grammar.COUNT_WORDS, found.text)))
+    _top_n(found, roles)
+    previous_end = 0
+    group = negate = False
+    for index, span in enumerate(found.spans):
+        gap = " ".join(_between(found, previous_end, span.start))
+        if re.search(grammar.GROUP_WORDS, gap):
+            group, negate = True, False
+        elif gap and not set(gap.split()) <= _JOINERS:
+            group = False
+        if re.search(grammar.NEGATIONS, gap):
+            negate = True
+        elif gap and not set(gap.split()) <= _JOINERS | {"via", "in", "on", "for", "from"}:
+            negate = False
+        following = found.words[span.end] if span.end < len(found.words) else ""
+        next_span = found.spans[index + 1] if index + 1 < len(found.spans) else None
+        previous_end = span.end
+        columns = [t for t in span.of("column") if t.column in layer.groupable(t.table)]
+        if len(span.of("column")) == len(span.tags) and all(
+            i in found.grammar for i in range(span.start, span.end)
+        ):
+            continue  # "area chart", "over time": grammar, not a column
+        stem_words = set(found.stems[span.start : span.end])
+        if (group or _TAIL_GROUP.match(following)) and (columns or stem_words & _TIME_WORDS):
+            if columns:
+                roles.dimensions.append(columns)
+            else:
+                roles.dimensions.append(TIME_DIMENSION)
+            continue
+        if group and span.of("metric"):
+            group = False  # "top regions by approval rate": the metric, after "by"
+        if _measure(found, span, roles, layer):
+            continue
+        for tag in [] if span.of("value") else span.of("table"):
+            _add_table(roles, tag.table, layer)
+            if tag.table not in roles.named_tables:
+                roles.named_tables.append(tag.table)
+        if span.of("metric"):
+            roles.metric_spans.append((span, span.of("metric")))
+            continue
+        if span.of("value"):
+            (roles.negated if negate else roles.values).append(span.of("value"))
+            if next_span is not None and next_span.start == span.end and next_span.of("table"):
+                roles.qualified_tables = True
+            continue
+        if columns and not span.of("table"):
+            roles.dimensions.append(columns)  # a lone grouping word ("region claims")
+        elif not span.of("table"):
+            roles.unused.append(span.words)
+    _compare(found, roles)
+    return roles
+
+
+def _add_table(roles: Roles, table: str, layer: SemanticLayer) -> None:
+    """The named table and the tables of the same entity (`claims` ↔ `…ev_claim`)."""
+    entity = table.split(".")[-1].split("_")[-1].rstrip("s")
+    for other in layer.dictionary.tables:
+        same = other.split(".")[-1].split("_")[-1].rstrip("s") == entity
+        if (other == table or same) and other not in roles.tables:
+            roles.tables.append(other)
+
+
+def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> bool:
+    """An aggregate word right before (or opening) a numeric column phrase."""
+    before = found.words[max(0, span.start - 3) : span.start]
+    before = [w for w in before if w not in {"of", "the", "a"}]
+    aggregate = grammar.AGGREGATES.get(before[-1]) if before else None
+    tags = [t for t in span.of("column") if layer.numeric(t.table, t.column)]
+    first = found.words[span.start]
+    if aggregate is None and first in grammar.AGGREGATES and span.end - span.start > 1:
+        rest = tuple(found.stems[span.start + 1 : span.end])
+        aggregate = grammar.AGGREGATES[first]
+        tags = [
+            t
+            for t in layer.lexicon.get(rest, [])
+            if t.kind == "column" and layer.numeric(t.table, t.column)
+        ]
+    if aggregate is None or not tags:
+        return False
+    roles.measures.append((aggregate, tags))
+    if span.of("metric"):
+        roles.metric_spans.append((span, span.of("metric")))
+    found.grammar.update(range(max(0, span.start - 3), span.start))
+    return True
+
+
+def _top_n(found: Scan, roles: Roles) -> None:
+    for pattern, sort in ((grammar.TOP, "desc"), (grammar.BOTTOM, "asc")):
+        match = pattern.search(found.text)
+        if match:
+            amount = grammar.number(match.group(2))
+            if amount:
+                roles.limit, roles.sort = amount, sort
+                found.mark(pattern.pattern)
+                return
+            roles.sort = sort
+
+
+def _compare(found: Scan, roles: Roles) -> None:
+    """ "compare app and web claims": two values of one column → that column is a dimension."""
+    if not re.search(r"\b(compare|comparing|vs|versus)\b", found.text) or len(roles.values) < 2:
+        return
+    per_table: dict[tuple[str, str], int] = {}
+    for tags in roles.values:
+        for tag in {(t.table, t.column) for t in tags}:
+            per_table[tag] = per_table.get(tag, 0) + 1
+    for (table, column), count in per_table.items():
+        if count >= 2:
+            roles.compare_column[table] = column

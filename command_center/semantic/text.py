@@ -1,0 +1,43 @@
+"""Text normalisation shared by the vocabulary and the parser (both ways: `cracked_screen` ↔
+"cracked screen", case, plurals)."""
+
+from __future__ import annotations
+
+import re
+
+_PUNCT = re.compile(r"[^a-z0-9%$#' ]+")
+
+
+def normalize(text: str) -> str:
+    """Lower-case; `_`, `-`, `/` and punctuation to spaces; single spaces."""
+    text = text.lower().replace("_", " ").replace("-", " ").replace("/", " ")
+    text = _PUNCT.sub(" ", text).replace("'s ", " ").replace("'", "")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def stem(word: str) -> str:
+    """A plural-insensitive form of one word ("batteries" → "battery", "statuses" → "status")."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    if word.endswith(("sses", "shes", "ches", "xes", "uses")):
+        return word[:-2]
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ys")):
+        return word[:-1]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised, stemmed words of `text`."""
+    return [stem(word) for word in normalize(text).split()]
+
+
+def key(text: str) -> tuple[str, ...]:
+    """The lookup key of a phrase (its stemmed tokens)."""
+    return tuple(tokens(text))
+
+
+def display(value: str) -> str:
+    """How a stored value reads in a sentence ("cracked_screen" → "cracked screen")."""
+    return value.replace("_", " ")
