@@ -61,7 +61,7 @@ demo-reset: setup ## Remove chat-built widgets and promoted metrics; restore the
 	$(PY) -m command_center.demo_reset
 
 simulate: setup ## Post a realistic event stream to a running app (RATE events/s)
-	$(PY) -m command_center.ops.simulator --url http://localhost:$(PORT) --rate $${RATE:-5}
+	$(PY) -m command_center.ops.simulator --url http://localhost:$(PORT) --rate $${RATE:-5} $${TOKEN:+--token $$TOKEN}
 
 bench: setup ## Benchmarks (ratios against same-run baselines); see bench/RESULTS.md
 	bash bench/run_all.sh

@@ -51,6 +51,9 @@ def prepare(settings: Settings | None = None, *, seed: bool | None = None) -> di
         started = time.perf_counter()
         upgrade_to_head(settings.effective_database_url)
         timings["migrate"] = time.perf_counter() - started
+        from command_center.auth.users import ensure_first_admin
+
+        ensure_first_admin(settings)  # sign-in on and no account yet: print a one-time admin
         if settings.seed_on_start if seed is None else seed:
             started = time.perf_counter()
             seed_demo(get_engine(), settings.seed_customers)

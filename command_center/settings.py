@@ -86,6 +86,28 @@ class Settings(BaseSettings):
     # simulator
     simulator_rate: float = Field(default=2.0, gt=0, description="events per second")
 
+    # sign-in (command_center/auth)
+    auth_mode: Literal["local", "open"] = Field(
+        default="local",
+        description="local = sign-in required (local accounts, OIDC when configured); "
+        "open = labelled open demo without sign-in",
+    )
+    admin_password: str = Field(
+        default="", max_length=200, description="first admin's password; empty = random, printed"
+    )
+    session_ttl_minutes: int = Field(default=720, ge=1, le=43_200)
+    login_rate_limit: int = Field(default=5, ge=1, le=1_000, description="failures/min per user+IP")
+    oidc_issuer: str = Field(default="", max_length=500, description="OIDC issuer URL (discovery)")
+    oidc_client_id: str = Field(default="", max_length=500)
+    oidc_client_secret: str = Field(default="", max_length=500)
+    oidc_scopes: str = Field(default="openid email profile", max_length=500)
+    oidc_role_claim: str = Field(default="", max_length=100, description="claim holding roles")
+    oidc_role_map: str = Field(
+        default="", max_length=2000, description="claim value=role, comma-separated"
+    )
+    oidc_default_role: Literal["", "viewer", "editor", "admin"] = "viewer"
+    public_url: str = Field(default="", max_length=500, description="external base URL of the app")
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -105,6 +127,20 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @field_validator("oidc_role_map")
+    @classmethod
+    def _check_role_map(cls, value: str) -> str:
+        for rule in filter(None, (part.strip() for part in value.split(","))):
+            claim, sep, role = rule.rpartition("=")
+            if not sep or not claim.strip() or role.strip() not in {"viewer", "editor", "admin"}:
+                raise ValueError(f"{rule!r} is not 'claim-value=viewer|editor|admin'")
+        return value
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """OIDC single sign-on is offered when issuer and client id are set."""
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @model_validator(mode="after")
     def _redis_state_needs_redis(self) -> Settings:

@@ -75,6 +75,19 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     client.close()
 
 
+@pytest.fixture(autouse=True)
+def _open_demo_unless_asked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests run the labelled open demo (no sign-in) unless they set AUTH_MODE themselves
+    (tests/security does)."""
+    for name in list(os.environ):
+        if name.startswith(("AUTH_", "OIDC_", "ADMIN_")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AUTH_MODE", "open")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Isolate settings: data dir in tmp, no Redis/Postgres/Databricks unless a test sets them."""

@@ -135,7 +135,8 @@ def test_write_endpoints_need_the_token(
         denied = client.post(path, json=body)
         assert denied.status_code == 401, path
         assert denied.headers["content-type"] == "application/problem+json"
-    assert client.get("/v1/widgets").status_code == 200
+    assert client.get("/v1/widgets").status_code == 401  # the dashboard's configuration
+    assert client.get("/v1/widgets", headers={"Authorization": "Bearer s3cret"}).is_success
     ok = client.post("/v1/widgets/clarify", json={"raw_input": "approval rate"},
                      headers={"Authorization": "Bearer s3cret"})  # fmt: skip
     assert ok.status_code == 200 and parse_sse(ok.text)[-1][0] == "result"

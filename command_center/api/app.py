@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from command_center.api import data, events, sql, stream, widgets
+from command_center.api import admin, data, events, sql, stream, widgets
+from command_center.api.auth import current_principal
 from command_center.api.problems import install_problem_handlers
+from command_center.auth.roles import Principal
 from command_center.health import health_report
 
 log = logging.getLogger(__name__)
 
 FEATURE_ROUTERS = (
+    admin.router,
     data.router,
     events.router,
     sql.router,
@@ -25,11 +28,17 @@ health_router = APIRouter(tags=["health"])
 
 
 @health_router.get("/health")
-async def get_health() -> JSONResponse:
-    """Each dependency's mode and status; 200 when all are up, 503 when one is down."""
+async def get_health(who: Principal | None = Depends(current_principal)) -> JSONResponse:
+    """Each dependency's status; 200 when all are up, 503 when one is down. Modes and
+    details (configuration) only for a caller with a token (or the open demo)."""
     report = await health_report()
     status = 200 if report.status == "ok" else 503
-    return JSONResponse(report.model_dump(), status_code=status)
+    body = report.model_dump()
+    if who is None:
+        body["dependencies"] = [
+            {"name": d["name"], "status": d["status"]} for d in body["dependencies"]
+        ]
+    return JSONResponse(body, status_code=status)
 
 
 def build_api() -> FastAPI:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from command_center.api.auth import require_viewer
 from command_center.api.problems import ProblemError, problem_response
 from command_center.db.models import Widget
 from command_center.db.session import session_scope
@@ -30,7 +31,7 @@ def _widget_spec(widget_id: str) -> dict[str, Any]:
         return dict(widget.spec)
 
 
-@router.post("/widgets/{widget_id}/data")
+@router.post("/widgets/{widget_id}/data", dependencies=[Depends(require_viewer)])
 async def widget_data(widget_id: str) -> dict[str, Any]:
     """Rows, columns, source, generated-at and cached flag for one persisted widget."""
     from command_center.warehouse.errors import WarehouseError
@@ -64,7 +65,7 @@ async def widget_data(widget_id: str) -> dict[str, Any]:
     return data.model_dump()
 
 
-@router.get("/databricks/health")
+@router.get("/databricks/health", dependencies=[Depends(require_viewer)])
 async def databricks_health() -> JSONResponse:
     """200 with `rows_sampled` when the warehouse answers, 503 problem document otherwise."""
     from command_center.warehouse.health import warehouse_health

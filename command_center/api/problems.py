@@ -41,19 +41,32 @@ def problem(
     return body
 
 
-def problem_response(status: int, title: str, detail: str = "", **extra: Any) -> JSONResponse:
+def problem_response(
+    status: int, title: str, detail: str = "", headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     """A JSONResponse carrying a problem document with the problem+json media type."""
     return JSONResponse(
-        problem(status, title, detail, **extra), status_code=status, media_type=PROBLEM_MEDIA_TYPE
+        problem(status, title, detail, **extra),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
     )
 
 
 class ProblemError(Exception):
     """Raise from a route to answer with a problem document."""
 
-    def __init__(self, status: int, title: str, detail: str = "", **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail or title)
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
+        self.headers = headers
 
 
 def validation_problem(errors: list[dict[str, Any]]) -> dict[str, Any]:
@@ -74,7 +87,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ProblemError)
     async def _problem(_request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(exc.status, exc.title, exc.detail, **exc.extra)
+        return problem_response(exc.status, exc.title, exc.detail, exc.headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

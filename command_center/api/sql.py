@@ -150,7 +150,7 @@ async def generate(body: GenerateRequest) -> dict[str, Any]:
     return response
 
 
-@router.post("/validate")
+@router.post("/validate", dependencies=[Depends(require_token)])
 async def validate(body: ValidateRequest) -> JSONResponse:
     """Run the safety gate on any SQL (Databricks dialect) exactly as a widget query would run:
     against the metric's tables and the data dictionary, transpiled to the metric's backend

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from command_center.api.auth import require_token
+from command_center.api.auth import require_token, require_viewer
 from command_center.api.problems import ProblemError
 from command_center.metrics.definitions import MetricDefinition
 from command_center.widgets.persist import (
@@ -147,7 +147,7 @@ async def delete_widget(widget_id: str, request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/widgets")
+@router.get("/widgets", dependencies=[Depends(require_viewer)])
 def get_widgets() -> dict[str, Any]:
     """The dashboard's widgets in display order."""
     return {"widgets": [widget_to_dict(w) for w in list_widgets()]}

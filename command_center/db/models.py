@@ -194,3 +194,6 @@ class SqlGenerationLog(SQLModel, table=True):
     duration_ms: float | None = None
     row_count: int | None = None
     error: str | None = Field(default=None, max_length=2000)
+
+
+from command_center.auth import models as _auth_models  # noqa: E402,F401  (registers auth tables)

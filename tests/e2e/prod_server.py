@@ -67,6 +67,7 @@ def start_prod_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Pro
         "WAREHOUSE_ROWS": "50000",
         "SEED_CUSTOMERS": "300",
         "REFLEX_USE_SYSTEM_BUN": "1",
+        "AUTH_MODE": "open",  # browser tests not about sign-in run the labelled open demo
         "PATH": f"{bun_dir}:{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
         **(extra_env or {}),
     }

@@ -1,0 +1,1 @@
+"""Users, roles, sign-in sessions, API tokens and OIDC (pure services: never import Reflex)."""
