@@ -16,13 +16,14 @@ from command_center.auth.tokens import create_token, list_tokens, revoke_token, 
 from command_center.auth.users import UserError, create_user, list_users, update_user
 
 router = APIRouter(prefix="/admin", tags=["admin"])
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # no control characters (PostgreSQL rejects NUL)
 
 
 class NewToken(BaseModel):
     """A machine client's name and the role its token carries."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=80)
+    name: str = Field(min_length=1, max_length=80, pattern=PRINTABLE)
     role: Role
 
 
@@ -30,10 +31,10 @@ class NewUser(BaseModel):
     """A local account."""
 
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=120)
+    username: str = Field(min_length=1, max_length=120, pattern=PRINTABLE)
     password: str = Field(min_length=8, max_length=200)
     role: Role
-    display_name: str = Field(default="", max_length=200)
+    display_name: str = Field(default="", max_length=200, pattern=PRINTABLE)
 
 
 @router.get("/tokens")

@@ -110,7 +110,7 @@ def set_password(username: str, password: str) -> None:
 def update_user(username: str, role: Role | str | None, disabled: bool | None = None) -> User:
     """Change an account's role and/or disabled flag (sessions see it on their next check)."""
     with session_scope() as session:
-        user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+        user = session.exec(select(User).where(User.username == _clean_username(username))).first()
         if user is None:
             raise UserError(f"no user {username!r}")
         if role is not None:
@@ -143,6 +143,7 @@ def authenticate(
     username + client address, after which every attempt (right or wrong) is refused."""
     settings = settings or get_settings()
     now = now or datetime.now(UTC)
+    username = "".join(ch for ch in username if ch.isprintable())  # no NUL into PostgreSQL
     key = _attempt_key(username, client_ip)
     since = now - RATE_WINDOW
     with session_scope() as session:

@@ -1,7 +1,7 @@
 """auth users sessions tokens
 
-Revision ID: 0002_auth
-Revises: 0001
+Revision ID: 0003_auth
+Revises: 0002_custom_widgets
 Create Date: 2026-11-29 15:03:31.679551
 """
 
@@ -12,8 +12,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '0002_auth'
-down_revision: str | None = '0001'
+revision: str = '0003_auth'
+down_revision: str | None = '0002_custom_widgets'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
