@@ -112,7 +112,12 @@ def settings(settings_env: Path) -> Settings:
 # Browser tests that start a production server of their own. Every server builds into the
 # shared `.web/` (whose env.json names the backend port), so they run after all the tests of
 # the session-wide server, whose frontend they overwrite.
-OWN_SERVER_FIXTURES = {"live_server", "services_server", "outage_server"}
+OWN_SERVER_FIXTURES = {
+    "live_server",
+    "services_server",
+    "outage_server",
+    "warehouse_down_server",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -333,3 +333,28 @@ def test_repr_hides_token() -> None:
         assert wh.name == "databricks" and wh.dialect == "databricks"
     finally:
         wh.close()
+
+
+@pytest.mark.parametrize(
+    "host,expected",
+    [
+        ("adb-1.azuredatabricks.net", ("adb-1.azuredatabricks.net", 443)),
+        ("adb-1.azuredatabricks.net:8443", ("adb-1.azuredatabricks.net", 8443)),
+        ("127.0.0.1:5", ("127.0.0.1", 5)),
+        ("[::1]:9443", ("[::1]", 9443)),
+        ("::1", ("::1", 443)),
+    ],
+)
+def test_split_port(host: str, expected: tuple[str, int]) -> None:
+    from command_center.warehouse.databricks import split_port
+
+    assert split_port(host) == expected
+
+
+def test_errors_describe_source_and_kind() -> None:
+    from command_center.warehouse.errors import WarehouseTimeout, WarehouseUnavailable
+
+    down = WarehouseUnavailable("connection refused", backend="warehouse-databricks")
+    assert down.describe() == "Databricks is unavailable: connection refused"
+    slow = WarehouseTimeout("", backend="warehouse-local")
+    assert slow.describe().startswith("The local warehouse did not answer in time")

@@ -48,6 +48,20 @@ def normalize_host(host: str) -> str:
     return hostname.strip().rstrip("/").lower()
 
 
+def split_port(host: str) -> tuple[str, int]:
+    """`host[:port]` → (host, port), 443 when none is given (private links and proxies use
+    other ports; the connector takes the port separately).
+
+    >>> split_port("adb-1.azuredatabricks.net:8443")
+    ('adb-1.azuredatabricks.net', 8443)
+    """
+    name, sep, port = host.rpartition(":")
+    bracketed = name.startswith("[") and name.endswith("]")  # an IPv6 literal
+    if sep and port.isdigit() and name and (bracketed or ":" not in name):
+        return name, int(port)
+    return host, 443
+
+
 def connect_kwargs(timeout: float) -> dict[str, Any]:
     """Keyword arguments for `databricks.sql.connect` sized for an interactive dashboard.
 
@@ -183,11 +197,13 @@ class DatabricksWarehouse(ThreadedWarehouse):
     def _connect(self) -> Any:
         from databricks import sql
 
+        hostname, port = split_port(self.host)
         try:
             return sql.connect(
-                server_hostname=self.host,
+                server_hostname=hostname,
                 http_path=self.http_path,
                 access_token=self._token,
+                _port=port,
                 **connect_kwargs(self.timeout),
             )
         except Exception as exc:

@@ -15,6 +15,13 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 _MAX_MESSAGE = 300
+_BACKEND_LABELS = {"databricks": "Databricks", "local": "The local warehouse", "oltp": "PostgreSQL"}
+_KIND_PHRASES = {
+    "timeout": "did not answer in time",
+    "auth": "rejected the credentials",
+    "unavailable": "is unavailable",
+    "query": "rejected the query",
+}
 
 
 class WarehouseError(Exception):
@@ -31,6 +38,14 @@ class WarehouseError(Exception):
     def default_message(cls) -> str:
         """Fallback text when the driver gave none."""
         return "warehouse error"
+
+    def describe(self) -> str:
+        """One line for an operator: which warehouse, what went wrong, the driver's words."""
+        source = next(
+            (label for key, label in _BACKEND_LABELS.items() if key in self.backend),
+            "The warehouse",
+        )
+        return f"{source} {_KIND_PHRASES.get(self.kind, 'failed')}: {self.message}"
 
     def to_dict(self) -> dict[str, str]:
         """JSON-safe form: kind, backend and message."""

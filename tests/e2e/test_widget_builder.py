@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e.conftest import launch_server
 from tests.e2e.prod_server import ProdServer, stop_prod_server
-from tests.fake_bedrock import FakeBedrock, error_reply
+from tests.fake_bedrock import FakeBedrock, Reply, error_reply, tool_reply
 
 pytestmark = pytest.mark.e2e
 
@@ -118,6 +118,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProdServer
         "LLM_MAX_RETRIES": "0",
     }
     server = launch_server(tmp_path_factory.mktemp("live"), extra_env=env)
+    server.fake = fake  # type: ignore[attr-defined]  # scripted per test
     yield server
     stop_prod_server(server)
     fake.stop()
@@ -136,3 +137,45 @@ def test_live_mode_bedrock_error_shows_a_banner(live_server, page) -> None:
     _screenshot(page, "builder_error.png")
     # the operator can retry: the submit button is enabled again
     assert page.locator("#builder-submit").is_enabled()
+
+
+LIVE_FAULTS = {
+    "throttled": [error_reply(429, "ThrottlingException", "rate exceeded")],
+    "timeout": [Reply(delay=8.0, body={"message": "too late"})],  # > LLM_TIMEOUT_SECONDS
+    "auth": [error_reply(403, "AccessDeniedException", "not authorized")],
+    "invalid_output": [tool_reply("emit_intent_draft", {"widget_type": "sunburst"})] * 2,
+}
+
+
+def test_live_mode_faults_show_distinct_banners_then_a_retry_succeeds(live_server, page) -> None:
+    """Throttling, timeout, access denied and invalid tool output each reach the operator as a
+    distinct, readable banner; the same conversation can then be retried and succeeds."""
+    fake = live_server.fake
+    _open_builder(page, live_server)
+    banner = page.locator("#builder-panel .builder-error")
+    texts: dict[str, str] = {}
+    for kind, replies in LIVE_FAULTS.items():
+        fake.replies.clear()
+        fake.script(*replies)
+        _ask(page, "claims filed by region")
+        page.wait_for_selector(
+            f'#builder-panel .builder-error[data-kind="{kind}"]', timeout=TIMEOUT
+        )
+        texts[kind] = banner.last.inner_text()
+        assert "live" in texts[kind], texts[kind]
+        assert page.locator("#add-to-dashboard").is_disabled()
+        page.wait_for_selector("#builder-submit:enabled", timeout=TIMEOUT)
+    assert len(set(texts.values())) == len(LIVE_FAULTS), texts  # each one says what happened
+
+    fake.replies.clear()
+    fake.script(
+        tool_reply("emit_intent_draft", {"widget_type": "chart", "chart_kind": "bar",
+                                         "metric_id": "claims_filed", "dimensions": ["region"]}),
+        tool_reply("emit_widget_spec", {"spec": {
+            "type": "chart", "title": "Claims filed by region", "chart_kind": "bar",
+            "data_intent": {"metric": "claims_filed", "dimensions": ["region"]}}}),
+        tool_reply("emit_critique", {"ok": True}),
+    )  # fmt: skip
+    _ask(page, "claims filed by region")
+    page.wait_for_selector("#add-to-dashboard:enabled", timeout=TIMEOUT)
+    assert "Claims filed by region" in page.locator("#builder-panel").inner_text()

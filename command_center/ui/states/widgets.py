@@ -12,6 +12,7 @@ import reflex as rx
 from command_center.resolver import resolve_widget_data
 from command_center.ui.states.connection import client_connected
 from command_center.ui.states.loops import single_loop
+from command_center.warehouse.errors import WarehouseError
 from command_center.widget_views import widget_view
 
 GRACE_SECONDS = 30
@@ -29,6 +30,8 @@ async def resolve_view(widget_id: str, spec: dict[str, Any]) -> dict[str, Any]:
     """Resolve one widget into its view; failures become a readable error view."""
     try:
         data = await resolve_widget_data(widget_id, spec)
+    except WarehouseError as exc:  # which warehouse, what kind of failure, the driver's words
+        return widget_view(widget_id, spec, None, status="error", error=exc.describe()[:300])
     except Exception as exc:  # shown on the card, with a retry button
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return widget_view(widget_id, spec, None, status="error", error=message[:300])
