@@ -7,6 +7,10 @@ so the ratio isolates the cost of the offline nodes (parsing, matching, synthesi
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))
 import argparse
 import asyncio
 import statistics
@@ -15,6 +19,7 @@ from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
 
+from bench.results import emit
 from command_center.widgets.checkpoint import Checkpointer
 from command_center.widgets.context import load_dictionary, seeded_catalog
 from command_center.widgets.graph import STAGES, build_graph
@@ -86,6 +91,13 @@ async def main(turns: int) -> None:
             f"  {label:<18} p50 {p50:7.2f}  p95 {p95:7.2f}   "
             f"x{p50 / _pct(base, 50):.2f} / x{p95 / _pct(base, 95):.2f} vs no-op"
         )
+    ours = results["offline clarifier"]
+    emit(
+        f"offline clarifier turn ({turns} turns)",
+        f"p50 {_pct(ours, 50):.2f} ms, p95 {_pct(ours, 95):.2f} ms",
+        f"no-op graph p50 {_pct(base, 50):.2f} ms, p95 {_pct(base, 95):.2f} ms",
+        _pct(ours, 95) / _pct(base, 95),
+    )
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 import psycopg
 
+from bench.results import emit
 from command_center.api.app import build_api
 from command_center.db.session import engine_for
 from command_center.ops.fixtures import create_reference_data, customer_id, device_id
@@ -185,6 +186,19 @@ async def run(admin: str, single: int, batched: int, batch: int, rounds: int) ->
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for label, http, raw, goal in (
+        ("POST /v1/events, one event per request", http_single, raw_single, 0.5),
+        (f"POST /v1/events, batches of {batch}", http_batched, raw_batched, 0.8),
+    ):
+        ratio = statistics.median([h / r for h, r in zip(http, raw, strict=True)])
+        emit(
+            label + f" (PostgreSQL, median of {rounds} rounds)",
+            f"{statistics.median(http):,.0f} ev/s",
+            f"raw psycopg INSERT {statistics.median(raw):,.0f} ev/s",
+            ratio,
+            f"≥ {goal}",
+            ratio >= goal,
+        )
     print(_line("ingest single  ", http_single, raw_single))
     print(
         _line("ingest batched ", http_batched, raw_batched, f"  (batch {batch}, {rounds} rounds)")

@@ -33,6 +33,7 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.results import emit
 from tests.e2e.prod_server import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -251,6 +252,19 @@ def main() -> int:
     finally:
         stop_prod_server(server)
     base_p95 = results[0]["p95_ms"] or 1.0
+    for r in results:
+        emit(
+            f"{r['clients']} live tabs + {r['wallboards']} wallboards, {args.rate:g} ev/s, "
+            "POST → feed delta",
+            f"p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms, "
+            f"lost {r['lost_clients']}, CPU {r['server_cpu']}, RSS {r['server_rss_mb']} MB",
+            f"1 tab p95 {base_p95} ms",
+            r["p95_ms"] / base_p95,
+            "≤ 3× at 200 tabs, 0 lost",
+            (r["p95_ms"] / base_p95 <= 3 and r["lost_clients"] == 0)
+            if r["clients"] == 200
+            else r["lost_clients"] == 0,
+        )
     print(f"\n{'clients':>8} {'p50':>8} {'p95':>8} {'p99':>8} {'×p95(1)':>8} {'lost':>5} "
           f"{'cpu':>5} {'rss MB':>7}")  # fmt: skip
     for r in results:

@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlglot
 
+from bench.results import emit
 from command_center.metrics.definitions import SEEDED_METRICS
 from command_center.sql.compiler import compile_metric_sql
 from command_center.sql.intent import DataIntent
@@ -88,6 +89,14 @@ def main() -> None:
     print(f"sqlglot {sqlglot.__version__}, {len(QUERIES)} queries, {args.rounds} rounds")
     base_mean, base_p50 = row("sqlglot.parse_one (databricks)", base)
     safe_mean, safe_p50 = row("check_sql", safe)
+    emit(
+        f"safety gate vs bare sqlglot.parse_one ({len(QUERIES)} queries)",
+        f"mean {safe_mean * 1e6:.0f} µs, p50 {safe_p50 * 1e6:.0f} µs",
+        f"mean {base_mean * 1e6:.0f} µs, p50 {base_p50 * 1e6:.0f} µs",
+        safe_mean / base_mean,
+        "≤ 3×",
+        safe_mean / base_mean <= 3,
+    )
     print(f"ratio check_sql / parse_one: mean {safe_mean / base_mean:.2f}x, "
           f"p50 {safe_p50 / base_p50:.2f}x (target <= 3x)")  # fmt: skip
 
