@@ -29,9 +29,9 @@ from command_center.widgets.spec import spec_hash
 
 SOURCE_LABELS = {
     "local": "local warehouse",
-    "databricks": "databricks",
-    "postgres": "postgres",
-    "sqlite": "sqlite",
+    "databricks": "Databricks",
+    "postgres": "PostgreSQL",
+    "sqlite": "SQLite",
 }
 
 
@@ -46,6 +46,7 @@ class WidgetData(BaseModel):
     generated_at: str
     cached: bool
     cache_key: str
+    cached_at: str = ""  # when the cached rows were computed ("" when computed now)
     sql: str = ""
     duration_ms: float = 0.0
 
@@ -132,6 +133,14 @@ async def _metric(metric_id: str) -> MetricDefinition:
     return metric
 
 
+async def metric_label(metric_id: str) -> str:
+    """The catalog label of a metric ("" when unknown), cached like `_metric`."""
+    try:
+        return (await _metric(metric_id)).label
+    except Exception:  # a records intent, or a metric gone from the catalog
+        return ""
+
+
 async def _generate(
     metric: MetricDefinition, intent: DataIntent, dialect: str, generator: SqlGenerator
 ) -> GeneratedSql:
@@ -187,8 +196,8 @@ async def resolve_widget_data(
 
     payload, cached = await widget_cache(settings).get_or_compute(key, lambda: ttl[0], compute)
     document = json.loads(payload)
-    if cached:
-        document["source"] = "cached"
+    if cached:  # the source stays: where the rows came from, not how they got here
+        document["cached_at"] = document.get("generated_at", "")
     return WidgetData.model_construct(
         widget_id=widget_id,
         metric_id=intent.metric,
@@ -239,8 +248,8 @@ async def _resolve_records(widget_id: str, spec: dict[str, Any], settings: Setti
     ttl = min(intent.refresh_seconds, 60)
     payload, cached = await widget_cache(settings).get_or_compute(key, lambda: ttl, compute)
     document = json.loads(payload)
-    if cached:
-        document["source"] = "cached"
+    if cached:  # the source stays: where the rows came from, not how they got here
+        document["cached_at"] = document.get("generated_at", "")
     return WidgetData.model_construct(
         widget_id=widget_id, metric_id=label, cache_key=key, cached=cached, **document
     )

@@ -41,13 +41,14 @@ def test_seeded_widget_data_then_cached(client: TestClient) -> None:
     assert body["generated_at"].startswith("20")
 
     second = client.post("/v1/widgets/seed-claims-by-product/data").json()
-    assert second["cached"] is True and second["source"] == "cached"
+    assert second["cached"] is True and second["source"] == "local warehouse"
+    assert second["cached_at"] == body["generated_at"]
     assert second["rows"] == body["rows"] and second["generated_at"] == body["generated_at"]
 
 
 @pytest.mark.parametrize(
     "widget_id,source",
-    [("seed-approval-rate", "sqlite"), ("seed-open-claims-by-loss", "sqlite")],
+    [("seed-approval-rate", "SQLite"), ("seed-open-claims-by-loss", "SQLite")],
 )
 def test_oltp_seeded_widgets(client: TestClient, widget_id: str, source: str) -> None:
     response = client.post(f"/v1/widgets/{widget_id}/data")

@@ -146,7 +146,8 @@ async def test_fifty_concurrent_cold_calls_run_one_query(
     assert {r.source for r in results} == {"local warehouse"}
 
     warm = await resolve_widget_data("w-sf", SPEC)
-    assert warm.cached is True and warm.source == "cached"
+    assert warm.cached is True and warm.source == "local warehouse"  # provenance kept
+    assert warm.cached_at == results[0].generated_at
     assert warm.rows == results[0].rows
     assert len(seen) == 1
     assert len(await _logs()) == 1  # one audit row per executed query
@@ -160,7 +161,7 @@ async def test_single_flight_on_redis(
     assert len(seen) == 1
     assert len({tuple(map(str, r.rows)) for r in results}) == 1
     warm = await resolve_widget_data("w-rsf", SPEC)
-    assert (warm.cached, warm.source) == (True, "cached")
+    assert (warm.cached, warm.source) == (True, "local warehouse")
     assert resolver.widget_cache().backend.name == "redis"
 
     raw = redis.Redis.from_url(redis_url)
@@ -266,7 +267,7 @@ async def test_warehouse_metric_runs_on_the_local_warehouse(prepared: Settings) 
 
 async def test_oltp_metric_runs_on_sqlite_in_embedded_mode(prepared: Settings) -> None:
     data = await resolve_widget_data("w-sqlite", OLTP_SPEC)
-    assert data.source == "sqlite"
+    assert data.source == "SQLite"
     assert data.columns == ["region", "value"]
     (log,) = await _logs()
     assert (log.passed, log.backend, log.row_count) == (True, "sqlite", len(data.rows))
@@ -282,7 +283,7 @@ async def test_oltp_metric_runs_on_postgres_with_database_url(
     try:
         prepare(settings)
         data = await resolve_widget_data("w-pg", OLTP_SPEC)
-        assert data.source == "postgres"
+        assert data.source == "PostgreSQL"
         assert data.rows, "seeded claims should fall in the 30-day window"
         warehouse_data = await resolve_widget_data("w-pg-wh", SPEC)
         assert warehouse_data.source == "local warehouse"

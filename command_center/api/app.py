@@ -7,7 +7,7 @@ import logging
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from command_center.api import admin, data, events, sql, stream, widgets
+from command_center.api import admin, dashboards, data, events, sql, stream, widgets
 from command_center.api.auth import current_principal
 from command_center.api.problems import install_problem_handlers
 from command_center.auth.roles import Principal
@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 FEATURE_ROUTERS = (
     admin.router,
+    dashboards.router,
     data.router,
     events.router,
     sql.router,

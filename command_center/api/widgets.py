@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,13 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from command_center.api.auth import require_token, require_viewer
 from command_center.api.problems import ProblemError
+from command_center.dashboards import widgets as actions
+from command_center.dashboards.service import DashboardError
 from command_center.metrics.definitions import MetricDefinition
 from command_center.widgets.persist import (
     ComponentRejected,
     PersistError,
-    add_widget_to_dashboard,
     list_widgets,
-    remove_widget,
     widget_to_dict,
 )
 from command_center.widgets.runner import (
@@ -63,6 +62,14 @@ class AddWidgetRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     spec: WidgetSpec
     promote_metric: MetricDefinition | None = None
+    dashboard_id: int | None = Field(default=None, description="default dashboard when absent")
+
+
+class UpdateWidgetRequest(BaseModel):
+    """Replace a widget's spec in place (the builder's "Save")."""
+
+    model_config = ConfigDict(extra="forbid")
+    spec: WidgetSpec
 
 
 def get_clarifier() -> ClarifierRunner:
@@ -106,11 +113,25 @@ async def clarify_respond(
     return StreamingResponse(_sse(events), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
+def _persist_problem(exc: PersistError, request: Request, status: int = 422) -> ProblemError:
+    extra = {"field": f"promote_metric.{exc.field}"} if exc.field else {}
+    return ProblemError(
+        status,
+        "Cannot add widget" if status == 422 else "Unknown widget",
+        str(exc),
+        type_=f"urn:command-center:widgets:{exc.kind}",
+        instance=request.url.path,
+        **extra,
+    )
+
+
 @router.post("/widgets", status_code=201, dependencies=[Depends(require_token)])
-def add_widget(body: AddWidgetRequest, request: Request) -> JSONResponse:
+async def add_widget(body: AddWidgetRequest, request: Request) -> JSONResponse:
     """Persist the spec as a dashboard widget (promoting a one-off metric atomically)."""
     try:
-        widget = add_widget_to_dashboard(body.spec, promote_metric=body.promote_metric)
+        payload, _board = await actions.add_widget(
+            body.spec, promote_metric=body.promote_metric, dashboard_id=body.dashboard_id
+        )
     except ComponentRejected as exc:  # the static checks that failed, and why
         raise ProblemError(
             422,
@@ -121,29 +142,43 @@ def add_widget(body: AddWidgetRequest, request: Request) -> JSONResponse:
             checks=[c.model_dump() for c in exc.report.checks],
         ) from None
     except PersistError as exc:
-        extra = {"field": f"promote_metric.{exc.field}"} if exc.field else {}
-        raise ProblemError(
-            422,
-            "Cannot add widget",
-            str(exc),
-            type_=f"urn:command-center:widgets:{exc.kind}",
-            instance=request.url.path,
-            **extra,
-        ) from None
-    payload = widget_to_dict(widget)
-    return JSONResponse(payload, status_code=201, headers={"Location": f"/v1/widgets/{widget.id}"})
+        raise _persist_problem(exc, request) from None
+    except DashboardError as exc:
+        raise ProblemError(exc.status, "Unknown dashboard", str(exc)) from None
+    location = f"/v1/widgets/{payload['id']}"
+    return JSONResponse(payload, status_code=201, headers={"Location": location})
+
+
+@router.put("/widgets/{widget_id}", dependencies=[Depends(require_token)])
+async def put_widget(widget_id: str, body: UpdateWidgetRequest, request: Request) -> dict:
+    """Save an edited spec in place (its cached data is dropped)."""
+    try:
+        return await actions.update_widget(widget_id, body.spec)
+    except PersistError as exc:
+        status = 404 if exc.kind == "unknown-widget" else 422
+        raise _persist_problem(exc, request, status) from None
+
+
+@router.post(
+    "/widgets/{widget_id}/duplicate", status_code=201, dependencies=[Depends(require_token)]
+)
+async def duplicate_widget(widget_id: str, request: Request) -> JSONResponse:
+    """A copy of the widget, placed next to it."""
+    try:
+        payload = await actions.duplicate_widget(widget_id)
+    except PersistError as exc:
+        raise _persist_problem(exc, request, 404) from None
+    location = f"/v1/widgets/{payload['id']}"
+    return JSONResponse(payload, status_code=201, headers={"Location": location})
 
 
 @router.delete("/widgets/{widget_id}", status_code=204, dependencies=[Depends(require_token)])
 async def delete_widget(widget_id: str, request: Request) -> Response:
     """Remove a widget from the dashboard (and drop its cached data)."""
-    from command_center.resolver import widget_cache
-
-    if not await asyncio.to_thread(remove_widget, widget_id):
+    if await actions.remove_widget(widget_id) is None:
         raise ProblemError(
             404, "Unknown widget", f"no widget {widget_id!r}", instance=request.url.path
         )
-    await widget_cache().invalidate(f"widget:data:{widget_id}:")
     return Response(status_code=204)
 
 

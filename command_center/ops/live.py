@@ -253,6 +253,11 @@ async def start_realtime(settings: Settings | None = None, **options: Any) -> Li
     return live
 
 
+def running_live_ops() -> LiveOps | None:
+    """This process's LiveOps when it has been started (None otherwise; never starts one)."""
+    return _live
+
+
 async def get_live_ops() -> LiveOps:
     """The running LiveOps, started on first use."""
     return await start_realtime()

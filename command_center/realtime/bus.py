@@ -19,6 +19,7 @@ from command_center.settings import Settings
 log = logging.getLogger(__name__)
 CHANNEL = "pubsub:dashboard"
 MAX_EVENTS_PER_MESSAGE = 50
+MAX_NOTICES = 100
 
 
 def merge_messages(older: dict[str, Any] | None, newer: dict[str, Any]) -> dict[str, Any]:
@@ -54,6 +55,7 @@ class CoalescingPublisher:
     def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval
         self._pending: dict[str, Any] | None = None
+        self._notices: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -65,8 +67,15 @@ class CoalescingPublisher:
             self._task = asyncio.create_task(self._run(), name="dashboard-bus-publisher")
 
     async def publish(self, message: dict[str, Any]) -> None:
-        """Queue `message` (coalesced with any message not sent yet)."""
-        self._pending = merge_messages(self._pending, message)
+        """Queue `message` (coalesced with any message not sent yet).
+
+        A `kind="notice"` message (e.g. "dashboard 3's layout changed") carries no KPI state:
+        it is never merged, and is sent before the next state message.
+        """
+        if message.get("kind") == "notice":
+            self._notices = [*self._notices[-MAX_NOTICES + 1 :], message]
+        else:
+            self._pending = merge_messages(self._pending, message)
         self._idle.clear()
         self._wake.set()
         if self._task is None:
@@ -83,6 +92,14 @@ class CoalescingPublisher:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            while self._notices:
+                notice = self._notices.pop(0)
+                try:
+                    await self._send(notice)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # at most once, like pub/sub
+                    log.warning("notice not published: %s", exc)
             message, self._pending = self._pending, None
             if message is None:
                 self._idle.set()

@@ -1,7 +1,8 @@
 """One bus subscriber per process, fanned out to N local consumers (asyncio queues).
 
 A consumer first receives the current snapshot (`kind="snapshot"`), then only newer
-messages (`kind="update"`), plus `kind="status"` items ("live" / "reconnecting"). Pub/sub is
+messages (`kind="update"`), plus `kind="status"` items ("live" / "reconnecting") and
+`kind="notice"` items (layout/widget changes, delivered as published, never versioned). Pub/sub is
 at-most-once: a version gap re-reads the snapshot (the source of truth) and sends it as a
 snapshot. When the bus connection drops, consumers are told "reconnecting", the subscriber
 retries with backoff and resyncs by itself once it is back.
@@ -137,6 +138,10 @@ class FanOut:
             if item.get("kind") == "status":
                 consumer.queue.put_nowait(item)
 
+    def _put_notice(self, consumer: Consumer, item: dict[str, Any]) -> None:
+        with contextlib.suppress(asyncio.QueueFull):  # a slow consumer misses a notice
+            consumer.queue.put_nowait(item)
+
     def _set_status(self, status: str, detail: str = "") -> None:
         if status == self.status:
             return
@@ -160,6 +165,10 @@ class FanOut:
                 consumer.version = snapshot.version
 
     async def _deliver(self, message: dict[str, Any]) -> None:
+        if message.get("kind") == "notice":  # no KPI state: every consumer, as it is
+            for consumer in list(self._consumers):
+                self._put_notice(consumer, message)
+            return
         if self._observer is not None:
             self._observer(message)
         version = int(message["version"])

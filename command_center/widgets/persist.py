@@ -181,3 +181,44 @@ def remove_widget(widget_id: str, engine: Engine | None = None) -> bool:
                 )
             )
     return True
+
+
+def get_widget(widget_id: str, engine: Engine | None = None) -> Widget | None:
+    """One widget row, or None."""
+    with session_scope(engine) as session:
+        return session.get(Widget, widget_id)
+
+
+def promoted_metric(metric_id: str | None, engine: Engine | None = None) -> dict | None:
+    """The promoted catalog row `metric_id` as a MetricDefinition dict (None when seeded or
+    absent): what an undo needs to re-promote it after `remove_widget` dropped it."""
+    if metric_id is None:
+        return None
+    with session_scope(engine) as session:
+        row = session.get(MetricDefinitionRow, metric_id)
+        if row is None or row.origin != PROMOTED_ORIGIN:
+            return None
+        fields = MetricDefinition.model_fields
+        return {key: value for key, value in row.model_dump().items() if key in fields}
+
+
+def update_widget(widget_id: str, spec: AnyWidgetSpec, engine: Engine | None = None) -> Widget:
+    """Save an edited spec in place (same id, same place on the dashboard).
+
+    Raises PersistError when there is no such widget or the spec's metric is unknown.
+    """
+    with session_scope(engine) as session:
+        widget = session.get(Widget, widget_id)
+        if widget is None:
+            raise PersistError(f"no widget {widget_id!r}", kind="unknown-widget")
+        metric_id = getattr(spec.data_intent, "metric", None)  # None: a records intent
+        if metric_id is not None and session.get(MetricDefinitionRow, metric_id) is None:
+            raise PersistError(f"metric {metric_id!r} is not in the catalog")
+        widget.type = spec.type
+        widget.title = spec.title
+        widget.metric_id = metric_id
+        widget.spec = spec.model_dump(mode="json")
+        widget.spec_hash = spec_hash(spec)
+        session.add(widget)
+        session.flush()
+        return widget

@@ -86,7 +86,7 @@ def test_every_tab_sees_every_event_across_workers(services_server, browser) -> 
             "#widget-seed-open-claims-by-loss[data-status='ok']", timeout=60_000
         )
         badge = pages[0].locator("#widget-seed-open-claims-by-loss .source-badge").inner_text()
-        assert badge in {"postgres", "cached"}
+        assert badge == "PostgreSQL"
     finally:
         for page in pages:
             page.close()

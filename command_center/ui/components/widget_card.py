@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import reflex as rx
 
+from command_center.ui.components.charts import chart
 from command_center.ui.theme import ACCENTS, CARD_STYLE
 
 ACCENT_VAR = rx.Var.create(ACCENTS)
-PALETTE = list(ACCENTS.values())
-PALETTE_VAR = rx.Var.create(PALETTE)
 SOURCE_COLORS = {
-    "postgres": "blue",
-    "sqlite": "blue",
-    "databricks": "orange",
+    "PostgreSQL": "blue",
+    "SQLite": "blue",
+    "Databricks": "orange",
     "local warehouse": "green",
-    "cached": "gray",
     "preview": "violet",
 }
 
@@ -23,81 +21,47 @@ def _color(view: rx.Var) -> rx.Var:
     return ACCENT_VAR[view["accent"].to(str)]
 
 
-def _axes() -> list[rx.Component]:
-    return [
-        rx.recharts.cartesian_grid(stroke_dasharray="3 3", stroke="var(--gray-5)"),
-        rx.recharts.x_axis(data_key="label", tick={"fontSize": 11}),
-        rx.recharts.y_axis(tick={"fontSize": 11}),
-        rx.recharts.graphing_tooltip(),
-    ]
+def _header_cell(view: rx.Var, column: rx.Var, on_sort: rx.EventHandler | None) -> rx.Component:
+    numeric = column["numeric"].to(bool)
+    label = column["label"].to(str)
+    content = label
+    if on_sort is not None:
+        content = rx.el.button(
+            label,
+            rx.icon("arrow_up_down", size=11),
+            type="button",
+            class_name="table-sort",
+            aria_label="Sort by " + label,
+            on_click=on_sort(view["id"], column["key"].to(str)),
+        )
+    return rx.table.column_header_cell(content, text_align=rx.cond(numeric, "right", "left"))
 
 
-def chart(view: rx.Var, height: int = 220) -> rx.Component:
-    """The Recharts chart of `view["chart_kind"]` over `view["points"]`."""
-    data = view["points"].to(list)
-    color = _color(view)
-    common = {"data": data, "width": "100%", "height": height}
-    return rx.match(
-        view["chart_kind"],
-        (
-            "line",
-            rx.recharts.line_chart(
-                rx.recharts.line(data_key="value", stroke=color, stroke_width=2), *_axes(), **common
-            ),
+def data_table(view: rx.Var, on_sort: rx.EventHandler | None = None) -> rx.Component:
+    """A compact table: labelled, sortable columns; numbers right-aligned."""
+    columns = view["columns"].to(list[dict])
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(rx.foreach(columns, lambda c: _header_cell(view, c, on_sort)))
         ),
-        (
-            "area",
-            rx.recharts.area_chart(
-                rx.recharts.area(data_key="value", stroke=color, fill=color), *_axes(), **common
-            ),
-        ),
-        (
-            "pie",
-            rx.recharts.pie_chart(
-                rx.recharts.pie(
+        rx.table.body(
+            rx.foreach(
+                view["rows"].to(list[list[dict]]),
+                lambda row: rx.table.row(
                     rx.foreach(
-                        data,
-                        lambda _point, index: rx.recharts.cell(
-                            fill=PALETTE_VAR[index % len(PALETTE)]
+                        row,
+                        lambda cell, i: rx.table.cell(
+                            cell["text"],
+                            text_align=rx.cond(columns[i]["numeric"].to(bool), "right", "left"),
+                            white_space="nowrap",
                         ),
-                    ),
-                    data=data,
-                    data_key="value",
-                    name_key="label",
-                    label=True,
-                    inner_radius="45%",
-                    outer_radius="75%",
-                    stroke="var(--gray-2)",
+                    )
                 ),
-                rx.recharts.graphing_tooltip(),
-                rx.recharts.legend(icon_size=10),
-                width="100%",
-                height=height,
-            ),
+            )
         ),
-        rx.recharts.bar_chart(
-            rx.recharts.bar(data_key="value", fill=color, radius=[4, 4, 0, 0]), *_axes(), **common
-        ),
-    )
-
-
-def data_table(view: rx.Var) -> rx.Component:
-    """A compact table over `view["columns"]` / `view["rows"]`."""
-    return rx.scroll_area(
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(rx.foreach(view["columns"].to(list[str]), rx.table.column_header_cell))
-            ),
-            rx.table.body(
-                rx.foreach(
-                    view["rows"].to(list[list[str]]),
-                    lambda row: rx.table.row(rx.foreach(row, rx.table.cell)),
-                )
-            ),
-            size="1",
-            width="100%",
-        ),
-        max_height="240px",
+        size="1",
+        width="100%",
+        class_name="widget-table",
     )
 
 
@@ -107,7 +71,7 @@ def kpi_body(view: rx.Var) -> rx.Component:
 
 
 def source_badge(view: rx.Var) -> rx.Component:
-    """Where the rows came from: postgres / databricks / local warehouse / cached."""
+    """Where the rows came from: PostgreSQL / Databricks / local warehouse (never "cached")."""
     return rx.badge(
         view["source"],
         color_scheme=rx.match(
@@ -120,7 +84,22 @@ def source_badge(view: rx.Var) -> rx.Component:
     )
 
 
-def widget_body(view: rx.Var) -> rx.Component:
+def freshness(view: rx.Var) -> rx.Component:
+    """ "cached · 42 s ago" or "updated 14:03:12", separate from the source."""
+    return rx.text(
+        rx.cond(
+            view["cached"].to(bool),
+            "cached · " + view["age"].to(str),
+            "updated " + view["updated"].to(str),
+        ),
+        size="1",
+        color_scheme="gray",
+        class_name="widget-freshness",
+        title=view["generated_at"].to(str),
+    )
+
+
+def widget_body(view: rx.Var, on_sort: rx.EventHandler | None = None) -> rx.Component:
     """Body by widget type, or an empty state when there are no rows."""
     return rx.cond(
         view["empty"].to(bool),
@@ -131,55 +110,89 @@ def widget_body(view: rx.Var) -> rx.Component:
             view["type"],
             ("kpi", kpi_body(view)),
             ("chart", chart(view)),
-            data_table(view),
+            data_table(view, on_sort),
         ),
     )
 
 
-def remove_button(view: rx.Var, on_remove: rx.EventHandler) -> rx.Component:
-    """A small remove button with a confirmation dialog."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
+def actions_menu(view: rx.Var, actions: dict[str, rx.EventHandler]) -> rx.Component:
+    """Edit / duplicate / remove, in a small menu on the card header."""
+    title = view["title"].to(str)
+    items = []
+    if "edit" in actions:
+        items.append(
+            rx.dropdown_menu.item(
+                rx.icon("pencil", size=14),
+                "Edit",
+                on_select=actions["edit"](view["id"]),
+                class_name="widget-edit",
+            )
+        )
+    if "duplicate" in actions:
+        items.append(
+            rx.dropdown_menu.item(
+                rx.icon("copy", size=14),
+                "Duplicate",
+                on_select=actions["duplicate"](view["id"]),
+                class_name="widget-duplicate",
+            )
+        )
+    if "csv" in actions:
+        items.append(
+            rx.dropdown_menu.item(
+                rx.icon("download", size=14),
+                "Download CSV",
+                on_select=actions["csv"](view["id"]),
+                class_name="widget-csv",
+            )
+        )
+    if "remove" in actions:
+        items.append(
+            rx.dropdown_menu.item(
+                rx.icon("trash_2", size=14),
+                "Remove",
+                color="red",
+                on_select=actions["remove"](view["id"]),
+                class_name="widget-remove",
+            )
+        )
+    return rx.dropdown_menu.root(
+        rx.dropdown_menu.trigger(
             rx.icon_button(
-                rx.icon("x", size=14),
+                rx.icon("ellipsis", size=14),
                 size="1",
                 variant="ghost",
                 color_scheme="gray",
-                aria_label="Remove widget",
-                class_name="widget-remove",
+                aria_label="Actions for " + title,
+                class_name="widget-menu",
             )
         ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Remove widget?"),
-            rx.alert_dialog.description(
-                "“" + view["title"].to(str) + "” leaves the dashboard. "
-                "`make demo-reset` restores the seeded widgets."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(
-                        "Remove",
-                        color_scheme="red",
-                        on_click=on_remove(view["id"]),
-                        class_name="widget-remove-confirm",
-                    )
-                ),
-                justify="end",
-                spacing="2",
-                margin_top="12px",
-            ),
-            max_width="420px",
-        ),
+        rx.dropdown_menu.content(*items, size="1"),
+    )
+
+
+def drag_handle(view: rx.Var) -> rx.Component:
+    """The grip: drag it to move the card; focus it and use arrow keys (Shift: resize)."""
+    return rx.el.button(
+        rx.icon("grip_vertical", size=14),
+        type="button",
+        aria_label="Move " + view["title"].to(str),
+        title="Drag to move · arrow keys move · Shift+arrows resize",
+        class_name="widget-drag-handle",
+        data_grid_handle=view["id"],
     )
 
 
 def widget_card(
     view: rx.Var,
     on_retry: rx.EventHandler | None = None,
-    on_remove: rx.EventHandler | None = None,
+    actions: dict[str, rx.EventHandler] | None = None,
+    *,
+    in_grid: bool = False,
 ) -> rx.Component:
-    """The whole card: title + badge (+ remove), then skeleton / error / body."""
+    """The whole card: (handle +) title + badge (+ menu), then skeleton / error / body.
+
+    `in_grid`: the card fills its grid cell and the body takes the remaining height."""
     error = rx.callout.root(
         rx.callout.icon(rx.icon("triangle_alert")),
         rx.callout.text(view["error"]),
@@ -192,24 +205,45 @@ def widget_card(
             rx.button("Retry", size="1", variant="soft", on_click=on_retry(view["id"])),
             class_name="widget-error",
         )
+    actions = actions or {}
+    body = rx.match(
+        view["status"],
+        ("loading", rx.skeleton(rx.box(height="100%", min_height="80px", width="100%"))),
+        ("error", error),
+        widget_body(view, actions.get("sort")),
+    )
+    notes = rx.foreach(
+        view["notes"].to(list[str]),
+        lambda note: rx.text(
+            rx.icon("filter_x", size=11), " ", note, size="1", color_scheme="amber"
+        ),
+    )
     return rx.box(
         rx.hstack(
-            rx.text(view["title"], weight="bold", size="3"),
+            drag_handle(view) if in_grid else rx.fragment(),
+            rx.text(view["title"], weight="bold", size="3", class_name="widget-title"),
             rx.spacer(),
             rx.cond(view["status"] == "ok", source_badge(view)),
-            remove_button(view, on_remove) if on_remove is not None else rx.fragment(),
+            actions_menu(view, actions) if actions else rx.fragment(),
             align="center",
             width="100%",
+            spacing="2",
             margin_bottom="8px",
+            class_name="widget-header",
         ),
-        rx.match(
-            view["status"],
-            ("loading", rx.skeleton(rx.box(height="160px", width="100%"), loading=True)),
-            ("error", error),
-            widget_body(view),
+        rx.box(body, class_name="widget-body"),
+        rx.flex(
+            notes,
+            rx.spacer(),
+            rx.cond(view["status"] == "ok", freshness(view)),
+            class_name="widget-footer",
+            wrap="wrap",
+            gap="4px",
+            align="center",
         ),
         id="widget-" + view["id"].to(str),
-        class_name="widget-card",
+        class_name="widget-card" + (" in-grid" if in_grid else ""),
         data_status=view["status"],
+        data_chart_kind=view["chart_kind"],
         style=CARD_STYLE,
     )

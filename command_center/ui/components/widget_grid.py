@@ -1,28 +1,44 @@
-"""The dashboard's widget grid."""
+"""The dashboard's widget grid: react-grid-layout with a card per widget."""
 
 import reflex as rx
 
 from command_center.ui.components.widget_card import widget_card
+from command_center.ui.states.widget_actions import WidgetActions
 from command_center.ui.states.widgets import WidgetsState
+from custom_components.grid import dashboard_grid
+
+ROW_HEIGHT = 40
+
+
+def _cell(view: rx.Var) -> rx.Component:
+    actions = {
+        "edit": WidgetActions.edit,
+        "duplicate": WidgetActions.duplicate,
+        "remove": WidgetActions.remove,
+    }
+    return rx.el.div(
+        widget_card(view, WidgetsState.retry, actions, in_grid=True),
+        key=view["id"],
+        class_name="grid-cell",
+    )
 
 
 def widget_grid() -> rx.Component:
-    """Every persisted widget as a live card; an empty state when there are none."""
+    """Every widget on the current dashboard as a live card; an empty state when none."""
     return rx.cond(
         WidgetsState.loaded & (WidgetsState.views.length() == 0),
         rx.center(
             rx.text("No widgets yet — use “Add widget” to build one.", color_scheme="gray"),
             padding="32px",
+            id="widget-grid-empty",
         ),
-        rx.grid(
-            rx.foreach(
-                WidgetsState.views,
-                lambda v: widget_card(v, WidgetsState.retry, WidgetsState.remove),
-            ),
-            columns=rx.breakpoints(initial="1", md="2", xl="3"),
-            spacing="3",
-            width="100%",
-            align_items="start",
+        dashboard_grid(
+            rx.foreach(WidgetsState.views, _cell),
+            layouts=WidgetsState.layouts,
+            row_height=ROW_HEIGHT,
+            save_delay=400,
+            on_layout_save=WidgetsState.save_layout,
             id="widget-grid",
+            class_name="widget-grid",
         ),
     )

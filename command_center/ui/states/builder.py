@@ -17,7 +17,7 @@ from typing import Any
 import reflex as rx
 
 from command_center.ui.states.widgets import WidgetsState
-from command_center.widget_views import widget_view
+from command_center.ui.view_models.widget_card import widget_view
 
 STAGE_LABELS: dict[str, str] = {
     "contextLoader": "Load catalog",
@@ -135,9 +135,10 @@ def promotion_candidate(
     return definition if definition.id == metric_id else None
 
 
-def persist_preview(spec_data: dict[str, Any], result: Mapping[str, Any], thread_id: str) -> str:
-    """Blocking: validate the spec and add it to the dashboard; returns the widget id."""
-    from command_center.widgets.persist import add_widget_to_dashboard
+def preview_to_persist(
+    spec_data: dict[str, Any], result: Mapping[str, Any], thread_id: str
+) -> tuple[Any, Any]:
+    """Blocking: the validated spec and the one-off metric to promote with it (or None)."""
     from command_center.widgets.spec import parse_spec
 
     spec = parse_spec(spec_data)
@@ -147,9 +148,30 @@ def persist_preview(spec_data: dict[str, Any], result: Mapping[str, Any], thread
             catalog = list(get_clarifier().state(thread_id).get("catalog") or [])
         except Exception:  # no snapshot: persist decides against the live catalog alone
             catalog = []
-    metric_id = getattr(spec.data_intent, "metric", None)  # None: a records intent
+    metric_id = getattr(spec.data_intent, "metric", None)
     promote = promotion_candidate(metric_id, result, catalog) if metric_id else None
-    return add_widget_to_dashboard(spec, promote_metric=promote).id
+    return spec, promote
+
+
+async def persist_preview(
+    spec_data: dict[str, Any],
+    result: Mapping[str, Any],
+    thread_id: str,
+    *,
+    editing: str = "",
+    dashboard_id: int | None = None,
+) -> str:
+    """Add the spec to the dashboard (`dashboard_id`; the default one when None) or save it
+    over widget `editing` — the same service functions as `/v1`. Returns the widget id."""
+    from command_center.dashboards import widgets as actions
+
+    spec, promote = await asyncio.to_thread(preview_to_persist, spec_data, result, thread_id)
+    if editing:
+        return (await actions.update_widget(editing, spec))["id"]
+    widget, _board = await actions.add_widget(
+        spec, promote_metric=promote, dashboard_id=dashboard_id
+    )
+    return widget["id"]
 
 
 def get_clarifier() -> Any:
@@ -184,6 +206,7 @@ class BuilderState(rx.State):
     input_error: str = ""
     error_kind: str = ""
     error_message: str = ""
+    editing: str = ""  # the widget id being edited ("" = a new widget)
 
     _generation: int = 0
     _thread_id: str = ""
@@ -196,6 +219,15 @@ class BuilderState(rx.State):
     @rx.event
     def open_builder(self) -> None:
         """Show the panel (a previous unfinished session is kept)."""
+        self.open = True
+
+    @rx.event
+    def edit_widget(self, widget_id: str, spec: dict[str, Any]) -> None:
+        """Open the builder on an existing widget's spec; saving writes it back in place."""
+        self._reset_builder()
+        self.editing = widget_id
+        self._apply("result", {"spec": dict(spec), "interrupted": False})
+        self.messages = [message("assistant", "Editing this widget — describe a change or save.")]
         self.open = True
 
     @rx.event
@@ -222,6 +254,7 @@ class BuilderState(rx.State):
         self.input_error = ""
         self._thread_id = ""
         self._checkpoint_id = ""
+        self.editing = ""
         self._clear_spec()
         self._clear_error()
 
@@ -386,6 +419,14 @@ class BuilderState(rx.State):
 
     # ---------------------------------------------------------------- persisting
 
+    async def _current_dashboard(self) -> int | None:
+        """The dashboard this tab shows (None: the default one, or outside a session)."""
+        try:
+            board = await self.get_state(WidgetsState)
+        except LookupError:  # no event context (handler called directly)
+            return None
+        return board.dashboard_id or None
+
     @rx.event(background=True)
     async def add_to_dashboard(self) -> Any:
         """Persist the previewed spec (promoting a one-off metric), close, reload widgets."""
@@ -395,9 +436,12 @@ class BuilderState(rx.State):
             self.saving = True
             self._clear_error()
             spec, result, thread_id = dict(self._spec), dict(self._result), self._thread_id
-            generation = self._generation
+            generation, editing = self._generation, self.editing
+            dashboard_id = await self._current_dashboard()
         try:
-            await asyncio.to_thread(persist_preview, spec, result, thread_id)
+            await persist_preview(
+                spec, result, thread_id, editing=editing, dashboard_id=dashboard_id
+            )
         except Exception as exc:  # keep the panel as it is, show why
             async with self:
                 if self._generation == generation:
@@ -409,4 +453,5 @@ class BuilderState(rx.State):
             title = str(spec.get("title", "Widget"))
             self._reset_builder()
             self.open = False
-        return [WidgetsState.reload, rx.toast.success(f"Added “{title}” to the dashboard")]
+        done = f"Saved “{title}”" if editing else f"Added “{title}” to the dashboard"
+        return [WidgetsState.reload, rx.toast.success(done)]

@@ -9,10 +9,12 @@ from typing import Any
 
 import reflex as rx
 
-from command_center.dashboard_feed import FeedView, claims_by_status, recent_events
+from command_center.ops.activity import claims_by_status, recent_events
 from command_center.settings import get_settings
 from command_center.ui.states.connection import client_connected
 from command_center.ui.states.loops import single_loop
+from command_center.ui.view_models.formatting import humanize
+from command_center.ui.view_models.live_feed import FeedView, feed_entry
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 1.0  # the browser's watchdog calls the page stale after 3 s of silence
@@ -80,7 +82,7 @@ class DashboardState(rx.State):
     async def _consume(self, consumer: Any, token: str) -> None:
         view = FeedView()
         try:
-            view.events = await asyncio.to_thread(recent_events)
+            view.events = [feed_entry(e) for e in await asyncio.to_thread(recent_events)]
         except Exception as exc:  # an empty feed is fine; the stream fills it
             log.warning("recent events unavailable: %s", exc)
         while True:
@@ -98,7 +100,10 @@ class DashboardState(rx.State):
             if not any(changed):
                 continue
             try:
-                counts = await asyncio.to_thread(claims_by_status)
+                counts = [
+                    {"label": humanize(row["status"]), "value": row["count"]}
+                    for row in await asyncio.to_thread(claims_by_status)
+                ]
             except Exception as exc:  # the chart keeps its last counts
                 log.warning("claims by status unavailable: %s", exc)
                 counts = None

@@ -1,4 +1,5 @@
-"""Dashboard widgets: load, resolve live data, refresh each on its own cadence."""
+"""Dashboard widgets: the chosen dashboard's layout and cards, live data on each widget's
+cadence, and layout/widget changes from other tabs (bus notices)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,30 @@ from typing import Any
 
 import reflex as rx
 
-from command_center.resolver import resolve_widget_data
+from command_center.resolver import metric_label, resolve_widget_data
 from command_center.ui.states.connection import client_connected
 from command_center.ui.states.loops import single_loop
+from command_center.ui.view_models.widget_card import widget_view
 from command_center.warehouse.errors import WarehouseError
-from command_center.widget_views import widget_view
 
 GRACE_SECONDS = 30
 RETRY_SECONDS = 2.0
+TICK_SECONDS = 0.5
 log = logging.getLogger(__name__)
+RELOAD_ALL = "*"  # re-read the board and re-resolve every widget
+RELOAD_BOARD = "board"  # re-read the board; resolve only new or changed widgets
 
 
-def _dashboard_specs() -> list[tuple[str, dict[str, Any]]]:
+def _board_specs(dashboard_id: int | None) -> tuple[Any, list[tuple[str, dict[str, Any]]]]:
+    from command_center.dashboards.service import DashboardError, load_layout
     from command_center.widgets.persist import list_widgets
 
-    return [(w.id, dict(w.spec)) for w in list_widgets()]
+    try:
+        board = load_layout(dashboard_id or None)
+    except DashboardError:  # a stale link: the default dashboard
+        board = load_layout(None)
+    specs = {w.id: dict(w.spec) for w in list_widgets()}
+    return board, [(wid, specs[wid]) for wid in board.widget_ids if wid in specs]
 
 
 async def resolve_view(widget_id: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -42,14 +52,20 @@ async def resolve_view(widget_id: str, spec: dict[str, Any]) -> dict[str, Any]:
         source=data.source,
         cached=data.cached,
         generated_at=data.generated_at,
+        cached_at=data.cached_at,
+        value_name=await metric_label(data.metric_id),
     )
 
 
 class WidgetsState(rx.State):
-    """The dashboard's widget views; `_specs` stays on the server."""
+    """The current dashboard's layout and widget views; specs stay on the server."""
 
     views: list[dict[str, Any]] = []
     loaded: bool = False
+    dashboard_id: int = 0
+    dashboard_name: str = ""
+    dashboards: list[dict[str, Any]] = []
+    layouts: dict[str, Any] = {}
     _specs: dict[str, dict[str, Any]] = {}
     _force: set[str] = set()
 
@@ -65,28 +81,38 @@ class WidgetsState(rx.State):
             for v in self.views
         ]
 
-    @rx.event(background=True)
-    async def remove(self, widget_id: str):  # type: ignore[no-untyped-def]
-        """Remove a widget from the dashboard; a failure is shown as a toast."""
-        from command_center.resolver import widget_cache
-        from command_center.widgets.persist import remove_widget
-
-        try:
-            await asyncio.to_thread(remove_widget, widget_id)
-            await widget_cache().invalidate(f"widget:data:{widget_id}:")
-        except Exception as exc:
-            yield rx.toast.error(f"Could not remove the widget: {exc}")
-            return
-        async with self:
-            self.views = [v for v in self.views if v["id"] != widget_id]
-            self._specs.pop(widget_id, None)
-            self._force = {*self._force, "*"}
-        yield rx.toast.success("Widget removed")
-
     @rx.event
     def reload(self) -> None:
-        """Re-read the widget list (after a widget was added)."""
-        self._force = {"*"}
+        """Re-read the board (after a widget was added or changed)."""
+        self._force = {*self._force, RELOAD_BOARD}
+
+    @rx.event(background=True)
+    async def save_layout(self, layouts: dict[str, Any]):  # type: ignore[no-untyped-def]
+        """The grid's drag/resize/keyboard result: store it (other tabs hear a notice)."""
+        from command_center.dashboards.service import DashboardError, save_layout
+
+        async with self:
+            dashboard_id = self.dashboard_id
+            token = self.router.session.client_token
+        try:
+            board = await save_layout(dashboard_id or None, layouts, origin=token)
+        except DashboardError as exc:
+            yield rx.toast.error(f"Layout not saved: {exc}")
+            return
+        async with self:
+            if self.dashboard_id == board.id:
+                self.layouts = board.layout.get("layouts", {})
+
+    @rx.event
+    def switch_dashboard(self, dashboard_id: str) -> Any:
+        """Show another dashboard (its id also goes into the URL)."""
+        self.dashboard_id = int(dashboard_id)
+        self.views, self.layouts, self.loaded = [], {}, False
+        self._force = {*self._force, RELOAD_ALL}
+        return rx.call_script(
+            "history.replaceState(null, '', (() => { const u = new URL(location.href);"
+            f" u.searchParams.set('dashboard', '{self.dashboard_id}'); return u; }})())"
+        )
 
     @rx.event(background=True)
     async def run_refresh_loop(self) -> None:
@@ -95,7 +121,11 @@ class WidgetsState(rx.State):
         Survives failures (the state manager being unreachable included) while the tab is
         connected: the cards keep their last data and refresh again when it is back.
         """
-        token = self.router.session.client_token
+        async with self:
+            token = self.router.session.client_token
+            wanted = self.router.url.query_parameters.get("dashboard", "")
+            if wanted.isdigit():
+                self.dashboard_id = int(wanted)
         with single_loop("widget-refresh", token) as mine:
             if not mine:
                 return
@@ -110,39 +140,78 @@ class WidgetsState(rx.State):
                         return
 
     async def _load_specs(self) -> dict[str, dict[str, Any]]:
-        specs = dict(await asyncio.to_thread(_dashboard_specs))
+        from command_center.dashboards.service import list_dashboards
+
         async with self:
-            known = {v["id"]: v for v in self.views}
+            dashboard_id = self.dashboard_id
+        board, ordered = await asyncio.to_thread(_board_specs, dashboard_id)
+        dashboards = await asyncio.to_thread(list_dashboards)
+        specs = dict(ordered)
+        async with self:
+            known = {
+                v["id"]: v for v in self.views if self._specs.get(v["id"]) == specs.get(v["id"])
+            }
             self._specs = specs
+            self.dashboard_id = board.id
+            self.dashboard_name = board.name
+            self.dashboards = dashboards
+            self.layouts = board.layout.get("layouts", {})
             self.views = [
                 known.get(wid) or widget_view(wid, spec, None, status="loading")
-                for wid, spec in specs.items()
+                for wid, spec in ordered
             ]
             self.loaded = True
         return specs
 
     async def _refresh_forever(self, token: str) -> None:
-        specs = await self._load_specs()
-        next_due: dict[str, float] = {}
-        last_seen = time.monotonic()
-        while True:
-            now = time.monotonic()
-            if client_connected(token):
-                last_seen = now
-            elif now - last_seen > GRACE_SECONDS:
-                return
-            async with self:
-                forced, self._force = self._force, set()
-            if "*" in forced:
-                specs = await self._load_specs()
-                forced = set(specs)
-            due = [w for w in specs if w in forced or next_due.get(w, 0) <= now]
-            if due:
-                views = await asyncio.gather(*(resolve_view(w, specs[w]) for w in due))
+        from command_center.ops.live import get_live_ops
+
+        live = await get_live_ops()
+        async with live.fanout.subscribe() as consumer:
+            specs = await self._load_specs()
+            next_due: dict[str, float] = {}
+            last_seen = time.monotonic()
+            while True:
+                now = time.monotonic()
+                if client_connected(token):
+                    last_seen = now
+                elif now - last_seen > GRACE_SECONDS:
+                    return
                 async with self:
-                    for view in views:
-                        self._set_view(view)
-                for widget_id in due:
-                    refresh = (specs[widget_id].get("data_intent") or {}).get("refresh_seconds")
-                    next_due[widget_id] = time.monotonic() + max(int(refresh or 60), 5)
-            await asyncio.sleep(0.5)
+                    forced, self._force = self._force, set()
+                if forced & {RELOAD_ALL, RELOAD_BOARD}:
+                    old, specs = specs, await self._load_specs()
+                    changed = {w for w in specs if old.get(w) != specs[w]}
+                    for widget_id in changed:
+                        next_due.pop(widget_id, None)
+                    forced = set(specs) if RELOAD_ALL in forced else forced | changed
+                due = [w for w in specs if w in forced or next_due.get(w, 0) <= now]
+                if due:
+                    views = await asyncio.gather(*(resolve_view(w, specs[w]) for w in due))
+                    async with self:
+                        for view in views:
+                            self._set_view(view)
+                    for widget_id in due:
+                        intent = specs[widget_id].get("data_intent") or {}
+                        refresh = intent.get("refresh_seconds")
+                        next_due[widget_id] = time.monotonic() + max(int(refresh or 60), 5)
+                await self._await_notices(consumer, token)
+
+    async def _await_notices(self, consumer: Any, token: str) -> None:
+        """Wait out one tick on the bus; a notice about this board asks for a reload (and
+        ends the wait). KPI items on the same bus are skipped."""
+        deadline = time.monotonic() + TICK_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                item = await consumer.get(timeout=left)
+            except TimeoutError:
+                return
+            if item.get("kind") != "notice" or item.get("origin") == token:
+                continue  # KPI traffic, or this tab's own save
+            async with self:
+                mine = self.dashboard_id
+            board = item.get("dashboard_id")
+            if item.get("topic") == "widgets" or board in (None, mine):
+                async with self:
+                    self._force = {*self._force, RELOAD_BOARD}
+                return

@@ -1,10 +1,12 @@
-"""KPI display: tile metadata and value formatting."""
+"""KPI tiles view-model: tile metadata and formatted values."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel
+
+from command_center.ui.view_models.formatting import format_value, humanize
 
 
 class KpiTile(BaseModel):
@@ -16,21 +18,6 @@ class KpiTile(BaseModel):
     display: str
     unit: str = "count"
     hint: str = ""
-
-
-def format_value(value: float | None, unit: str) -> str:
-    """Format a KPI value for a tile ("—" when there is no data)."""
-    if value is None:
-        return "—"
-    if unit == "ratio":
-        return f"{value * 100:.1f}%"
-    if unit == "hours":
-        return f"{value:.1f} h"
-    if unit == "currency":
-        return f"${value:,.0f}"
-    if unit == "rate":
-        return f"{value:,.1f}/min"
-    return f"{value:,.0f}"
 
 
 TILE_META: dict[str, tuple[str, str, str]] = {
@@ -48,7 +35,7 @@ def to_tiles(kpis: dict[str, Any]) -> list[KpiTile]:
     """Turn a `{kpi_id: value}` mapping into display tiles, in a stable order."""
     tiles = []
     for kpi_id, value in kpis.items():
-        label, unit, hint = TILE_META.get(kpi_id, (kpi_id.replace("_", " ").title(), "count", ""))
+        label, unit, hint = TILE_META.get(kpi_id, (humanize(kpi_id), "count", ""))
         number = None if value is None else float(value)
         tiles.append(
             KpiTile(

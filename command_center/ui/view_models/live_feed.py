@@ -1,14 +1,11 @@
-"""Pure reduction of fan-out items into what the dashboard shows (tiles, feed, connection)."""
+"""Live feed view-model: pure reduction of fan-out items into tiles, feed and connection."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-
-from command_center.kpi_snapshot import to_tiles
+from command_center.ui.view_models.kpi_tiles import to_tiles
 
 FEED_LENGTH = 25
 EVENT_LABELS = {
@@ -40,6 +37,8 @@ class FeedView:
     def apply(self, item: dict[str, Any]) -> bool:
         """Apply one fan-out item; returns True when anything visible changed."""
         kind = item.get("kind")
+        if kind == "notice":  # layout/widget notices share the bus; no KPI state
+            return False
         if kind == "status":
             status = "live" if item.get("status") == "live" else "reconnecting"
             changed, self.connection = status != self.connection, status
@@ -84,49 +83,3 @@ def feed_entry(event: dict[str, Any]) -> dict[str, str]:
         "subject": str(event.get("subject_id", "")),
         "time": occurred[11:19] if len(occurred) >= 19 else occurred,
     }
-
-
-_status_cache: tuple[float, list[dict[str, Any]]] = (0.0, [])
-STATUS_ORDER = ["filed", "in_review", "approved", "fulfilled", "denied", "cancelled"]
-
-
-def claims_by_status(max_age_seconds: float = 1.0) -> list[dict[str, Any]]:
-    """Claim counts per status (all claims), memoised per process for `max_age_seconds`."""
-    global _status_cache
-    stamp, rows = _status_cache
-    if time.monotonic() - stamp < max_age_seconds:
-        return rows
-    from command_center.db.models import Claim
-    from command_center.db.session import session_scope
-
-    with session_scope() as session:
-        result = session.execute(select(Claim.status, func.count()).group_by(Claim.status))
-        counts = {status: count for status, count in result.all()}
-    order = STATUS_ORDER + sorted(set(counts) - set(STATUS_ORDER))
-    rows = [{"label": s.replace("_", " "), "value": counts[s]} for s in order if s in counts]
-    _status_cache = (time.monotonic(), rows)
-    return rows
-
-
-def recent_events(limit: int = FEED_LENGTH) -> list[dict[str, str]]:
-    """The latest events from the log, newest first (fills the feed on connect)."""
-    from command_center.db.models import Event
-    from command_center.db.session import session_scope
-
-    with session_scope() as session:
-        rows = session.execute(
-            select(Event.event_id, Event.type, Event.subject_id, Event.occurred_at)
-            .order_by(Event.id.desc())
-            .limit(limit)
-        ).all()
-    return [
-        feed_entry(
-            {
-                "event_id": event_id,
-                "type": type_,
-                "subject_id": subject,
-                "occurred_at": occurred.isoformat() if occurred else "",
-            }
-        )
-        for event_id, type_, subject, occurred in rows
-    ]

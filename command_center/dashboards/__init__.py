@@ -1,0 +1,1 @@
+"""Named dashboards: layouts, widget placement, the widget add/remove service."""

@@ -1,0 +1,54 @@
+"""Recent operational activity read from the OLTP database: claim counts per status and the
+latest events (what the dashboard's live panels start from)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import func, select
+
+RECENT_EVENTS = 25
+_status_cache: tuple[float, list[dict[str, Any]]] = (0.0, [])
+STATUS_ORDER = ["filed", "in_review", "approved", "fulfilled", "denied", "cancelled"]
+
+
+def claims_by_status(max_age_seconds: float = 1.0) -> list[dict[str, Any]]:
+    """`[{"status", "count"}]` per claim status (all claims), in lifecycle order; memoised
+    per process for `max_age_seconds`."""
+    global _status_cache
+    stamp, rows = _status_cache
+    if time.monotonic() - stamp < max_age_seconds:
+        return rows
+    from command_center.db.models import Claim
+    from command_center.db.session import session_scope
+
+    with session_scope() as session:
+        result = session.execute(select(Claim.status, func.count()).group_by(Claim.status))
+        counts = {status: count for status, count in result.all()}
+    order = STATUS_ORDER + sorted(set(counts) - set(STATUS_ORDER))
+    rows = [{"status": s, "count": counts[s]} for s in order if s in counts]
+    _status_cache = (time.monotonic(), rows)
+    return rows
+
+
+def recent_events(limit: int = RECENT_EVENTS) -> list[dict[str, Any]]:
+    """The latest events from the log, newest first (fills the feed on connect)."""
+    from command_center.db.models import Event
+    from command_center.db.session import session_scope
+
+    with session_scope() as session:
+        rows = session.execute(
+            select(Event.event_id, Event.type, Event.subject_id, Event.occurred_at)
+            .order_by(Event.id.desc())
+            .limit(limit)
+        ).all()
+    return [
+        {
+            "event_id": event_id,
+            "type": type_,
+            "subject_id": subject,
+            "occurred_at": occurred.isoformat() if occurred else "",
+        }
+        for event_id, type_, subject, occurred in rows
+    ]
