@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from command_center.dashboard_feed import FEED_LENGTH, FeedView, feed_entry
+from command_center.ui.view_models.live_feed import FEED_LENGTH, FeedView, feed_entry
 
 
 def _update(version: int, open_claims: int, event_id: str = "") -> dict:
