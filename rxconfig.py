@@ -3,9 +3,11 @@
 import reflex as rx
 
 from command_center.devloop import configure_dev_run
+from command_center.server_limits import configure_server
 from command_center.settings import die_on_bad_settings
 
 settings = die_on_bad_settings()
+configure_server(settings)  # header read timeout (Granian), socket message size (Reflex)
 if settings.database_mode == "sqlite":
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # `reflex db migrate` opens it first
 configure_dev_run(settings)  # `reflex run` (dev): data/ is not watched; migrate/seed/build once

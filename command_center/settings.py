@@ -83,6 +83,14 @@ class Settings(BaseSettings):
         default=300, ge=0, le=86_400, description="how far past now occurred_at may be"
     )
 
+    # input limits (command_center/limits.py has the per-field ones)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="request body, default")
+    max_events_body_bytes: int = Field(default=2_000_000, ge=1024, description="/v1/events")
+    max_widget_body_bytes: int = Field(default=256 * 1024, ge=1024, description="/v1/widgets…")
+    body_read_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    header_read_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    ws_max_message_bytes: int = Field(default=1_000_000, ge=1024)
+
     # simulator
     simulator_rate: float = Field(default=2.0, gt=0, description="events per second")
 

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from command_center.api import admin, dashboards, data, events, sql, stream, widgets
 from command_center.api.auth import current_principal
+from command_center.api.input_limits import InputLimitsMiddleware
 from command_center.api.problems import install_problem_handlers
 from command_center.auth.roles import Principal
 from command_center.health import health_report
@@ -53,6 +54,7 @@ def build_api() -> FastAPI:
         redoc_url=None,
     )
     install_problem_handlers(api)
+    api.add_middleware(InputLimitsMiddleware)  # body size/time, WebSocket message size
     api.include_router(health_router, prefix="/v1")
     for router in FEATURE_ROUTERS:
         api.include_router(router, prefix="/v1")

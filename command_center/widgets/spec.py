@@ -9,8 +9,18 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from command_center import limits
 from command_center.sql.intent import DataIntent
 from command_center.sql.records import RecordsIntent
 
@@ -21,22 +31,47 @@ ValueFormat = Literal["number", "percent", "currency", "hours"]
 
 SPEC_TOOL_NAME = "emit_widget_spec"
 
+# sizes come from command_center/limits.py; a preview cell is a scalar (bounded text, number,
+# bool or null)
+ColumnName = Annotated[str, StringConstraints(max_length=limits.COLUMN_NAME_MAX_CHARS)]
+MockCell = (
+    Annotated[str, StringConstraints(max_length=limits.MOCK_CELL_MAX_CHARS)]
+    | int
+    | float
+    | bool
+    | None
+)
+MockRow = Annotated[dict[ColumnName, MockCell], Field(max_length=limits.MOCK_ROW_KEYS_MAX)]
+
 
 class _SpecBase(BaseModel):
     """Fields every widget has."""
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200, description="short operator-facing title")
+    title: str = Field(
+        min_length=1, max_length=limits.TITLE_MAX_CHARS, description="short operator-facing title"
+    )
     data_intent: DataIntent = Field(description="what data the widget shows")
     accent: Accent = Field(default="blue", description="design-token accent colour")
     value_format: ValueFormat = Field(default="number", description="how values are shown")
-    description: str = Field(default="", max_length=500)
-    mock_data: list[dict[str, Any]] = Field(
+    description: str = Field(default="", max_length=limits.DESCRIPTION_MAX_CHARS)
+    mock_data: list[MockRow] = Field(
         default_factory=list,
-        max_length=200,
+        max_length=limits.MOCK_ROWS_MAX,
         description="preview rows: one key per dimension plus 'value'",
     )
+
+    @model_validator(mode="after")
+    def _bounded_total_size(self) -> Any:
+        size = len(canonical_json(self).encode("utf-8"))
+        if size > limits.SPEC_MAX_BYTES:
+            raise PydanticCustomError(
+                "spec_too_large",
+                "the spec is {size} bytes as JSON; the limit is {limit}",
+                {"size": size, "limit": limits.SPEC_MAX_BYTES},
+            )
+        return self
 
     def spec_hash(self) -> str:
         """sha256 of the canonical JSON of this spec (stable across runs and key order)."""
@@ -60,10 +95,14 @@ class TableWidgetSpec(_SpecBase):
     """A table of rows."""
 
     type: Literal["table"] = "table"
-    columns: list[str] = Field(default_factory=list, description="column order (empty = all)")
+    columns: list[ColumnName] = Field(
+        default_factory=list,
+        max_length=limits.COLUMNS_MAX,
+        description="column order (empty = all)",
+    )
 
 
-MAX_TSX_BYTES = 20 * 1024
+MAX_TSX_BYTES = limits.TSX_SOURCE_MAX_BYTES
 ColourFamily = Literal[
     "blue", "cyan", "green", "amber", "red", "violet", "slate", "teal", "pink", "gray"
 ]
