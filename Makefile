@@ -22,14 +22,22 @@ dev: setup ## Reflex dev server: migrate/seed/warehouse once, then hot reload on
 test: setup setup-test ## The whole suite (unit, services, browser)
 	bash scripts/test.sh
 
-RUNTIME := custom_components/sandbox_runtime
+NODE_PROJECT := custom_components
+SANDBOX_SRC := $(NODE_PROJECT)/sandbox_runtime
+SANDBOX_BUNDLE := assets/sandbox/runtime.js
 
-setup: $(VENV)/.installed $(BUN) $(RUNTIME)/node_modules/.installed
+setup: $(VENV)/.installed $(BUN) $(NODE_PROJECT)/node_modules/.installed $(SANDBOX_BUNDLE)
 
-# Custom widgets: Babel (static checks, sandbox compiler), React, lucide-react, TypeScript.
-$(RUNTIME)/node_modules/.installed: $(RUNTIME)/package.json $(RUNTIME)/bun.lock | $(BUN)
-	cd $(RUNTIME) && $(CURDIR)/$(BUN) install --frozen-lockfile
+# Custom widgets: Babel (static checks, sandbox compiler), React, lucide-react, Tailwind's
+# browser build, TypeScript + React types (tsc in the eval harness). From npm, at setup.
+$(NODE_PROJECT)/node_modules/.installed: $(NODE_PROJECT)/package.json $(NODE_PROJECT)/bun.lock | $(BUN)
+	cd $(NODE_PROJECT) && $(CURDIR)/$(BUN) install --frozen-lockfile
 	touch $@
+
+# The sandboxed iframe's runtime: one classic IIFE script served from assets/ (git-ignored).
+$(SANDBOX_BUNDLE): $(NODE_PROJECT)/node_modules/.installed $(SANDBOX_SRC)/sandbox.js $(SANDBOX_SRC)/scope.json
+	$(BUN) build $(SANDBOX_SRC)/sandbox.js --outfile $@ --format iife --minify --target browser \
+	  --define process.env.NODE_ENV='"production"'
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

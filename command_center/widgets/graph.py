@@ -1,7 +1,8 @@
 """The clarifier StateGraph.
 
 contextLoader → intentExtractor → metricMatcher → gapDetector → (questionPrioritizer →
-pause) → specSynthesizer → critic → (specUpdater → gapDetector) → END.
+pause) → specSynthesizer → critic → (specUpdater → gapDetector) → END; when a custom
+(TSX) template fits the request: metricMatcher → componentSynthesizer → componentCritic → END.
 Compiled with `interrupt_before=["specSynthesizer"]`: the runner continues by itself when no
 question is open, and stops for the operator when one is.
 """
@@ -14,6 +15,11 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from command_center.widgets.nodes.component import (
+    component_critic,
+    component_synthesizer,
+    wants_component,
+)
 from command_center.widgets.nodes.context_loader import context_loader
 from command_center.widgets.nodes.critic import after_critic, critic
 from command_center.widgets.nodes.gap_detector import gap_detector
@@ -33,6 +39,8 @@ STAGES = (
     "specSynthesizer",
     "critic",
     "specUpdater",
+    "componentSynthesizer",
+    "componentCritic",
 )
 PAUSE_BEFORE = "specSynthesizer"
 QUESTION_NODE = "questionPrioritizer"
@@ -46,12 +54,19 @@ NODE_FUNCTIONS = {
     "specSynthesizer": spec_synthesizer,
     "critic": critic,
     "specUpdater": spec_updater,
+    "componentSynthesizer": component_synthesizer,
+    "componentCritic": component_critic,
 }
 
 
 def after_gaps(state: ClarifierState) -> str:
     """Route: gaps → questionPrioritizer; none → straight to specSynthesizer."""
     return "questionPrioritizer" if state.get("gaps") else "specSynthesizer"
+
+
+def after_match(state: ClarifierState) -> str:
+    """Route: a custom template fits → componentSynthesizer; otherwise → gapDetector."""
+    return "componentSynthesizer" if wants_component(state) else "gapDetector"
 
 
 def build_graph(
@@ -65,7 +80,11 @@ def build_graph(
     graph.add_edge(START, "contextLoader")
     graph.add_edge("contextLoader", "intentExtractor")
     graph.add_edge("intentExtractor", "metricMatcher")
-    graph.add_edge("metricMatcher", "gapDetector")
+    graph.add_conditional_edges(
+        "metricMatcher", after_match, ["gapDetector", "componentSynthesizer"]
+    )
+    graph.add_edge("componentSynthesizer", "componentCritic")
+    graph.add_edge("componentCritic", END)
     graph.add_conditional_edges(
         "gapDetector", after_gaps, ["questionPrioritizer", "specSynthesizer"]
     )

@@ -6,6 +6,7 @@ import reflex as rx
 
 from command_center.ui.components.charts import chart
 from command_center.ui.theme import ACCENTS, CARD_STYLE
+from custom_components.sandboxed_widget import RUNTIME_URL, sandboxed_widget
 
 ACCENT_VAR = rx.Var.create(ACCENTS)
 SOURCE_COLORS = {
@@ -110,8 +111,21 @@ def widget_body(view: rx.Var, on_sort: rx.EventHandler | None = None) -> rx.Comp
             view["type"],
             ("kpi", kpi_body(view)),
             ("chart", chart(view)),
+            ("custom", custom_body(view)),
             data_table(view, on_sort),
         ),
+    )
+
+
+def custom_body(view: rx.Var) -> rx.Component:
+    """A custom widget: its TSX rendered in the sandboxed iframe with the widget's rows."""
+    return sandboxed_widget(
+        widget_id=view["id"].to(str),
+        source=view["tsx_source"].to(str),
+        display_name=view["display_name"].to(str),
+        rows=view["records"].to(list),
+        columns=view["record_columns"].to(list[str]),
+        runtime_url=RUNTIME_URL,
     )
 
 

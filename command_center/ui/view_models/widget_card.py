@@ -23,6 +23,7 @@ from command_center.ui.view_models.formatting import (
 MAX_POINTS = 50
 MAX_SERIES = 8
 MAX_TABLE_ROWS = 100
+MAX_RECORDS = 200  # rows a custom widget receives (the records intent caps at 200)
 LONG_LABEL = 14  # beyond this, category ticks are rotated
 SINGLE_SERIES_KINDS = {"pie", "radial_bar"}
 PALETTE = list(ACCENTS.values())
@@ -172,5 +173,23 @@ def widget_view(
         "columns": columns,
         "rows": cells,
         "notes": list(notes or []),
-        "empty": not rows,
+        "empty": not rows and spec.get("type") != "custom",  # a component shows its own
+        **_custom_fields(spec, rows),
+    }
+
+
+def _custom_fields(spec: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A custom widget's component and its rows as JSON values (sent into the sandbox)."""
+    if spec.get("type") != "custom":
+        return {"tsx_source": "", "display_name": "", "records": [], "record_columns": []}
+    records = [
+        {str(k): v if v is None or isinstance(v, bool | int | float | str) else str(v)
+         for k, v in row.items()}
+        for row in rows[:MAX_RECORDS]
+    ]  # fmt: skip
+    return {
+        "tsx_source": spec.get("tsx_source", ""),
+        "display_name": spec.get("display_name", ""),
+        "records": records,
+        "record_columns": list(rows[0].keys()) if rows else [],
     }

@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field
 from command_center.settings import PROJECT_ROOT
 from command_center.ui.theme import ACCENTS
 
-RUNTIME_DIR = PROJECT_ROOT / "custom_components" / "sandbox_runtime"
+NODE_PROJECT = PROJECT_ROOT / "custom_components"
+RUNTIME_DIR = NODE_PROJECT / "sandbox_runtime"
 CHECK_SCRIPT = RUNTIME_DIR / "check.js"
 # Tailwind colour families of the design system: the accents plus the neutral gray.
 DESIGN_FAMILIES = (*ACCENTS, "gray")
@@ -81,8 +82,8 @@ def _request(fields: dict[str, Any]) -> dict[str, Any]:
 
 def run_bun_script(script: Path, payload: Any, timeout: float = CHECK_TIMEOUT_SECONDS) -> Any:
     """Run `script` under bun with `payload` as JSON on stdin; return its JSON stdout."""
-    if not (RUNTIME_DIR / "node_modules" / "@babel" / "standalone").is_dir():
-        raise CheckerUnavailable(f"{RUNTIME_DIR}/node_modules is missing: run `make setup`")
+    if not (NODE_PROJECT / "node_modules" / "@babel" / "standalone").is_dir():
+        raise CheckerUnavailable(f"{NODE_PROJECT}/node_modules is missing: run `make setup`")
     completed = subprocess.run(
         [bun_path(), str(script)],
         input=json.dumps(payload).encode(),

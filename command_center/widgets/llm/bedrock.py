@@ -256,6 +256,14 @@ class BedrockLLM:
             description="Emit the widget spec for the dashboard preview.",
         )  # fmt: skip
 
+    def synthesize_component(
+        self, raw_input: str, baseline: AnyWidgetSpec, context: BuilderContext
+    ) -> AnyWidgetSpec:
+        """Reasoning tier: a custom widget's TSX (forced tool; static checks repaired once)."""
+        from command_center.widgets.custom.live import write_component
+
+        return write_component(self, raw_input, baseline)  # type: ignore[arg-type]
+
     def critique(
         self, raw_input: str, spec: AnyWidgetSpec, metric: MetricDefinition | None,
         context: BuilderContext,

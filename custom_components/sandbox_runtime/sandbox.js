@@ -1,0 +1,244 @@
+// Runtime of the sandboxed custom-widget iframe (assets/sandbox/run.html), bundled with
+// React 19, @babel/standalone, lucide-react and Tailwind's browser build into one classic
+// IIFE script (`make setup` → assets/sandbox/runtime.js; no CDN at run time).
+//
+// Protocol "cc-widget/1" (postMessage, both directions checked for source and shape):
+//   parent → iframe  {cc, type: "render", id, source, displayName, props: {rows, columns}}
+//   iframe → parent  {cc, type: "ready"} | {cc, type: "heartbeat"} |
+//                    {cc, type: "rendered", id, compileMs, renderMs, cached} |
+//                    {cc, type: "error", id, kind: syntax|runtime|scope|timeout, message} |
+//                    {cc, type: "size", height}
+import * as React from "react";
+import { flushSync } from "react-dom";
+import { createRoot } from "react-dom/client";
+import { icons } from "lucide-react";
+import * as Babel from "@babel/standalone";
+import "@tailwindcss/browser";
+import SCOPE from "./scope.json";
+
+const PROTOCOL = "cc-widget/1";
+const HEARTBEAT_MS = 250;
+const LOOP_BUDGET_MS = 1000;
+const MAX_SOURCE = 20 * 1024;
+const parentWindow = window.parent;
+const post = (message) => parentWindow.postMessage({ cc: PROTOCOL, ...message }, "*");
+const ALLOWED = new Set([...SCOPE.globals, "__cc_guard", "exports"]);
+
+// -- hardening: the CSP already blocks the network; also take the APIs away.
+for (const name of [
+  "fetch", "XMLHttpRequest", "WebSocket", "EventSource", "Worker", "SharedWorker",
+  "RTCPeerConnection", "webkitRTCPeerConnection", "BroadcastChannel", "open", "importScripts",
+]) {
+  try {
+    Object.defineProperty(window, name, { value: undefined, writable: false, configurable: false });
+  } catch (_) {
+    /* not configurable here: the CSP still applies */
+  }
+}
+try {
+  Object.defineProperty(Navigator.prototype, "sendBeacon", { value: () => false });
+} catch (_) {
+  /* ignore */
+}
+
+let currentId = "";
+function fail(kind, error) {
+  const message = String((error && error.message) || error || kind).slice(0, 500);
+  post({ type: "error", id: currentId, kind, message });
+}
+
+// A navigation of this frame (location = …, a link) would reach the network: cancel it.
+if (window.navigation) {
+  window.navigation.addEventListener("navigate", (event) => {
+    if (event.cancelable) event.preventDefault();
+    fail("scope", `navigation to ${event.destination && event.destination.url} blocked`);
+  });
+}
+
+class LoopGuardError extends Error {}
+let guardStart = 0;
+let guardArmed = false;
+let guardCount = 0;
+// Second line against endless loops (the first is the parent's heartbeat watchdog): every
+// loop body calls this; a task whose loops run longer than LOOP_BUDGET_MS throws.
+function guard() {
+  if (!guardArmed) {
+    guardArmed = true;
+    guardStart = performance.now();
+    setTimeout(() => {
+      guardArmed = false;
+    }, 0);
+  }
+  if ((++guardCount & 1023) === 0 && performance.now() - guardStart > LOOP_BUDGET_MS) {
+    throw new LoopGuardError(`loop guard: a loop ran for more than ${LOOP_BUDGET_MS} ms`);
+  }
+}
+
+function isTypePosition(path) {
+  return Boolean(
+    path.findParent((p) => p.isTSType() || p.isTSInterfaceDeclaration() || p.isTSTypeAliasDeclaration()),
+  );
+}
+
+function scopePlugin(violations) {
+  return () => ({
+    visitor: {
+      ReferencedIdentifier(path) {
+        const name = path.node.name;
+        if (!name || ALLOWED.has(name) || isTypePosition(path)) return;
+        if (path.isJSXIdentifier() && /^[a-z]/.test(name)) return;
+        if (!path.scope.hasBinding(name, true)) violations.add(name);
+      },
+      MetaProperty(path) {
+        violations.add(`${path.node.meta.name}.${path.node.property.name}`);
+      },
+      Import() {
+        violations.add("import()");
+      },
+    },
+  });
+}
+
+function loopGuardPlugin({ types: t }) {
+  const insert = (path) => {
+    const call = t.expressionStatement(t.callExpression(t.identifier("__cc_guard"), []));
+    const body = path.get("body");
+    if (body.isBlockStatement()) body.unshiftContainer("body", call);
+    else body.replaceWith(t.blockStatement([call, body.node]));
+  };
+  return {
+    visitor: {
+      "WhileStatement|DoWhileStatement|ForStatement|ForInStatement|ForOfStatement": insert,
+    },
+  };
+}
+
+class CompileError extends Error {
+  constructor(kind, message) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+const compiled = new Map(); // source → factory (the warm path)
+
+function compile(source) {
+  const hit = compiled.get(source);
+  if (hit) return { factory: hit, cached: true };
+  const violations = new Set();
+  let code;
+  try {
+    code = Babel.transform(source, {
+      filename: "widget.tsx",
+      sourceType: "module",
+      presets: [
+        ["typescript", { isTSX: true, allExtensions: true }],
+        ["react", { runtime: "classic" }],
+      ],
+      plugins: [scopePlugin(violations), loopGuardPlugin, "transform-modules-commonjs"],
+    }).code;
+  } catch (error) {
+    throw new CompileError("syntax", String(error.message || error).split("\n")[0]);
+  }
+  if (violations.size) {
+    throw new CompileError("scope", `outside the sealed scope: ${[...violations].slice(0, 5).join(", ")}`);
+  }
+  // eslint-disable-next-line no-new-func -- the CSP allows eval inside this sandbox only
+  const factory = new Function("exports", "React", "Icon", "__cc_guard", `"use strict";\n${code}`);
+  compiled.set(source, factory);
+  return { factory, cached: false };
+}
+
+function Icon({ name, ...rest }) {
+  const key = String(name || "circle")
+    .split(/[-_ ]/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
+  return React.createElement(icons[key] || icons.Circle, { size: 16, ...rest });
+}
+Object.assign(Icon, icons);
+
+class Boundary extends React.Component {
+  constructor(props) {
+    super(props);
+    this.state = { failed: false };
+  }
+  static getDerivedStateFromError() {
+    return { failed: true };
+  }
+  componentDidCatch(error) {
+    fail(error instanceof LoopGuardError ? "timeout" : "runtime", error);
+  }
+  render() {
+    return this.state.failed ? null : this.props.children;
+  }
+}
+
+const root = createRoot(document.getElementById("root"));
+let mounted = { source: null, component: null, key: 0 };
+
+function render(message) {
+  currentId = message.id;
+  const started = performance.now();
+  let component = mounted.component;
+  let cached = true;
+  if (mounted.source !== message.source) {
+    const result = compile(message.source);
+    cached = result.cached;
+    const exports = {};
+    try {
+      result.factory(exports, React, Icon, guard);
+    } catch (error) {
+      throw new CompileError(error instanceof LoopGuardError ? "timeout" : "runtime", error.message);
+    }
+    component = exports.default || exports[message.displayName];
+    if (typeof component !== "function") {
+      throw new CompileError("runtime", `${message.displayName} is not exported as a component`);
+    }
+    mounted = { source: message.source, component, key: mounted.key + 1 };
+  }
+  const compileMs = performance.now() - started;
+  flushSync(() => {
+    root.render(
+      React.createElement(Boundary, { key: mounted.key }, React.createElement(component, message.props)),
+    );
+  });
+  const renderMs = performance.now() - started - compileMs;
+  post({ type: "rendered", id: message.id, compileMs, renderMs, cached });
+}
+
+function valid(data) {
+  return (
+    data !== null &&
+    typeof data === "object" &&
+    data.cc === PROTOCOL &&
+    data.type === "render" &&
+    typeof data.id === "string" &&
+    typeof data.source === "string" &&
+    data.source.length <= MAX_SOURCE &&
+    typeof data.displayName === "string" &&
+    /^[A-Z][A-Za-z0-9]{1,63}$/.test(data.displayName) &&
+    data.props !== null &&
+    typeof data.props === "object" &&
+    Array.isArray(data.props.rows)
+  );
+}
+
+window.addEventListener("message", (event) => {
+  if (event.source !== parentWindow || !valid(event.data)) return;
+  try {
+    render(event.data);
+  } catch (error) {
+    fail(error instanceof CompileError ? error.kind : "runtime", error);
+  }
+});
+window.addEventListener("error", (event) => {
+  fail(event.error instanceof LoopGuardError ? "timeout" : "runtime", event.error || event.message);
+});
+window.addEventListener("unhandledrejection", (event) => fail("runtime", event.reason));
+
+new ResizeObserver(() => {
+  post({ type: "size", height: Math.ceil(document.documentElement.scrollHeight) });
+}).observe(document.body);
+setInterval(() => post({ type: "heartbeat" }), HEARTBEAT_MS);
+post({ type: "ready" });
