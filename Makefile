@@ -11,7 +11,7 @@ PORT ?= 3000
 export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 
-.PHONY: run dev test setup setup-test lint format bootstrap demo-reset simulate bench clean
+.PHONY: run dev test setup setup-test lint format bootstrap demo-reset simulate bench clean clarifier-eval
 
 run: setup ## Build and serve the production app on http://localhost:$(PORT)
 	PORT=$(PORT) bash docker/entrypoint.sh
@@ -70,6 +70,9 @@ demo-reset: setup ## Remove chat-built widgets and promoted metrics; restore the
 
 simulate: setup ## Post a realistic event stream to a running app (RATE events/s)
 	$(PY) -m command_center.ops.simulator --url http://localhost:$(PORT) --rate $${RATE:-5} $${TOKEN:+--token $$TOKEN}
+
+clarifier-eval: setup ## Custom-widget eval: TARGET=<name> or every target; artifacts/clarifier-eval/
+	$(PY) -m command_center.eval.clarifier_eval $(if $(TARGET),--target $(TARGET))
 
 bench: setup ## Benchmarks (ratios against same-run baselines); see bench/RESULTS.md
 	bash bench/run_all.sh

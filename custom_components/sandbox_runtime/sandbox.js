@@ -55,6 +55,11 @@ if (window.navigation) {
   });
 }
 
+// Anything the CSP blocks (a request, an image, a frame) is reported as a scope violation.
+document.addEventListener("securitypolicyviolation", (event) => {
+  fail("scope", `blocked by the sandbox policy: ${event.effectiveDirective} ${event.blockedURI}`);
+});
+
 class LoopGuardError extends Error {}
 let guardStart = 0;
 let guardArmed = false;
@@ -167,6 +172,7 @@ class Boundary extends React.Component {
     return { failed: true };
   }
   componentDidCatch(error) {
+    renderFailed = true;
     fail(error instanceof LoopGuardError ? "timeout" : "runtime", error);
   }
   render() {
@@ -175,6 +181,7 @@ class Boundary extends React.Component {
 }
 
 const root = createRoot(document.getElementById("root"));
+let renderFailed = false; // set by the error boundary during a render
 let mounted = { source: null, component: null, key: 0 };
 
 function render(message) {
@@ -198,13 +205,14 @@ function render(message) {
     mounted = { source: message.source, component, key: mounted.key + 1 };
   }
   const compileMs = performance.now() - started;
+  renderFailed = false;
   flushSync(() => {
     root.render(
       React.createElement(Boundary, { key: mounted.key }, React.createElement(component, message.props)),
     );
   });
   const renderMs = performance.now() - started - compileMs;
-  post({ type: "rendered", id: message.id, compileMs, renderMs, cached });
+  if (!renderFailed) post({ type: "rendered", id: message.id, compileMs, renderMs, cached });
 }
 
 function valid(data) {

@@ -13,6 +13,50 @@ const KINDS = {
 const TYPES = new Set(["ready", "heartbeat", "rendered", "error", "size"]);
 const MIN_HEIGHT = 40;
 const MAX_HEIGHT = 640;
+const PROBATION_MS = 3000;
+
+// Chromium isolates sandboxed frames from the page, but frames of one site share a process:
+// one endless loop stalls every custom widget. The watchdog stops all of them; this
+// coordinator then restarts the stalled widgets one at a time ("probation"). A widget that
+// stalls on probation is the culprit and stays stopped; one that stalls while another is on
+// probation was collateral and is queued again.
+const coordinator = { probing: null, queue: [], timer: null };
+
+function nextProbe() {
+  if (coordinator.probing || coordinator.queue.length === 0) return;
+  const entry = coordinator.queue.shift();
+  coordinator.probing = entry;
+  entry.restart();
+  coordinator.timer = setTimeout(() => {
+    if (coordinator.probing === entry) coordinator.probing = null;
+    nextProbe();
+  }, PROBATION_MS + entry.startBudget);
+}
+
+// The widget on probation rendered (or failed visibly): it passes if it keeps beating.
+function probeAnswered(id) {
+  const entry = coordinator.probing;
+  if (!entry || entry.id !== id || entry.answered) return;
+  entry.answered = true;
+  clearTimeout(coordinator.timer);
+  coordinator.timer = setTimeout(() => {
+    if (coordinator.probing === entry) coordinator.probing = null;
+    nextProbe();
+  }, PROBATION_MS);
+}
+
+// Returns true when this widget is the culprit (stop it for good).
+function reportStall(entry) {
+  if (coordinator.probing && coordinator.probing.id === entry.id) {
+    clearTimeout(coordinator.timer);
+    coordinator.probing = null;
+    setTimeout(nextProbe, 0);
+    return true;
+  }
+  if (!coordinator.queue.some((e) => e.id === entry.id)) coordinator.queue.push(entry);
+  setTimeout(nextProbe, 0);
+  return false;
+}
 
 // Shape check of a message from the iframe (its source was checked by the caller).
 function validMessage(data) {
@@ -64,6 +108,7 @@ export default function SandboxedWidget({
   onRendered,
 }) {
   const frame = useRef(null);
+  const instanceId = useRef(Math.random().toString(36).slice(2));
   const ready = useRef(false);
   const lastBeat = useRef(0);
   const mountedAt = useRef(0);
@@ -105,27 +150,44 @@ export default function SandboxedWidget({
       } else if (data.type === "heartbeat") {
         lastBeat.current = performance.now();
       } else if (data.type === "rendered") {
+        probeAnswered(instanceId.current);
         setError(null);
         if (onRendered) onRendered(data);
       } else if (data.type === "error") {
+        probeAnswered(instanceId.current);
         setError({ kind: data.kind, message: data.message });
       } else if (data.type === "size") {
         setHeight(Math.max(MIN_HEIGHT, Math.min(MAX_HEIGHT, Math.ceil(data.height))));
       }
     }
     window.addEventListener("message", onMessage);
+    let done = false;
     const watchdog = setInterval(() => {
       const now = performance.now();
-      if (ready.current && now - lastBeat.current > heartbeatTimeoutMs) {
+      if (done) return;
+      const silent = ready.current && now - lastBeat.current > heartbeatTimeoutMs;
+      const unborn = !ready.current && now - mountedAt.current > startTimeoutMs;
+      if (silent || unborn) {
+        // a frame that never started was most likely starved by a loop in its process
+        done = true;
         ready.current = false;
+        const seconds = Math.round((now - (silent ? lastBeat.current : mountedAt.current)) / 1000);
         setStopped(true); // unmounting the iframe ends its busy process
+        const culprit = reportStall({
+          id: instanceId.current,
+          startBudget: startTimeoutMs,
+          restart: () => {
+            setStopped(false);
+            setError(null);
+            setGeneration((g) => g + 1);
+          },
+        });
         setError({
           kind: "timeout",
-          message: `no heartbeat for ${Math.round((now - lastBeat.current) / 1000)} s: the component was stopped`,
+          message: culprit
+            ? `no heartbeat for ${seconds} s: the component was stopped (endless loop?)`
+            : `no heartbeat for ${seconds} s: the sandbox was stopped; restarting`,
         });
-      } else if (!ready.current && now - mountedAt.current > startTimeoutMs) {
-        setStopped(true);
-        setError({ kind: "timeout", message: "the sandbox did not start" });
       }
     }, 250);
     return () => {

@@ -4,7 +4,7 @@ type LeaderboardProps = {
 };
 
 const LABEL_COLUMN = __LABEL__;
-const VALUE_FORMAT = __FORMAT__;
+const VALUE_FORMAT: string = __FORMAT__;
 const STYLES: Record<string, string> = __STYLES__;
 
 function format(value: number): string {

@@ -4,7 +4,7 @@ type ProgressTargetProps = {
 };
 
 const TARGET = __TARGET__;
-const VALUE_FORMAT = __FORMAT__;
+const VALUE_FORMAT: string = __FORMAT__;
 const LABEL = __LABEL__;
 const STYLES: Record<string, string> = __STYLES__;
 

@@ -1,0 +1,1 @@
+"""Evaluation harnesses (the clarifier eval: `make clarifier-eval`)."""

@@ -1,0 +1,106 @@
+"""A bare page hosting the custom-widget sandbox outside Reflex (eval PNGs, benchmarks).
+
+It serves `host.html` + `host.js` (custom_components/sandbox_runtime/host.jsx: the same
+SandboxedWidget the dashboard uses) next to `sandbox/run.html` and the runtime bundle, over
+a local HTTP server, and drives it with Playwright in Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import tempfile
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from command_center.settings import PROJECT_ROOT
+from command_center.widgets.custom.checks import RUNTIME_DIR, bun_path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+SANDBOX_ASSETS = PROJECT_ROOT / "assets" / "sandbox"
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+def build_host(out_dir: Path) -> Path:
+    """Bundle host.jsx (React + SandboxedWidget) into `out_dir/host.js`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / "host.js"
+    subprocess.run(
+        [bun_path(), "build", str(RUNTIME_DIR / "host.jsx"), "--outfile", str(target),
+         "--format", "iife", "--minify", "--target", "browser",
+         "--define", 'process.env.NODE_ENV="production"'],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    return target
+
+
+class SandboxHost:
+    """`with SandboxHost() as host:` → `host.url` serves host.html and the sandbox."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._server: ThreadingHTTPServer | None = None
+
+    def __enter__(self) -> SandboxHost:
+        if not (SANDBOX_ASSETS / "runtime.js").exists():
+            raise RuntimeError("assets/sandbox/runtime.js is missing: run `make setup`")
+        self._dir = tempfile.TemporaryDirectory(prefix="cc-sandbox-host-")
+        root = Path(self._dir.name)
+        build_host(root)
+        shutil.copy(RUNTIME_DIR / "host.html", root / "host.html")
+        (root / "sandbox").mkdir()
+        for name in ("run.html", "runtime.js"):
+            (root / "sandbox" / name).symlink_to(SANDBOX_ASSETS / name)
+        handler = functools.partial(_Quiet, directory=str(root))
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/host.html"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._dir is not None:
+            self._dir.cleanup()
+
+
+def render(page: Any, spec: dict[str, Any], rows: list[dict[str, Any]], timeout_ms: int = 30_000
+           ) -> dict[str, Any]:  # fmt: skip
+    """Render `spec` with `rows` on a loaded host page; the first `rendered` event, or an
+    `{"error": {kind, message}}` dict when the sandbox showed an error card."""
+    page.evaluate("() => { window.ccEvents.length = 0; }")
+    page.evaluate(
+        "(p) => window.ccRender(p)",
+        {
+            "widgetId": spec.get("display_name", "widget"),
+            "source": spec["tsx_source"],
+            "displayName": spec["display_name"],
+            "rows": rows,
+            "columns": list(rows[0].keys()) if rows else [],
+        },
+    )
+    page.wait_for_function(
+        "() => window.ccEvents.length > 0 || document.querySelector('.cc-widget-error')",
+        timeout=timeout_ms,
+    )
+    error = page.locator(".cc-widget-error")
+    if error.count():
+        return {"error": {"kind": error.get_attribute("data-error-kind"),
+                          "message": error.inner_text()}}  # fmt: skip
+    return page.evaluate("() => window.ccEvents[0]")
