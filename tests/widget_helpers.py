@@ -104,6 +104,11 @@ def outcome_matches(item: dict[str, Any], events: list[ClarifierEvent]) -> tuple
     questions = by_name(events, "questions")
     if "ask" in item:
         if not questions:
+            results = by_name(events, "result")
+            spec = (results[-1].get("spec") or {}) if results else {}
+            if item["ask"] == "widget_type" and spec.get("type") == "custom":
+                # "wants something no KPI/chart/table draws": a custom component answers it
+                return True, "custom component"
             return False, "expected a question, got a spec"
         field = questions[0]["questions"][0]["field"]
         ok = field in _ASK_EQUIVALENT.get(item["ask"], {item["ask"]})

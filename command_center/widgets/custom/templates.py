@@ -48,6 +48,7 @@ class Template(BaseModel):
     icons: dict[str, str] = Field(default_factory=dict)
     style: str
     params: dict[str, Any] = Field(default_factory=dict)
+    semantic_hooks: list[str] = Field(default_factory=list)
 
     @property
     def tsx_path(self) -> Path:
@@ -81,8 +82,9 @@ def choose_template(
 ) -> Template | None:
     """The template whose longest phrase occurs in the request (ties: file order), or None.
 
-    `semantic_matches` (metric ids or table names the semantic layer recognised) break ties
-    towards a template that reads one of them.
+    `semantic_matches` (the semantic layer's custom-template hook, metric ids, table names)
+    break ties towards a template that reads one of them or serves that hook. A hook alone
+    never picks a template: the request must name one (phrases in the YAML).
     """
     words = _words(request_text)
     matches = set(semantic_matches or ())
@@ -93,6 +95,7 @@ def choose_template(
         if not hits:
             continue
         reads = {template.metric, (template.data_intent or {}).get("table")}
+        reads |= set(template.semantic_hooks)
         score = (max(hits), int(bool(reads & matches)), -order)
         if best is None or score > best:
             best, chosen = score, template

@@ -19,9 +19,17 @@ from command_center.widgets.state import ClarifierState, GraphDeps
 
 
 def chosen_template(state: ClarifierState) -> Template | None:
-    """The offline template the request asks for (None: an ordinary widget)."""
-    matches = [m for m in (state.get("metric_id"), *(state.get("candidates") or [])) if m]
-    return choose_template(state.get("raw_input") or "", matches)
+    """The offline template the request asks for (None: an ordinary widget).
+
+    The semantic layer's hook (`draft.custom_template`) and matched metrics are hints; a
+    question the layer must ask about the data itself (not the widget type) wins.
+    """
+    draft = state.get("draft") or {}
+    ask = draft.get("ask") or {}
+    if ask and ask.get("field") != "widget_type":
+        return None
+    hints = [draft.get("custom_template"), state.get("metric_id"), *(state.get("candidates") or [])]
+    return choose_template(state.get("raw_input") or "", [h for h in hints if h])
 
 
 def wants_component(state: ClarifierState) -> bool:
