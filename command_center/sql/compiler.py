@@ -185,13 +185,17 @@ def transpile_for(sql: str, backend: SqlBackend) -> str:
     """
     if backend == SOURCE_DIALECT:
         return sql
+    return transpile_expression(sqlglot.parse_one(sql, read=SOURCE_DIALECT), backend)
+
+
+def transpile_expression(tree: exp.Expression, backend: str, *, comments: bool = True) -> str:
+    """A parsed Databricks-dialect `tree` as SQL text in `backend`'s dialect (see
+    `transpile_for`); the safety gate renders its checked tree with this."""
     if backend == "sqlite":
-        tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT).transform(_sqlite_compat)
-        return tree.sql(dialect="sqlite")
+        return tree.transform(_sqlite_compat).sql(dialect="sqlite", comments=comments)
     if backend == "postgres":
-        tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT).transform(_postgres_compat)
-        return tree.sql(dialect="postgres")
-    return sqlglot.transpile(sql, read=SOURCE_DIALECT, write=backend)[0]
+        return tree.transform(_postgres_compat).sql(dialect="postgres", comments=comments)
+    return tree.sql(dialect=backend, comments=comments)
 
 
 _SQLITE_UNITS = {"SECOND": "seconds", "MINUTE": "minutes", "HOUR": "hours", "DAY": "days"}

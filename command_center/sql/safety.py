@@ -51,8 +51,10 @@ from functools import lru_cache
 import sqlglot
 from pydantic import BaseModel, Field
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.tokens import Token
 
-from command_center.sql.compiler import SOURCE_DIALECT, transpile_for
+from command_center.sql.compiler import SOURCE_DIALECT, transpile_expression
 from command_center.sql.dictionary import DataDictionary
 from command_center.sql.safety_columns import check_columns
 from command_center.sql.safety_limits import (
@@ -194,10 +196,10 @@ class _Policy(BaseModel):
     dictionary: DataDictionary | None
 
 
-def _parse(text: str, dialect: str) -> tuple[list[exp.Expression], str]:
-    """The statements of `text` (comment-only ones dropped), or an error message."""
+def _parse(text: str, dialect: str, tokens: list[Token]) -> tuple[list[exp.Expression], str]:
+    """The statements of `text` from its `tokens` (comment-only ones dropped), or an error."""
     try:
-        parsed = sqlglot.parse(text, read=dialect)
+        parsed = Dialect.get_or_raise(dialect).parser().parse(tokens, text)
     except RecursionError:
         raise
     except Exception as exc:  # ParseError, TokenError, anything the parser trips on
@@ -237,12 +239,12 @@ def _tree_hits(
     return hits
 
 
-def _transpile(text: str, source: str, target: str) -> str:
+def _transpile(query: exp.Query, source: str, target: str) -> str:
     if target == source:
-        return text
+        return query.sql(dialect=source, comments=False)
     if source == SOURCE_DIALECT:
-        return transpile_for(text, target)  # type: ignore[arg-type]
-    return sqlglot.transpile(text, read=source, write=target)[0]
+        return transpile_expression(query, target, comments=False)
+    return sqlglot.transpile(query.sql(dialect=source), read=source, write=target)[0]
 
 
 def _limit_kept(query: exp.Query, limit: int) -> bool:
@@ -254,24 +256,33 @@ def _limit_kept(query: exp.Query, limit: int) -> bool:
 
 
 def _recheck(
-    final: str, dialect: str, policy: _Policy, limit: int, limits: GateLimits
-) -> dict[str, list[str]]:
-    """Failed checks of the final text, parsed afresh in the dialect that will run it."""
+    final: str, dialect: str, policy: _Policy, limit: int, limits: GateLimits, relimit: bool = True
+) -> tuple[str, dict[str, list[str]]]:
+    """The final text and its failed checks, parsed afresh in the dialect that will run it.
+
+    If transpilation moved the outer LIMIT (QUALIFY becomes a subquery on PostgreSQL and
+    SQLite, with the LIMIT inside), the LIMIT is put back and that text is checked instead.
+    """
     scan = scan_text(final, dialect, limits, check_size=False)
     hits: dict[str, list[str]] = {
         "characters": scan.characters,
         "no_parameters": scan.parameters,
         "no_substitution": (["${ in query text"] if "${" in final else []) + scan.executable,
     }
-    statements, error = ([], scan.token_error) if scan.token_error else _parse(final, dialect)
+    parsed = ([], scan.token_error) if scan.token_error else _parse(final, dialect, scan.tokens)
+    statements, error = parsed
     if error or len(statements) != 1:
         hits["parses"] = [error or f"{len(statements)} statements"]
     else:
-        hits.update(_tree_hits(final, statements, dialect, policy, scan))
         query = _outer_query(statements[0])
+        if relimit and query is not None and not _limit_kept(query, limit):
+            _apply_limit(query, limit)
+            text = query.sql(dialect=dialect, comments=False)
+            return _recheck(text, dialect, policy, limit, limits, relimit=False)
+        hits.update(_tree_hits(final, statements, dialect, policy, scan))
         if query is None or not _limit_kept(query, limit):
             hits["limit"] = ["the LIMIT did not survive transpilation"]
-    return {name: found for name, found in hits.items() if found}
+    return final, {name: found for name, found in hits.items() if found}
 
 
 def check_sql(
@@ -320,7 +331,8 @@ def _check(
     if scan.exceeded is not None:
         return SafetyResult(passed=False, checks=checks, exceeded=scan.exceeded)
     checks.append(_verdict("characters", scan.characters))
-    statements, error = ([], scan.token_error) if scan.token_error else _parse(sql, dialect)
+    parsed = ([], scan.token_error) if scan.token_error else _parse(sql, dialect, scan.tokens)
+    statements, error = parsed
     if error or not statements:
         checks.append(Check(name="parses", passed=False, detail=error or "no statement"))
         return SafetyResult(passed=False, checks=checks)
@@ -335,8 +347,9 @@ def _check(
         return SafetyResult(passed=False, checks=checks)
     checks.append(Check(name="limit", passed=True, detail=_apply_limit(query, limit)))
     try:
-        final = _transpile(query.sql(dialect=dialect, comments=False), dialect, target)
-        failures = _recheck(final, target, policy, limit, limits)
+        final, failures = _recheck(
+            _transpile(query, dialect, target), target, policy, limit, limits
+        )
     except RecursionError:
         raise
     except Exception as exc:  # the final text cannot be rendered for the target backend

@@ -6,8 +6,10 @@ schema built from the dictionary, which expands `*`, resolves aliases, CTE and s
 columns and correlated references; then every column of every scope is traced to its source.
 A column whose source is a real table must be a dictionary column of that table; a sensitive
 one may appear only as the argument of ``COUNT(col)``, ``COUNT(DISTINCT col)`` or
-``approx_count_distinct(col)`` — never selected, grouped, filtered, joined or ordered on.
-Anything the resolver cannot account for fails closed.
+``approx_count_distinct(col)`` — never selected, grouped, filtered, joined or ordered on. It
+may pass unchanged through a CTE's or derived table's select list (``WITH t AS (SELECT *
+FROM claims)``); the name it leaves under is then held to the same rule wherever it is used.
+Projections of an EXISTS subquery are never read. Anything unaccounted for fails closed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
+from sqlglot.schema import MappingSchema
 
 from command_center.sql.dictionary import DataDictionary
 from command_center.sql.safety_walk import table_parts
@@ -32,12 +35,23 @@ class ColumnFindings:
     sensitive: list[str] = field(default_factory=list)
 
 
-def _schema(dictionary: DataDictionary) -> dict[str, dict[str, dict[str, str]]]:
-    """``{db: {table: {column: type}}}``; one-part tables live under the db ``""``."""
-    schema: dict[str, dict[str, dict[str, str]]] = {}
+_SCHEMAS: dict[tuple[int, str], tuple[DataDictionary, MappingSchema]] = {}
+
+
+def _schema(dictionary: DataDictionary, dialect: str) -> MappingSchema:
+    """``{db: {table: {column: type}}}`` (one-part tables under the db ``""``), built once per
+    dictionary and dialect."""
+    cached = _SCHEMAS.get((id(dictionary), dialect))
+    if cached is not None and cached[0] is dictionary:
+        return cached[1]
+    mapping: dict[str, dict[str, dict[str, str]]] = {}
     for table, columns in dictionary.columns.items():
         db, _, name = table.rpartition(".")
-        schema.setdefault(db, {})[name] = {c: "text" for c in columns}
+        mapping.setdefault(db, {})[name] = {c: "text" for c in columns}
+    schema = MappingSchema(mapping, dialect=dialect)
+    if len(_SCHEMAS) >= 32:
+        _SCHEMAS.clear()
+    _SCHEMAS[(id(dictionary), dialect)] = (dictionary, schema)
     return schema
 
 
@@ -58,6 +72,18 @@ def _counted(column: exp.Column) -> bool:
     if isinstance(parent, exp.Distinct):
         node, parent = parent, parent.parent
     return isinstance(parent, _COUNTING) and parent.this is node
+
+
+def _unseen(column: exp.Column) -> bool:
+    """Whether `column` is a projection of an EXISTS subquery (its value is never read)."""
+    node: exp.Expression = column
+    if isinstance(node.parent, exp.Alias):
+        node = node.parent
+    select = node.parent
+    if not isinstance(select, exp.Select) or node.arg_key != "expressions":
+        return False
+    holder = select.parent.parent if isinstance(select.parent, exp.Subquery) else select.parent
+    return isinstance(holder, exp.Exists)
 
 
 def _source(scope: Scope, name: str) -> exp.Table | Scope | None:
@@ -111,7 +137,7 @@ def check_columns(
     try:
         tree = qualify(
             tree,
-            schema=_schema(dictionary),
+            schema=_schema(dictionary, dialect),
             dialect=dialect,
             validate_qualify_columns=True,
             quote_identifiers=False,
@@ -124,11 +150,21 @@ def check_columns(
         message = (str(exc).splitlines() or [type(exc).__name__])[0]
         findings.unknown.append(message[:200])
         return findings
-    seen: set[int] = set()
-    for scope in scopes:
-        for column in scope.columns:
-            seen.add(id(column))
-            _check_column(column, scope, dictionary, findings)
+    # Sensitive values may pass through a CTE / derived table's select list untouched; the
+    # names they leave under are "tainted" and checked where they are used. Repeat until no
+    # new taint appears, so the order scopes come in does not matter.
+    tainted: dict[int, set[str]] = {}
+    for _ in range(len(scopes) + 1):
+        before = sum(map(len, tainted.values()))
+        found, seen = ColumnFindings(), set()
+        for scope in scopes:
+            for column in scope.columns:
+                seen.add(id(column))
+                _check_column(column, scope, dictionary, found, tainted)
+        if sum(map(len, tainted.values())) == before:
+            break
+    findings.unknown += found.unknown
+    findings.sensitive += found.sensitive
     for column in tree.find_all(exp.Column):
         if id(column) in seen:
             continue
@@ -138,7 +174,11 @@ def check_columns(
 
 
 def _check_column(
-    column: exp.Column, scope: Scope, dictionary: DataDictionary, findings: ColumnFindings
+    column: exp.Column,
+    scope: Scope,
+    dictionary: DataDictionary,
+    findings: ColumnFindings,
+    tainted: dict[int, set[str]],
 ) -> None:
     name = column.name.lower()
     if not column.table:
@@ -146,15 +186,37 @@ def _check_column(
             findings.unknown.append(f"column {name} not resolved")
         return
     source = _source(scope, column.table)
+    label = f"{column.table}.{name}"
     if isinstance(source, Scope):
         if name not in _outputs(source) and "*" not in _outputs(source):
-            findings.unknown.append(f"column {column.table}.{name} not in its subquery")
+            findings.unknown.append(f"column {label} not in its subquery")
+            return
+        sensitive = name in tainted.get(id(source.expression), set())
+    elif isinstance(source, exp.Table):
+        key = _dictionary_key(table_parts(source), dictionary)
+        if key is None or name not in dictionary.columns[key]:
+            findings.unknown.append(f"unknown column {name} of {'.'.join(table_parts(source))}")
+            return
+        sensitive, label = dictionary.columns[key][name].sensitive, f"{key}.{name}"
+    else:
+        findings.unknown.append(f"column {label} has no source")
         return
-    if not isinstance(source, exp.Table):
-        findings.unknown.append(f"column {column.table}.{name} has no source")
+    if not sensitive or _counted(column) or _unseen(column):
         return
-    key = _dictionary_key(table_parts(source), dictionary)
-    if key is None or name not in dictionary.columns[key]:
-        findings.unknown.append(f"unknown column {name} of {'.'.join(table_parts(source))}")
-    elif dictionary.columns[key][name].sensitive and not _counted(column):
-        findings.sensitive.append(f"{key}.{name} is sensitive: it may only be counted")
+    output = _passed_through(column, scope)
+    if output is not None:
+        tainted.setdefault(id(scope.expression), set()).add(output)
+    else:
+        findings.sensitive.append(f"{label} is sensitive: it may only be counted")
+
+
+def _passed_through(column: exp.Column, scope: Scope) -> str | None:
+    """The output name when `column` is a bare projection of a CTE or derived table."""
+    if not (scope.is_cte or scope.is_derived_table) or not isinstance(scope.expression, exp.Select):
+        return None
+    node: exp.Expression = column
+    if isinstance(node.parent, exp.Alias):
+        node = node.parent
+    if node.parent is not scope.expression or node.arg_key != "expressions":
+        return None
+    return node.alias_or_name.lower()

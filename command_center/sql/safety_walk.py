@@ -27,6 +27,15 @@ def table_parts(table: exp.Table) -> tuple[str, ...]:
     return tuple(p.name.lower() for p in parts if isinstance(p, exp.Expression) and p.name)
 
 
+def _star_allowed(star: exp.Star) -> bool:
+    """`*` only as a projection (expanded and column-checked) or as COUNT(*): `struct(*)`,
+    `hash(*)`, `concat_ws(',', *)` would read every column, sensitive ones included."""
+    parent = star.parent
+    if isinstance(parent, exp.Column):  # `t.*`
+        parent = parent.parent
+    return isinstance(parent, (exp.Select, exp.Count))
+
+
 class Walk:
     """Accumulates violations from one iterative walk over every statement."""
 
@@ -130,6 +139,8 @@ class Walk:
             self.table_functions.append(type(node).__name__.upper())
         elif isinstance(node, exp.DataType) and node.this == exp.DataType.Type.USERDEFINED:
             self.functions.append(f"cast to user-defined type {self.short(node, 40)}")
+        if isinstance(node, exp.Star) and not _star_allowed(node):
+            self.functions.append(f"* inside {self.short(node.parent or node, 40)}")
         if isinstance(node, exp.Func) and id(node) not in skip_func:
             self.visit_func(node)
 
