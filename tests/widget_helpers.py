@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 from langgraph.checkpoint.memory import InMemorySaver
 
-from command_center.semantic.compose import measure_sql
+from command_center.metrics.definitions import MetricDefinition
+from command_center.semantic.compose import base_constraints, measure_sql
 from command_center.widgets.checkpoint import Checkpointer
 from command_center.widgets.context import load_dictionary, seeded_catalog
 from command_center.widgets.llm.base import BuilderLLM
@@ -50,22 +51,14 @@ def _norm_sql(text: str) -> str:
     return re.sub(r"\s+", "", text or "").upper()
 
 
-def metric_signature(metric_id: str, composed: dict[str, Any] | None = None) -> tuple[str, ...]:
-    """What a metric computes: (table, measure, base filter), from the composed definition, a
-    catalog id, or a label's composed id `<agg>_<column|rows>_<table with dots as _>`.
-
-    Labelling convention: two metrics that compute the same thing (same table, measure and
-    base filter — e.g. the warehouse's three distinct-claim counts) are the same answer.
-    """
+def _definition(metric_id: str, composed: dict[str, Any] | None) -> dict[str, Any] | None:
+    """(table, measure, base filter, time column) of a composed definition, a catalog id, or a
+    label's composed id `<agg>_<column|rows>_<table with dots as _>`."""
     if composed:
-        return (
-            composed["source_table"],
-            _norm_sql(composed["measure"]),
-            _norm_sql(composed.get("base_filter", "")),
-        )
+        return composed
     for metric in seeded_catalog():
         if metric.id == metric_id:
-            return (metric.source_table, _norm_sql(metric.measure), _norm_sql(metric.base_filter))
+            return metric.model_dump()
     dictionary = load_dictionary()
     for table in sorted(dictionary.tables, key=len, reverse=True):
         suffix = "_" + table.replace(".", "_")
@@ -76,8 +69,39 @@ def metric_signature(metric_id: str, composed: dict[str, Any] | None = None) -> 
             if head.startswith(agg + "_"):
                 column = head[len(agg) + 1 :]
                 column = None if column == "rows" else column
-                return (table, _norm_sql(measure_sql(agg.upper(), column)), "")
-    return (metric_id,)
+                return {
+                    "source_table": table,
+                    "measure": measure_sql(agg.upper(), column),
+                    "base_filter": "",
+                }
+    return None
+
+
+def metric_signature(
+    metric_id: str, composed: dict[str, Any] | None = None, filters: dict[str, Any] | None = None
+) -> tuple[Any, ...]:
+    """What a metric with these filters computes: (table, measure, the rest of its base filter,
+    the values each constrained column may take).
+
+    Labelling conventions: two metrics that compute the same thing are the same answer (the
+    warehouse's three distinct-claim counts; "claims in review" as the claims count filtered
+    to in_review or the open-claims count filtered to in_review).
+    """
+    definition = _definition(metric_id, composed)
+    if definition is None:
+        return (metric_id, tuple(sorted(_value_map(filters).items())))
+    metric = MetricDefinition.model_construct(**definition)
+    limits = base_constraints(metric) if definition.get("base_filter") else {}
+    rest = _norm_sql(definition.get("base_filter", ""))
+    if limits:
+        conjuncts = len(re.split(r"\bAND\b", rest))
+        rest = "" if conjuncts == len(limits) else rest
+    allowed = {col: set(values) for col, values in limits.items()}
+    for col, values in _value_map(filters).items():
+        allowed[col] = allowed[col] & values if col in allowed else values
+    constraint = tuple(sorted((col, tuple(sorted(v))) for col, v in allowed.items()))
+    table = definition["source_table"]
+    return (table, _norm_sql(definition["measure"]), rest, constraint)
 
 
 def _values(value: Any) -> set[str]:
@@ -122,12 +146,12 @@ def outcome_matches(item: dict[str, Any], events: list[ClarifierEvent]) -> tuple
     spec = result["spec"]
     intent = spec["data_intent"]
     diffs = []
-    if "metric" in item:
-        composed = result.get("promote_metric")
-        if intent["metric"] != item["metric"] and metric_signature(
-            intent["metric"], composed
-        ) != metric_signature(item["metric"]):
-            diffs.append(f"metric: got {intent['metric']!r}, expected {item['metric']!r}")
+    composed = result.get("promote_metric")
+    same = metric_signature(intent["metric"], composed, intent.get("filters")) == metric_signature(
+        item.get("metric", ""), None, item.get("filters")
+    )
+    if "metric" in item and intent["metric"] != item["metric"] and not same:
+        diffs.append(f"metric: got {intent['metric']!r}, expected {item['metric']!r}")
     got = {
         "type": spec["type"],
         "dimensions": intent.get("dimensions"),
@@ -144,7 +168,7 @@ def outcome_matches(item: dict[str, Any], events: list[ClarifierEvent]) -> tuple
     if rolling and (got["window_days"] != item["window_days"] or got["period"]):
         window = f"{got['window_days']!r}/{got['period']!r}"
         diffs.append(f"window: got {window}, expected {item['window_days']!r} days")
-    for key in ("filters", "exclude"):
+    for key in ("exclude", *(() if same else ("filters",))):
         if key in item and _value_map(intent.get(key)) != _value_map(item[key]):
             diffs.append(f"{key}: got {intent.get(key)!r}, expected {item[key]!r}")
     return not diffs, "; ".join(diffs)

@@ -62,7 +62,7 @@ SEEDED_METRICS: list[MetricDefinition] = [
         time_column="filed_at",
         window_days=30,
         dimensions=_CLAIM_DIMS,
-        synonyms=["new claims", "claims filed", "claim intake", "filed claims"],
+        synonyms=["new claims", "claims filed", "claim intake", "filed claims", "intake"],
     ),
     MetricDefinition(
         id="approval_rate",
@@ -86,7 +86,7 @@ SEEDED_METRICS: list[MetricDefinition] = [
         time_column="resolved_at",
         window_days=30,
         base_filter="payout_amount IS NOT NULL",
-        dimensions=["region", "channel", "loss_type"],
+        dimensions=_CLAIM_DIMS,
         synonyms=["payout", "average payout", "claim cost", "severity", "avg payout"],
         unit="currency",
     ),
@@ -99,7 +99,16 @@ SEEDED_METRICS: list[MetricDefinition] = [
         time_column="opened_at",
         base_filter="status IN ('open', 'escalated')",
         dimensions=["channel", "topic", "status"],
-        synonyms=["issue sessions", "support sessions", "active sessions", "open sessions"],
+        synonyms=[
+            "issue sessions",
+            "support sessions",
+            "active sessions",
+            "open sessions",
+            "active tickets",
+            "open tickets",
+            "active cases",
+            "open cases",
+        ],
     ),
     MetricDefinition(
         id="devices_registered",
@@ -110,7 +119,7 @@ SEEDED_METRICS: list[MetricDefinition] = [
         time_column="registered_at",
         window_days=30,
         dimensions=["make", "category", "plan_status", "model"],
-        synonyms=["device registrations", "new devices", "registered devices"],
+        synonyms=["device registrations", "new devices", "registered devices", "registrations"],
     ),
     MetricDefinition(
         id="plan_enrollments",
@@ -145,7 +154,13 @@ SEEDED_METRICS: list[MetricDefinition] = [
         time_column="filed_at",
         base_filter="filed_at >= CURRENT_DATE",
         dimensions=_CLAIM_DIMS,
-        synonyms=["claims today", "todays claims", "new claims today"],
+        synonyms=[
+            "claims today",
+            "todays claims",
+            "new claims today",
+            "todays intake",
+            "intake today",
+        ],
     ),
     MetricDefinition(
         id="sla_breaches",
@@ -159,7 +174,16 @@ SEEDED_METRICS: list[MetricDefinition] = [
             "AND filed_at < CURRENT_TIMESTAMP() - INTERVAL '48' HOUR"
         ),
         dimensions=_CLAIM_DIMS,
-        synonyms=["sla breach", "breaches", "overdue claims", "late claims", "aged claims"],
+        synonyms=[
+            "sla breach",
+            "breaches",
+            "overdue claims",
+            "late claims",
+            "aged claims",
+            "past sla",
+            "past the sla",
+            "over sla",
+        ],
     ),
     MetricDefinition(
         id="mean_time_to_resolution",
@@ -196,7 +220,13 @@ SEEDED_METRICS: list[MetricDefinition] = [
         window_days=30,
         base_filter="plan_cancelled_at IS NOT NULL",
         dimensions=["make", "category"],
-        synonyms=["cancellations", "plan cancellations", "cancelled plans", "plan churn"],
+        synonyms=[
+            "cancellations",
+            "plan cancellations",
+            "cancelled plans",
+            "plan churn",
+            "churned plans",
+        ],
     ),
     MetricDefinition(
         id="claims_by_product_l3_asurion",

@@ -16,8 +16,15 @@ CHART_KINDS: list[tuple[str, str]] = [
     (r"\b(radar|spider)\b", "radar"),
     (r"\b(radial|radial bar)\b", "radial_bar"),
     (r"\b(line|lines|trend|trends|trending|over time|time series|sparkline)\b", "line"),
-    (r"\b(bar|bars|column chart|histogram|ranking|ranked|leaderboard)\b", "bar"),
+    (
+        r"\b(bar|bars|stacked bar|stacked|column chart|histogram|ranking|ranked|leaderboard)\b",
+        "bar",
+    ),
+    (r"\b(composed chart|composed|combo chart|combination chart)\b", "composed"),
 ]
+# words that ask for a part-of-whole view when nothing else names a chart kind and the
+# request is not a time series
+SOFT_PIE = r"\b(breakdown|break down|distribution|distributed|split of|spread)\b"
 KPI_WORDS = (
     r"\b(kpi|tile|single number|big number|number card|scorecard|headline|stat card|"
     r"counter|card|single value|one number|just the number|just a number)\b"
@@ -39,6 +46,11 @@ CUSTOM_TEMPLATES: list[tuple[str, str]] = [
     (r"\b(funnel|sankey)\b", "funnel"),
     (r"\b(alert|alerts|alarm|alarms|notification|notifications)\b", "alerts"),
 ]
+# text that is code or markup, not a request (asked to rephrase, never parsed for words)
+CODE_LIKE = (
+    r"<\s*/?\s*[a-z][a-z0-9]*[^>]*>|;\s*(drop|delete|insert|update|alter|create|truncate)\b|"
+    r"--\s*$|\bunion\s+select\b|\bselect\s+.+\s+from\b"
+)
 ACCENTS = {
     "blue": "blue",
     "green": "green",
@@ -127,7 +139,10 @@ AGGREGATES: dict[str, str] = {
 }
 COUNT_WORDS = r"\b(count|counts|number of|how many|# of|volume of|tally|amount of)\b"
 DISTINCT_WORDS = r"\b(distinct|unique|different)\b"
-NEGATIONS = r"\b(excluding|exclude|excludes|except|without|other than|not|but not|minus|no|non)\b"
+NEGATIONS = (
+    r"\b(excluding|exclude|excludes|except|without|other than|not|but not|minus|no|non|"
+    r"leave out|leaving out|leave|omit|omitting|ignore|ignoring)\b"
+)
 TOP = re.compile(r"\b(top|best|highest|most|largest|biggest|leading)\s+(\d+|[a-z]+)\b")
 BOTTOM = re.compile(r"\b(bottom|worst|lowest|least|fewest|smallest)\s+(\d+|[a-z]+)\b")
 GROUP_WORDS = (
@@ -329,6 +344,37 @@ FILLER = set(
         "smallest",
         "biggest",
         "leading",
+        # everyday words that carry no meaning in a widget request
+        "got",
+        "gets",
+        "getting",
+        "still",
+        "yet",
+        "sitting",
+        "sit",
+        "came",
+        "come",
+        "coming",
+        "pls",
+        "plz",
+        "thanks",
+        "thank",
+        "ones",
+        "one",
+        "at",
+        "exactly",
+        "currently",
+        "combos",
+        "combo",
+        "combination",
+        "combinations",
+        "happening",
+        "looking",
+        "look",
+        "tell",
+        "know",
+        "quick",
+        "quickly",
     ]
 )
 

@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic import grammar
 from command_center.semantic.compose import (
+    base_constraints,
     catalog_measure,
     compatible,
     compose_metric,
@@ -62,8 +63,11 @@ def understand(raw: str, layer: SemanticLayer) -> Understanding:
     """Parse `raw` into an Understanding (deterministic)."""
     found = scan(raw[:2000], layer)
     out = Understanding(title=title_from(raw))
-    if not found.words:
-        out.ask = _metric_question(layer, found, "the request is empty")
+    if not found.words or not re.search(r"[a-z]", found.text):
+        out.ask = _clarify(layer, found, "the request has no words to go on")
+        return out
+    if re.search(grammar.CODE_LIKE, raw[:2000], re.I):
+        out.ask = _clarify(layer, found, "the request looks like code or markup, not a widget")
         return out
     _shape(found, out)
     for name, pattern in ((t, p) for p, t in grammar.CUSTOM_TEMPLATES):
@@ -75,6 +79,17 @@ def understand(raw: str, layer: SemanticLayer) -> Understanding:
     out.limit, out.sort = roles.limit, roles.sort
     candidates = _candidates(found, roles, layer)
     unknown = found.unaccounted() + roles.unused
+    if not any(span.tags for span in found.spans) and not roles.measures:
+        reason = "nothing in the request names data this product has"
+        shaped = out.window_days or out.widget_type or out.chart_kind or roles.counting
+        # a widget shape or window around an unknown measure ("revenue this quarter"): ask
+        # which metric; nothing at all ("write me a haiku"): ask to rephrase
+        out.ask = (_metric_question if shaped else _clarify)(layer, found, reason)
+        return out
+    if any(word in grammar.AGGREGATES for word in unknown):  # "average handling time"
+        reason = f"no measure in the data matches {', '.join(unknown[:3])}"
+        out.ask = _metric_question(layer, found, reason)
+        return out
     if out.custom_template:
         out.ask = {
             "field": "widget_type",
@@ -90,6 +105,13 @@ def understand(raw: str, layer: SemanticLayer) -> Understanding:
         return out
     best, rivals = candidates[0], candidates[1:]
     close = [c for c in rivals if best.score - c.score < MARGIN and c.metric.id != best.metric.id]
+    if close and unknown:  # an unknown word ("Huawei", "province") is the real question
+        out.ask = {
+            "field": "clarify",
+            "reason": f"I did not understand: {', '.join(unknown[:5])}",
+            "options": _labels([best, *close]),
+        }
+        return out
     if close:
         out.ask = {
             "field": "metric",
@@ -106,7 +128,16 @@ def understand(raw: str, layer: SemanticLayer) -> Understanding:
         out.ask = _metric_question(layer, found, f"not sure what {', '.join(unknown[:3])} means")
         return out
     out.metric, out.composed = best.metric, best.composed
+    unknown = [w for w in unknown if not _names_time_column(w, best.metric, layer)]
     if not _resolve(out, roles, layer):
+        return out
+    compare = re.search(r"\b(compare|comparing|comparison)\b", found.text)
+    if compare and not out.dimensions and not out.over_time and out.widget_type != "kpi":
+        out.ask = {
+            "field": "dimension",
+            "reason": f"compare {out.metric.label} across what?",
+            "options": list(out.metric.dimensions),
+        }
         return out
     if unknown:
         out.ask = {
@@ -130,6 +161,9 @@ def _shape(found: Scan, out: Understanding) -> None:
     elif out.chart_kind or found.mark(grammar.CHART_WORDS):
         out.widget_type = "chart"
     out.over_time = bool(found.mark(grammar.OVER_TIME))
+    soft_pie = found.mark(grammar.SOFT_PIE) and out.widget_type not in ("kpi", "table")
+    if soft_pie and not out.chart_kind and not out.over_time:
+        out.chart_kind = "pie"
     out.window_days, out.period = grammar.window(text)
     for pattern in (
         grammar.TRAILING.pattern,
@@ -178,14 +212,27 @@ def _candidates(found: Scan, roles: Roles, layer: SemanticLayer) -> list[_Candid
             metric = metric or compose_metric(layer, table, aggregate, tag.column)
             if metric is not None:
                 warehouse = layer.backend_of(table) == "databricks"
-                add(metric, 30.0 if not composed else 26.0 if warehouse else 22.0, composed)
+                add(
+                    metric,
+                    30.0 if not composed else 26.0 if warehouse == wants_wh else 22.0,
+                    composed,
+                )
     named = {t.name for _span, tags in roles.metric_spans for t in tags}
     if named and not out:
         return []  # the request names a metric that cannot do what it asks: ask, never swap
-    if not out and (roles.counting or roles.values or roles.qualified_tables):
+    if not out and (
+        roles.counting
+        or roles.values
+        or roles.qualified_tables
+        or (len(roles.named_tables) == 1 and (roles.dimensions or _over_time(found, roles)))
+    ):
         for table in _count_tables(roles, layer, wants_wh):
-            fits = [
-                m for m in plain_counts(layer, table) if compatible(m, roles.value_columns(table))
+            wanted = roles.value_columns(table)
+            fits = [  # a base-filtered count ("active sessions") only when the request asks
+                m  # for a value its base filter is about
+                for m in plain_counts(layer, table)
+                if compatible(m, wanted)
+                and (not m.base_filter.strip() or set(base_constraints(m)) & set(wanted))
             ]
             if fits:
                 add(fits[0], 8.0 + (2 if roles.counting else 0))
@@ -204,6 +251,10 @@ def _candidates(found: Scan, roles: Roles, layer: SemanticLayer) -> list[_Candid
             if metric is not None:
                 add(metric, 6.0)
     return sorted(out.values(), key=lambda c: -c.score)
+
+
+def _over_time(found: Scan, roles: Roles) -> bool:
+    return roles.over_time or bool(re.search(grammar.OVER_TIME, found.text))
 
 
 def _distinctive(found: Scan, layer: SemanticLayer) -> list[str]:
@@ -261,6 +312,12 @@ def _resolve(out: Understanding, roles: Roles, layer: SemanticLayer) -> bool:
     metric = out.metric
     assert metric is not None
     table = metric.source_table
+    for span, _tags in roles.metric_spans:  # "claims by product": the metric's own grouping
+        if re.search(grammar.GROUP_WORDS, span.words) and not out.dimensions:
+            out.dimensions.extend(metric.default_dimensions)
+    for span, _tags in roles.metric_spans:  # "claims by product": the metric's own grouping
+        if re.search(grammar.GROUP_WORDS, span.words) and not out.dimensions:
+            out.dimensions.extend(metric.default_dimensions)
     for tags in roles.dimensions:
         if tags == TIME_DIMENSION:
             out.over_time = True
@@ -283,11 +340,23 @@ def _resolve(out: Understanding, roles: Roles, layer: SemanticLayer) -> bool:
             for tag in on_table:
                 if tag.name not in values:
                     values.append(tag.name)
-    if roles.compare_column and roles.compare_column.get(table):
+    named = any(tags != TIME_DIMENSION for tags in roles.dimensions)
+    if roles.compare_column and roles.compare_column.get(table) and not named:
         column = roles.compare_column[table]
         if column in metric.dimensions and column not in out.dimensions:
             out.dimensions.append(column)
     return True
+
+
+def _names_time_column(words: str, metric: MetricDefinition, layer: SemanticLayer) -> bool:
+    """ "registered", "opened": the metric's own time column (its window), not a filter."""
+    from command_center.semantic.text import key
+
+    tags = layer.lexicon.get(key(words), [])
+    return any(
+        t.kind == "column" and t.table == metric.source_table and t.column == metric.time_column
+        for t in tags
+    )
 
 
 def _labels(candidates: list[_Candidate]) -> list[str]:
@@ -303,6 +372,11 @@ def _closest_widgets(candidates: list[_Candidate]) -> list[str]:
         return ["a table of recent records", "a KPI tile"]
     label = candidates[0].metric.label
     return [f"{label} as a table", f"{label} as a line chart", f"{label} as a KPI tile"]
+
+
+def _clarify(layer: SemanticLayer, found: Scan, reason: str) -> dict[str, Any]:
+    """Ask the operator to rephrase (nothing usable understood); options are metrics."""
+    return {**_metric_question(layer, found, reason), "field": "clarify"}
 
 
 def _metric_question(layer: SemanticLayer, found: Scan, reason: str) -> dict[str, Any]:

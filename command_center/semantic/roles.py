@@ -136,15 +136,15 @@ def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> boo
 
 
 def _top_n(found: Scan, roles: Roles) -> None:
+    """Top/bottom N (the first match with a number wins; "most claims … top 3" is 3)."""
     for pattern, sort in ((grammar.TOP, "desc"), (grammar.BOTTOM, "asc")):
-        match = pattern.search(found.text)
-        if match:
+        for match in pattern.finditer(found.text):
             amount = grammar.number(match.group(2))
             if amount:
                 roles.limit, roles.sort = amount, sort
                 found.mark(pattern.pattern)
                 return
-            roles.sort = sort
+            roles.sort = roles.sort or sort
 
 
 def _compare(found: Scan, roles: Roles) -> None:

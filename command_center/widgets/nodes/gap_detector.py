@@ -163,6 +163,14 @@ def resolve_draft(
             columns = groups[:1]
             if len(groups) > 1:
                 notes.append(f"a pie shows one dimension; using {groups[0]}")
+            if not groups and not gaps:  # a pie of one number: split by what?
+                gaps.append(
+                    {
+                        "field": "dimension",
+                        "reason": f"a pie of {metric.label} needs a dimension to split by",
+                        "options": list(metric.dimensions),
+                    }
+                )
         elif not groups and not over_time and not gaps:
             if metric.default_dimensions:
                 columns = list(metric.default_dimensions)
