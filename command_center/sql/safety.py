@@ -6,7 +6,8 @@ check. When every check passes it injects the LIMIT, renders the query, transpil
 will be executed — before returning it.
 
 - ``input_limits``: size (bytes), token count and nesting depth, measured on the text before
-  any parse (see `safety_limits.GateLimits`); a failure names the limit.
+  any parse, then the number of SELECTs and table references right after it, before any
+  analysis (see `safety_limits.GateLimits`); a failure names the limit.
 - ``characters``: no control characters; no non-ASCII outside string literals.
 - ``parses``: sqlglot parses the text in the given dialect (empty input fails).
 - ``single_statement``: exactly one statement (a comment after the final ``;`` is none).
@@ -63,6 +64,7 @@ from command_center.sql.safety_limits import (
     LimitExceeded,
     TextScan,
     scan_text,
+    structure_limits,
 )
 from command_center.sql.safety_rules import DENIED_FUNCTIONS
 from command_center.sql.safety_walk import Walk, table_parts
@@ -209,9 +211,16 @@ def _parse(text: str, dialect: str, tokens: list[Token]) -> tuple[list[exp.Expre
 
 
 def _tree_hits(
-    text: str, statements: list[exp.Expression], dialect: str, policy: _Policy, scan: TextScan
+    text: str,
+    statements: list[exp.Expression],
+    dialect: str,
+    policy: _Policy,
+    scan: TextScan,
+    *,
+    final: bool = False,
 ) -> dict[str, list[str]]:
-    """Hits per check name for parsed `statements` (`text` is their source)."""
+    """Hits per check name for parsed `statements` (`text` is their source; a `final` text's
+    trees are not used afterwards, so the column check may rewrite them in place)."""
     hits: dict[str, list[str]] = {}
     empty = [s for s in statements if isinstance(s, exp.Select) and not s.expressions]
     hits["parses"] = ["SELECT without a select list"] if empty else []
@@ -233,7 +242,7 @@ def _tree_hits(
     if policy.dictionary is not None:
         hits["columns_known"], hits["sensitive_columns"] = [], []
         for statement in statements:
-            found = check_columns(statement, policy.dictionary, dialect)
+            found = check_columns(statement, policy.dictionary, dialect, copy=not final)
             hits["columns_known"] += found.unknown
             hits["sensitive_columns"] += found.sensitive
     return hits
@@ -279,7 +288,7 @@ def _recheck(
             _apply_limit(query, limit)
             text = query.sql(dialect=dialect, comments=False)
             return _recheck(text, dialect, policy, limit, limits, relimit=False)
-        hits.update(_tree_hits(final, statements, dialect, policy, scan))
+        hits.update(_tree_hits(final, statements, dialect, policy, scan, final=True))
         if query is None or not _limit_kept(query, limit):
             hits["limit"] = ["the LIMIT did not survive transpilation"]
     return final, {name: found for name, found in hits.items() if found}
@@ -336,6 +345,10 @@ def _check(
     if error or not statements:
         checks.append(Check(name="parses", passed=False, detail=error or "no statement"))
         return SafetyResult(passed=False, checks=checks)
+    shape = structure_limits(statements, limits)
+    if shape.exceeded is not None:
+        checks[0] = _verdict("input_limits", shape.limit_hits)
+        return SafetyResult(passed=False, checks=checks[:1], exceeded=shape.exceeded)
     hits = _tree_hits(sql, statements, dialect, policy, scan)
     for name in CHECK_NAMES[2:-1]:
         if name in hits:

@@ -129,11 +129,13 @@ def _alias_shadowing(statement: exp.Expression, dictionary: DataDictionary) -> l
 
 
 def check_columns(
-    statement: exp.Expression, dictionary: DataDictionary, dialect: str
+    statement: exp.Expression, dictionary: DataDictionary, dialect: str, *, copy: bool = True
 ) -> ColumnFindings:
-    """Resolve every column of `statement` against `dictionary` (see the module docstring)."""
+    """Resolve every column of `statement` against `dictionary` (see the module docstring).
+
+    `qualify` rewrites the tree it works on: pass ``copy=False`` only for a throwaway tree."""
     findings = ColumnFindings(unknown=_alias_shadowing(statement, dictionary))
-    tree = statement.copy()
+    tree = statement.copy() if copy else statement
     try:
         tree = qualify(
             tree,

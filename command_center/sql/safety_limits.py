@@ -1,7 +1,8 @@
 """What the safety gate checks on the text, before (and instead of) parsing it.
 
 `scan_text` bounds the work the parser may be asked to do — bytes, tokens, nesting depth —
-using only sqlglot's tokenizer (linear, no recursion) on at most `max_bytes` of input, and
+using only sqlglot's tokenizer (linear, no recursion) on at most `max_bytes` of input
+(`structure_limits` then bounds the parsed shape before the column analysis), and
 finds what must never reach a database whatever the parse tree says: control characters,
 non-ASCII outside string literals, and parameter / variable / session syntax (`@x`, `@@x`,
 `$1`, `${x}`, `?`, `:name`, `{x}`).
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
+from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 from sqlglot.tokens import Token, TokenType
@@ -23,8 +25,10 @@ class GateLimits(BaseModel):
     """Bounds on a query's size, checked before it is parsed."""
 
     max_bytes: int = 20 * 1024
-    max_tokens: int = 3000
+    max_tokens: int = 2000
     max_depth: int = 20
+    max_selects: int = 16  # SELECTs: subqueries, CTEs, set-operation branches (after parsing)
+    max_tables: int = 16  # table references (after parsing)
 
 
 DEFAULT_LIMITS = GateLimits()
@@ -115,4 +119,22 @@ def scan_text(sql: str, dialect: str, limits: GateLimits, *, check_size: bool = 
     if check_size and deepest > limits.max_depth:
         return _exceeded(scan, "max_depth", limits.max_depth, deepest, "nested too deeply")
     scan.tokens = tokens
+    return scan
+
+
+def structure_limits(statements: list[exp.Expression], limits: GateLimits) -> TextScan:
+    """Bounds on the parsed shape that drive the cost of the column analysis: SELECT count
+    (subqueries, CTEs, UNION branches) and table references. Iterative, before any analysis."""
+    scan = TextScan()
+    selects = tables = 0
+    for statement in statements:
+        for node in statement.find_all(exp.Select, exp.Table):
+            if isinstance(node, exp.Select):
+                selects += 1
+            else:
+                tables += 1
+    if selects > limits.max_selects:
+        return _exceeded(scan, "max_selects", limits.max_selects, selects, "too many SELECTs")
+    if tables > limits.max_tables:
+        return _exceeded(scan, "max_tables", limits.max_tables, tables, "too many tables")
     return scan

@@ -272,6 +272,36 @@ def test_limits_are_enforced_before_parsing(
     assert limit in result.checks[0].detail
 
 
+@pytest.mark.parametrize(
+    ("sql", "limit"),
+    [
+        (" UNION ALL ".join(["SELECT region FROM claims"] * 40), "max_selects"),
+        (
+            "WITH c0 AS (SELECT * FROM claims), "
+            + ", ".join(f"c{i} AS (SELECT * FROM c{i - 1})" for i in range(1, 40))
+            + " SELECT region FROM c39",
+            "max_selects",
+        ),
+        (
+            "SELECT c0.region FROM claims AS c0 "
+            + " ".join(f"JOIN claims AS c{i} ON c{i}.id = c{i - 1}.id" for i in range(1, 40)),
+            "max_tables",
+        ),
+        ("SELECT COUNT(*) FROM " + ", ".join(f"claims AS c{i}" for i in range(40)), "max_tables"),
+    ],
+)
+def test_the_parsed_shape_is_bounded_before_the_column_analysis(
+    monkeypatch: pytest.MonkeyPatch, sql: str, limit: str
+) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the gate analysed a query that breaks a limit")
+
+    monkeypatch.setattr(safety, "check_columns", refuse)
+    result = gate(sql)
+    assert result.failed == ["input_limits"]
+    assert result.exceeded is not None and result.exceeded.name == limit
+
+
 def test_a_recursion_the_bounds_did_not_foresee_is_a_clean_rejection() -> None:
     loose = GateLimits(max_tokens=100_000, max_depth=100_000, max_bytes=1_000_000)
     result = gate("SELECT " + "(" * 2000 + "1" + ")" * 2000 + " FROM claims", limits=loose)
