@@ -305,6 +305,9 @@ class ClarifierRunner:
                     "revisions": int(values.get("revisions") or 0),
                     "warnings": warnings,
                     "promote_metric": values.get("composed"),
+                    "critic_issues": []
+                    if values.get("critic_ok")
+                    else [str(issue["message"]) for issue in values.get("issues") or []],
                 },
             )
             return

@@ -384,10 +384,14 @@ def preview_pane() -> rx.Component:
             rx.icon("layout_grid", size=16),
             "Add to dashboard",
             on_click=BuilderState.add_to_dashboard,
-            disabled=~BuilderState.spec_ready | BuilderState.running | BuilderState.saving,
+            disabled=~BuilderState.spec_ready
+            | BuilderState.running
+            | BuilderState.saving
+            | (BuilderState.blocked != ""),
             loading=BuilderState.saving,
             size="2",
             id="add-to-dashboard",
+            title=BuilderState.blocked,
         ),
         justify="end",
         spacing="2",
@@ -395,9 +399,21 @@ def preview_pane() -> rx.Component:
         padding="12px 16px",
         border_top=BORDER,
     )
+    blocked = rx.cond(
+        BuilderState.spec_ready & (BuilderState.blocked != ""),
+        rx.callout(
+            BuilderState.blocked,
+            icon="ban",
+            color_scheme="red",
+            size="1",
+            width="100%",
+            id="add-blocked-reason",
+        ),
+    )
     return rx.vstack(
         _pane_header("eye", "Preview"),
         rx.box(body, flex="1", min_height="0", overflow_y="auto", width="100%", padding="16px"),
+        rx.box(blocked, width="100%", padding="0 16px"),
         actions,
         spacing="0",
         height="100%",

@@ -108,6 +108,15 @@ def result_messages(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     return lines
 
 
+def blocked_reason(data: Mapping[str, Any]) -> str:
+    """Why "Add to dashboard" is refused: the critic's verdict is binding ("" = allowed)."""
+    if data.get("critic_ok", True):
+        return ""
+    issues = [str(i) for i in data.get("critic_issues") or data.get("warnings") or []]
+    detail = "; ".join(issues[:3]) or "the reviewer rejected this spec"
+    return f"Can't add: {detail}"[:300]
+
+
 def error_text(data: Mapping[str, Any]) -> str:
     """The banner text of an `error` event: message, plus the builder mode when live."""
     text = str(data.get("message") or "unknown error")
@@ -207,6 +216,7 @@ class BuilderState(rx.State):
     error_kind: str = ""
     error_message: str = ""
     editing: str = ""  # the widget id being edited ("" = a new widget)
+    blocked: str = ""  # the critic's reason when the preview may not be added
 
     _generation: int = 0
     _thread_id: str = ""
@@ -263,6 +273,7 @@ class BuilderState(rx.State):
         self.facts = []
         self.spec_json = ""
         self.spec_ready = False
+        self.blocked = ""
         self._spec = {}
         self._result = {}
 
@@ -412,6 +423,7 @@ class BuilderState(rx.State):
                 self.facts = spec_facts(self._spec)
                 self.spec_json = json.dumps(self._spec, indent=2)
                 self.spec_ready = True
+                self.blocked = blocked_reason(data)
         elif name == "error":
             self._end_turn(failed=True)
             self.error_kind = str(data.get("kind") or "internal")
@@ -432,6 +444,9 @@ class BuilderState(rx.State):
         """Persist the previewed spec (promoting a one-off metric), close, reload widgets."""
         async with self:
             if not self.spec_ready or self.running or self.saving:
+                return None
+            if self.blocked:  # the critic's verdict is binding
+                self.error_kind, self.error_message = "critic", self.blocked
                 return None
             self.saving = True
             self._clear_error()
