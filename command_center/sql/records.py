@@ -14,7 +14,7 @@ import sqlglot
 from pydantic import BaseModel, ConfigDict, Field
 from sqlglot import exp
 
-from command_center.sql.compiler import SOURCE_DIALECT, SqlBackend, transpile_for
+from command_center.sql.compiler import SOURCE_DIALECT, SqlBackend
 from command_center.sql.dictionary import DataDictionary, load_dictionary
 from command_center.sql.safety import SafetyError, SafetyResult, check_sql
 
@@ -124,7 +124,8 @@ def records_sql(
     backend: SqlBackend,
     dictionary: DataDictionary | None = None,
 ) -> RecordsSql:
-    """Compile `intent`, gate it (only its table allowed) and transpile it for `backend`.
+    """Compile `intent`, gate it (only its table allowed, columns checked against the
+    dictionary) as the SQL `backend` will run.
 
     Raises `RecordsError` for a table/column outside the dictionary or a sensitive column,
     `SafetyError` when the gate rejects the compiled SQL.
@@ -137,22 +138,24 @@ def records_sql(
         dialect=SOURCE_DIALECT,
         limit=MAX_RECORDS,
         known_tables=dictionary.tables.keys(),
+        dictionary=dictionary,
+        target=backend,
     )
     if not safety.passed or not safety.sql:
         raise SafetyError(safety)
-    _assert_no_sensitive(safety.sql, intent.table.lower(), dictionary)
+    _assert_no_sensitive(safety.sql, intent.table.lower(), dictionary, backend)
     return RecordsSql(
-        sql=transpile_for(safety.sql, backend),
+        sql=safety.sql,
         dialect=backend,
         safety=safety,
         source_sql=source_sql,
     )
 
 
-def _assert_no_sensitive(sql: str, table: str, dictionary: DataDictionary) -> None:
+def _assert_no_sensitive(sql: str, table: str, dictionary: DataDictionary, dialect: str) -> None:
     """Second line: no column of the gated SQL is sensitive or outside the dictionary."""
     sensitive = dictionary.sensitive_columns(table)
-    for column in sqlglot.parse_one(sql, read=SOURCE_DIALECT).find_all(exp.Column):
+    for column in sqlglot.parse_one(sql, read=dialect).find_all(exp.Column):
         if column.name.lower() in sensitive or not dictionary.has_column(table, column.name):
             raise RecordsError(f"column {column.name!r} may not be read", field="columns")
 
