@@ -107,3 +107,39 @@ def stop_prod_server(server: ProdServer) -> None:
     except (ProcessLookupError, subprocess.TimeoutExpired):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.process.pid, signal.SIGKILL)
+
+
+def start_backend_only(tmp: Path, extra_env: dict[str, str] | None = None) -> ProdServer:
+    """`reflex run --env prod --backend-only` (Granian, no frontend build) on a free port.
+
+    Runs the bootstrap first (migrate, seed, warehouse) as the entrypoint does; open demo
+    unless `extra_env` says otherwise. For tests of the backend's HTTP and WebSocket limits.
+    """
+    port = free_port()
+    env = {**os.environ, "DATA_DIR": str(tmp / "data"), "WAREHOUSE_ROWS": "5000",
+           "SEED_CUSTOMERS": "20", "AUTH_MODE": "open", "PYTHONPATH": str(ROOT)}  # fmt: skip
+    for name in ("DATABASE_URL", "REDIS_URL", "DATABRICKS_HOST", "BUILDER_MODE", "API_TOKEN"):
+        env.pop(name, None)
+    env.update(extra_env or {})
+    python = str(ROOT / ".venv" / "bin" / "python")
+    subprocess.run([python, "-m", "command_center.bootstrap"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=300)  # fmt: skip
+    log_path = tmp / "backend.log"
+    process = subprocess.Popen(
+        [python, "-m", "reflex", "run", "--env", "prod", "--backend-only",
+         "--backend-port", str(port), "--backend-host", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    server = ProdServer(f"http://127.0.0.1:{port}", process, log_path, env)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"backend exited with {process.returncode}:\n{server.log_tail()}")
+        try:
+            if httpx.get(f"{server.url}/ping", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    stop_prod_server(server)
+    raise RuntimeError(f"backend did not come up in 300 s:\n{server.log_tail()}")

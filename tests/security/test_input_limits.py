@@ -8,16 +8,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
@@ -31,7 +25,6 @@ from command_center.ops.live import stop_realtime
 from command_center.settings import get_settings
 from command_center.widgets.spec import parse_spec
 
-ROOT = Path(__file__).resolve().parents[2]
 CHUNK = 64 * 1024
 FIFTY_MB = 50 * 1024 * 1024
 
@@ -266,47 +259,18 @@ def test_server_limits_come_from_settings(
 # ---------------------------------------------------------------- the production server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def prod_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """`reflex run --env prod --backend-only` (Granian) with short read timeouts."""
-    tmp = tmp_path_factory.mktemp("prod-backend")
-    port = _free_port()
-    env = {**os.environ, "DATA_DIR": str(tmp / "data"), "WAREHOUSE_ROWS": "5000",
-           "SEED_CUSTOMERS": "20", "HEADER_READ_TIMEOUT_SECONDS": "1",
-           "BODY_READ_TIMEOUT_SECONDS": "1", "PYTHONPATH": str(ROOT)}  # fmt: skip
-    for name in ("DATABASE_URL", "REDIS_URL", "DATABRICKS_HOST", "API_TOKEN", "AUTH_MODE"):
-        env.pop(name, None)
-    env["AUTH_MODE"] = "open"
-    subprocess.run([sys.executable, "-m", "command_center.bootstrap"], cwd=ROOT, env=env,
-                   check=True, capture_output=True, timeout=300)  # fmt: skip
-    log = (tmp / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-only",
-         "--backend-port", str(port), "--backend-host", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    from tests.e2e.prod_server import start_backend_only, stop_prod_server
+
+    extra = {"HEADER_READ_TIMEOUT_SECONDS": "1", "BODY_READ_TIMEOUT_SECONDS": "1"}
+    server = start_backend_only(tmp_path_factory.mktemp("prod-backend"), extra)
     try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail((tmp / "server.log").read_text()[-3000:])
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("backend did not start")
-        yield "127.0.0.1", port
+        host, port = server.url.removeprefix("http://").split(":")
+        yield host, int(port)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        stop_prod_server(server)
 
 
 def _response_head(sock: socket.socket) -> bytes:
