@@ -133,12 +133,14 @@ async def _metric(metric_id: str) -> MetricDefinition:
     return metric
 
 
-async def metric_label(metric_id: str) -> str:
-    """The catalog label of a metric ("" when unknown), cached like `_metric`."""
+async def metric_definition(metric_id: str | None) -> MetricDefinition | None:
+    """The catalog metric (None when unknown), cached like `_metric`."""
+    if not metric_id:
+        return None
     try:
-        return (await _metric(metric_id)).label
+        return await _metric(metric_id)
     except Exception:  # a records intent, or a metric gone from the catalog
-        return ""
+        return None
 
 
 async def _generate(

@@ -382,7 +382,7 @@ def preview_pane() -> rx.Component:
         ),
         rx.button(
             rx.icon("layout_grid", size=16),
-            "Add to dashboard",
+            rx.cond(BuilderState.editing != "", "Save changes", "Add to dashboard"),
             on_click=BuilderState.add_to_dashboard,
             disabled=~BuilderState.spec_ready
             | BuilderState.running
@@ -448,7 +448,11 @@ def builder_panel() -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.vstack(
-                        rx.dialog.title("New widget", size="5", margin="0"),
+                        rx.dialog.title(
+                            rx.cond(BuilderState.editing != "", "Edit widget", "New widget"),
+                            size="5",
+                            margin="0",
+                        ),
                         rx.dialog.description(
                             "Describe it; the clarifier turns it into a spec and previews it.",
                             size="2",

@@ -65,7 +65,7 @@ def simulator_switch() -> rx.Component:
 
 def header() -> rx.Component:
     """Title, subtitle, connection, simulator and the backends' modes."""
-    return rx.hstack(
+    return rx.flex(
         rx.vstack(
             rx.heading("Command Center", size="7", id="app-title"),
             rx.text("Device-protection operations, live", color_scheme="gray", size="2"),
@@ -82,6 +82,9 @@ def header() -> rx.Component:
             align="center",
         ),
         align="center",
+        wrap="wrap",
+        gap="8px",
         width="100%",
         padding_y="12px",
+        class_name="app-header",
     )

@@ -23,7 +23,7 @@ def kpi_skeleton() -> rx.Component:
     """Placeholder tiles while the snapshot loads."""
     return rx.grid(
         *(rx.skeleton(rx.box(height="96px"), loading=True) for _ in range(7)),
-        columns=rx.breakpoints(initial="1", sm="2", lg="4"),
+        columns=rx.breakpoints(initial="2", lg="4"),
         spacing="3",
         width="100%",
     )
@@ -39,7 +39,7 @@ def kpi_grid() -> rx.Component:
             kpi_skeleton(),
             rx.grid(
                 rx.foreach(DashboardState.tiles, kpi_tile),
-                columns=rx.breakpoints(initial="1", sm="2", lg="4"),
+                columns=rx.breakpoints(initial="2", lg="4"),
                 spacing="3",
                 width="100%",
                 id="kpi-grid",

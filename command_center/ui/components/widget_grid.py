@@ -15,6 +15,8 @@ def _cell(view: rx.Var) -> rx.Component:
         "edit": WidgetActions.edit,
         "duplicate": WidgetActions.duplicate,
         "remove": WidgetActions.remove,
+        "csv": WidgetActions.download_csv,
+        "sort": WidgetsState.sort_table,
     }
     return rx.el.div(
         widget_card(view, WidgetsState.retry, actions, in_grid=True),

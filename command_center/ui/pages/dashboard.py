@@ -4,6 +4,7 @@ import reflex as rx
 
 from command_center.ui.components.builder_panel import builder_panel
 from command_center.ui.components.dashboard_bar import dashboard_bar
+from command_center.ui.components.filter_bar import filter_bar
 from command_center.ui.components.header import header
 from command_center.ui.components.kpi_tiles import kpi_grid
 from command_center.ui.components.live_panels import live_row
@@ -18,8 +19,9 @@ def dashboard_page() -> rx.Component:
         kpi_grid(),
         live_row(),
         dashboard_bar(),
+        filter_bar(),
         builder_panel(),
         widget_grid(),
         size="4",
-        padding_x="24px",
+        padding_x=rx.breakpoints(initial="12px", sm="24px"),
     )

@@ -4,6 +4,9 @@ Each calls the same service function as `/v1` (`command_center.dashboards`)."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from typing import Any
 
 import reflex as rx
@@ -11,6 +14,22 @@ import reflex as rx
 from command_center.ui.states.widgets import RELOAD_BOARD, WidgetsState
 
 UNDO_SECONDS = 8
+MAX_CSV_ROWS = 10_000
+
+
+def rows_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """CSV text of `rows` (header = the column names; at most MAX_CSV_ROWS rows)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows[:MAX_CSV_ROWS])
+    return buffer.getvalue()
+
+
+def csv_name(title: str) -> str:
+    """A safe file name for a widget title."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower()[:60]
+    return f"{stem or 'widget'}.csv"
 
 
 class WidgetActions(WidgetsState):
@@ -90,6 +109,23 @@ class WidgetActions(WidgetsState):
         if spec is None:
             return rx.toast.error("That widget is gone")
         return BuilderState.edit_widget(widget_id, spec)
+
+    @rx.event(background=True)
+    async def download_csv(self, widget_id: str):  # type: ignore[no-untyped-def]
+        """The widget's current rows as a CSV file (from the cache when fresh)."""
+        from command_center.resolver import resolve_widget_data
+
+        async with self:
+            spec = self._specs.get(widget_id)
+        if spec is None:
+            return
+        try:
+            data = await resolve_widget_data(widget_id, spec)
+        except Exception as exc:
+            yield rx.toast.error(f"No data to download: {exc}")
+            return
+        title = str(spec.get("title") or "widget")
+        yield rx.download(data=rows_csv(data.columns, data.rows), filename=csv_name(title))
 
     # ------------------------------------------------------------- dashboards
 

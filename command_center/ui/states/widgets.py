@@ -4,13 +4,21 @@ cadence, and layout/widget changes from other tabs (bus notices)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import reflex as rx
 
-from command_center.resolver import metric_label, resolve_widget_data
+from command_center.dashboards.filters import (
+    ViewChoice,
+    apply_choice,
+    filter_options,
+    range_options,
+)
+from command_center.resolver import metric_definition, resolve_widget_data
 from command_center.ui.states.connection import client_connected
 from command_center.ui.states.loops import single_loop
 from command_center.ui.view_models.widget_card import widget_view
@@ -36,10 +44,26 @@ def _board_specs(dashboard_id: int | None) -> tuple[Any, list[tuple[str, dict[st
     return board, [(wid, specs[wid]) for wid in board.widget_ids if wid in specs]
 
 
-async def resolve_view(widget_id: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """Resolve one widget into its view; failures become a readable error view."""
+def _filter_options() -> list[dict[str, Any]]:
+    from command_center.semantic.values import value_store
+
     try:
-        data = await resolve_widget_data(widget_id, spec)
+        known = value_store().get()
+    except Exception as exc:  # no choices is better than no dashboard
+        log.warning("filter values unavailable: %s", exc)
+        known = {}
+    return filter_options(known)
+
+
+async def resolve_view(
+    widget_id: str, spec: dict[str, Any], choice: ViewChoice | None = None
+) -> dict[str, Any]:
+    """Resolve one widget under the dashboard's range and filters into its view; failures
+    become a readable error view."""
+    metric = await metric_definition((spec.get("data_intent") or {}).get("metric"))
+    applied, notes = apply_choice(spec, metric, choice or ViewChoice())
+    try:
+        data = await resolve_widget_data(widget_id, applied)
     except WarehouseError as exc:  # which warehouse, what kind of failure, the driver's words
         return widget_view(widget_id, spec, None, status="error", error=exc.describe()[:300])
     except Exception as exc:  # shown on the card, with a retry button
@@ -53,8 +77,26 @@ async def resolve_view(widget_id: str, spec: dict[str, Any]) -> dict[str, Any]:
         cached=data.cached,
         generated_at=data.generated_at,
         cached_at=data.cached_at,
-        value_name=await metric_label(data.metric_id),
+        value_name=metric.label if metric else "",
+        notes=notes,
     )
+
+
+def sort_rows(view: dict[str, Any], column: str | None, descending: bool) -> dict[str, Any]:
+    """The view with its table rows ordered by `column` (numbers before text, gaps last)."""
+    keys = [c["key"] for c in view.get("columns") or []]
+    if column not in keys:
+        return view
+    index = keys.index(column)
+
+    def order(row: list[dict[str, Any]]) -> tuple[int, Any]:
+        value = row[index]["sort"]
+        if value in ("", None):
+            return (2, "")
+        return (0, value) if isinstance(value, int | float) else (1, str(value).lower())
+
+    rows = sorted(view["rows"], key=order, reverse=descending)
+    return {**view, "rows": rows, "sorted_by": column, "descending": descending}
 
 
 class WidgetsState(rx.State):
@@ -66,11 +108,29 @@ class WidgetsState(rx.State):
     dashboard_name: str = ""
     dashboards: list[dict[str, Any]] = []
     layouts: dict[str, Any] = {}
+    range_choice: str = ""
+    filters: dict[str, str] = {}
+    filter_options: list[dict[str, Any]] = []
+    range_options: list[dict[str, str]] = []
     _specs: dict[str, dict[str, Any]] = {}
     _force: set[str] = set()
+    _sorts: dict[str, list[Any]] = {}  # widget id → [column key, descending]
 
     def _set_view(self, view: dict[str, Any]) -> None:
+        view = sort_rows(view, *self._sorts.get(view["id"], [None, False]))
         self.views = [view if v["id"] == view["id"] else v for v in self.views]
+
+    @rx.event
+    def sort_table(self, widget_id: str, column: str) -> None:
+        """Sort a table card by `column`; again on the same column flips the order."""
+        key, descending = self._sorts.get(widget_id, [None, False])
+        self._sorts = {
+            **self._sorts,
+            widget_id: [column, not descending if key == column else False],
+        }
+        for view in self.views:
+            if view["id"] == widget_id:
+                self._set_view(view)
 
     @rx.event
     def retry(self, widget_id: str) -> None:
@@ -103,16 +163,52 @@ class WidgetsState(rx.State):
             if self.dashboard_id == board.id:
                 self.layouts = board.layout.get("layouts", {})
 
+    def _url_script(self) -> Any:
+        """Put the dashboard, range and filters into the address bar (no navigation)."""
+        params = {"dashboard": str(self.dashboard_id), **self._choice().params()}
+        query = json.dumps(urlencode(params))
+        return rx.call_script(f"history.replaceState(null, '', '?' + {query})")
+
+    def _choice(self) -> ViewChoice:
+        return ViewChoice(range=self.range_choice, filters=dict(self.filters))
+
     @rx.event
     def switch_dashboard(self, dashboard_id: str) -> Any:
         """Show another dashboard (its id also goes into the URL)."""
         self.dashboard_id = int(dashboard_id)
         self.views, self.layouts, self.loaded = [], {}, False
         self._force = {*self._force, RELOAD_ALL}
-        return rx.call_script(
-            "history.replaceState(null, '', (() => { const u = new URL(location.href);"
-            f" u.searchParams.set('dashboard', '{self.dashboard_id}'); return u; }})())"
-        )
+        return self._url_script()
+
+    @rx.event
+    def set_range(self, value: str) -> Any:
+        """A range preset id, `custom:N`, or "all" for each widget's own window."""
+        choice = ViewChoice.from_params({"range": "" if value == "all" else value})
+        self.range_choice = choice.range
+        self._force = {*self._force, RELOAD_ALL}
+        return self._url_script()
+
+    @rx.event
+    def set_custom_days(self, form: dict[str, Any]) -> Any:
+        """The custom range form: the last N days."""
+        days = str(form.get("days", "")).strip()[:5]
+        return self.set_range(f"custom:{days}" if days.isdigit() else "all")
+
+    @rx.event
+    def set_filter(self, key: str, value: str) -> Any:
+        """One filter's value ("all" clears it)."""
+        wanted = {**self.filters, key: "" if value == "all" else value}
+        choice = ViewChoice.from_params({k: v for k, v in wanted.items() if v})
+        self.filters = choice.filters
+        self._force = {*self._force, RELOAD_ALL}
+        return self._url_script()
+
+    @rx.event
+    def clear_filters(self) -> Any:
+        """Back to every widget's own range and no filters."""
+        self.range_choice, self.filters = "", {}
+        self._force = {*self._force, RELOAD_ALL}
+        return self._url_script()
 
     @rx.event(background=True)
     async def run_refresh_loop(self) -> None:
@@ -123,9 +219,13 @@ class WidgetsState(rx.State):
         """
         async with self:
             token = self.router.session.client_token
-            wanted = self.router.url.query_parameters.get("dashboard", "")
+            params = dict(self.router.url.query_parameters)
+            wanted = params.get("dashboard", "")
             if wanted.isdigit():
                 self.dashboard_id = int(wanted)
+            choice = ViewChoice.from_params(params)
+            self.range_choice, self.filters = choice.range, choice.filters
+            self.range_options = range_options()
         with single_loop("widget-refresh", token) as mine:
             if not mine:
                 return
@@ -146,6 +246,7 @@ class WidgetsState(rx.State):
             dashboard_id = self.dashboard_id
         board, ordered = await asyncio.to_thread(_board_specs, dashboard_id)
         dashboards = await asyncio.to_thread(list_dashboards)
+        options = await asyncio.to_thread(_filter_options)
         specs = dict(ordered)
         async with self:
             known = {
@@ -155,6 +256,7 @@ class WidgetsState(rx.State):
             self.dashboard_id = board.id
             self.dashboard_name = board.name
             self.dashboards = dashboards
+            self.filter_options = options
             self.layouts = board.layout.get("layouts", {})
             self.views = [
                 known.get(wid) or widget_view(wid, spec, None, status="loading")
@@ -179,6 +281,7 @@ class WidgetsState(rx.State):
                     return
                 async with self:
                     forced, self._force = self._force, set()
+                    choice = self._choice()
                 if forced & {RELOAD_ALL, RELOAD_BOARD}:
                     old, specs = specs, await self._load_specs()
                     changed = {w for w in specs if old.get(w) != specs[w]}
@@ -187,7 +290,7 @@ class WidgetsState(rx.State):
                     forced = set(specs) if RELOAD_ALL in forced else forced | changed
                 due = [w for w in specs if w in forced or next_due.get(w, 0) <= now]
                 if due:
-                    views = await asyncio.gather(*(resolve_view(w, specs[w]) for w in due))
+                    views = await asyncio.gather(*(resolve_view(w, specs[w], choice) for w in due))
                     async with self:
                         for view in views:
                             self._set_view(view)
