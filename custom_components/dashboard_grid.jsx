@@ -36,6 +36,9 @@ export default function DashboardGrid({
   const container = useRef(null);
 
   useEffect(() => {
+    // a change made here and not saved yet wins over what the server sends meanwhile
+    // (e.g. the echo of the previous save arriving while a resize is pending)
+    if (timer.current !== null) return;
     const next = JSON.parse(incoming);
     current.current = next;
     setLocal(next);
@@ -49,7 +52,10 @@ export default function DashboardGrid({
       current.current = next;
       setLocal(next);
       clearTimeout(timer.current);
-      timer.current = setTimeout(() => onLayoutSave && onLayoutSave(current.current), saveDelay);
+      timer.current = setTimeout(() => {
+        timer.current = null;
+        if (onLayoutSave) onLayoutSave(current.current);
+      }, saveDelay);
     },
     [onLayoutSave, saveDelay],
   );

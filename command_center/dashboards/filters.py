@@ -103,8 +103,10 @@ def apply_choice(
     new_intent = applied["data_intent"]
     notes = []
     days = range_days(choice.range)
-    if days is not None:
+    if days is not None and metric.window_days is not None:
         new_intent["window_days"] = days
+    elif days is not None:  # a point-in-time metric (open claims now): no window to set
+        notes.append("Not limited by the time range")
     labels = load_config().filters
     for key, value in choice.filters.items():
         column = filter_column(metric, key)

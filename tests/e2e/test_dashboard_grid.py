@@ -193,7 +193,7 @@ def test_time_range_and_filter_change_affected_widgets_only(prod_server, page) -
     kpi = _add(
         prod_server,
         board,
-        {"type": "kpi", "title": "Devices", "data_intent": {"metric": "devices_registered"}},
+        {"type": "kpi", "title": "Sessions", "data_intent": {"metric": "active_issue_sessions"}},
     )
     _open(page, prod_server, board)
     page.wait_for_selector(f"#widget-{table} tbody tr", timeout=WAIT)
@@ -215,6 +215,7 @@ def test_time_range_and_filter_change_affected_widgets_only(prod_server, page) -
     )
     assert "range=1d" in page.url
     assert page.locator(f"#widget-{kpi} .widget-value").inner_text() == kpi_before
+    assert "Not limited by the time range" in page.locator(f"#widget-{kpi}").inner_text()
     page.reload()  # the link reproduces the view
     page.wait_for_selector(f"#widget-{kpi}[data-status='ok']", timeout=WAIT)
     assert "Last 24 hours" in page.locator("#range-select").inner_text()
