@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from command_center.api import admin, dashboards, data, events, sql, stream, widgets
 from command_center.api.auth import current_principal
+from command_center.api.frame_policy import FramePolicyMiddleware
 from command_center.api.input_limits import InputLimitsMiddleware
 from command_center.api.problems import install_problem_handlers
 from command_center.auth.roles import Principal
@@ -55,6 +56,7 @@ def build_api() -> FastAPI:
     )
     install_problem_handlers(api)
     api.add_middleware(InputLimitsMiddleware)  # body size/time, WebSocket message size
+    api.add_middleware(FramePolicyMiddleware)  # custom-widget frames load only our URLs
     api.include_router(health_router, prefix="/v1")
     for router in FEATURE_ROUTERS:
         api.include_router(router, prefix="/v1")

@@ -47,7 +47,8 @@ function fail(kind, error) {
   post({ type: "error", id: currentId, kind, message });
 }
 
-// A navigation of this frame (location = …, a link) would reach the network: cancel it.
+// A navigation of this frame (location = …) would reach the network. The page's
+// `frame-src 'self'` blocks it (api/frame_policy.py); this report is best effort.
 if (window.navigation) {
   window.navigation.addEventListener("navigate", (event) => {
     if (event.cancelable) event.preventDefault();
