@@ -171,7 +171,11 @@ async def _generate(
 
 
 async def resolve_widget_data(
-    widget_id: str, spec: dict[str, Any], *, settings: Settings | None = None
+    widget_id: str,
+    spec: dict[str, Any],
+    *,
+    settings: Settings | None = None,
+    metric: MetricDefinition | None = None,
 ) -> WidgetData:
     """Rows for one widget: from cache when fresh, otherwise one gated query per key.
 
@@ -179,6 +183,8 @@ async def resolve_widget_data(
     `ValidationError` for a malformed data intent, `UnknownMetric`, `MetricValidationError`,
     `CompileError`,
     `SafetyError`, a typed `WarehouseError`, or (LLM generator) a typed `BuilderModeError`.
+    `metric` (a preview's one-off metric, not in the catalog yet) is validated against the
+    dictionary and used instead of the catalog's.
     """
     settings = settings or get_settings()
     if (spec.get("data_intent") or {}).get("kind") == "records":
@@ -186,11 +192,14 @@ async def resolve_widget_data(
     intent = DataIntent.model_validate(spec.get("data_intent") or {})
     key = cache_key(widget_id, spec)
     ttl = [0]
+    given = metric
 
     async def compute() -> bytes:
         from command_center.warehouse.factory import warehouse_for
 
-        metric = await _metric(intent.metric)
+        if given is not None:
+            validate_metric_definition(given)
+        metric = given if given is not None else await _metric(intent.metric)
         route = route_for(metric)
         ttl[0] = route.ttl_seconds
         warehouse = warehouse_for(route.backend, settings)

@@ -7,18 +7,20 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from command_center.api.auth import require_viewer
 from command_center.api.problems import ProblemError, problem_response
 from command_center.db.models import Widget
 from command_center.db.session import session_scope
 from command_center.metrics.catalog import UnknownMetric
+from command_center.metrics.definitions import MetricDefinition
 from command_center.metrics.validation import MetricValidationError
 from command_center.resolver import resolve_widget_data
 from command_center.settings import get_settings
 from command_center.sql.compiler import CompileError
 from command_center.sql.safety import SafetyError
+from command_center.widgets.spec import WidgetSpec
 
 router = APIRouter(tags=["data"])
 
@@ -31,37 +33,68 @@ def _widget_spec(widget_id: str) -> dict[str, Any]:
         return dict(widget.spec)
 
 
-@router.post("/widgets/{widget_id}/data", dependencies=[Depends(require_viewer)])
-async def widget_data(widget_id: str) -> dict[str, Any]:
-    """Rows, columns, source, generated-at and cached flag for one persisted widget."""
+def _data_problem(exc: Exception) -> ProblemError | None:
+    """The RFC 7807 problem for a resolver failure (None: not one of its typed errors)."""
     from command_center.warehouse.errors import WarehouseError
     from command_center.widgets.llm.errors import BuilderModeError
 
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        field = ".".join(["data_intent", *(str(p) for p in first["loc"])])
+        return ProblemError(422, "Invalid widget spec", f"{field}: {first['msg']}", field=field)
+    if isinstance(exc, UnknownMetric):
+        return ProblemError(422, "Unknown metric", f"metric {exc.args[0]!r} is not in the catalog")
+    if isinstance(exc, CompileError | SafetyError | MetricValidationError):
+        return ProblemError(422, "Widget query rejected", str(exc))
+    if isinstance(exc, BuilderModeError):
+        status = 504 if exc.kind == "timeout" else 502
+        return ProblemError(
+            status, f"SQL generation {exc.kind} error", str(exc), kind=exc.kind, builder_mode="live"
+        )
+    if isinstance(exc, WarehouseError):
+        status = 504 if exc.kind == "timeout" else 502
+        return ProblemError(
+            status, f"Warehouse {exc.kind} error", str(exc), kind=exc.kind, backend=exc.backend
+        )
+    return None
+
+
+@router.post("/widgets/{widget_id}/data", dependencies=[Depends(require_viewer)])
+async def widget_data(widget_id: str) -> dict[str, Any]:
+    """Rows, columns, source, generated-at and cached flag for one persisted widget."""
     spec = await asyncio.to_thread(_widget_spec, widget_id)
     try:
         data = await resolve_widget_data(widget_id, spec)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(["data_intent", *(str(p) for p in first["loc"])])
-        raise ProblemError(
-            422, "Invalid widget spec", f"{field}: {first['msg']}", field=field
-        ) from None
-    except UnknownMetric as exc:
-        raise ProblemError(
-            422, "Unknown metric", f"metric {exc.args[0]!r} is not in the catalog"
-        ) from None
-    except (CompileError, SafetyError, MetricValidationError) as exc:
-        raise ProblemError(422, "Widget query rejected", str(exc)) from None
-    except BuilderModeError as exc:
-        status = 504 if exc.kind == "timeout" else 502
-        raise ProblemError(
-            status, f"SQL generation {exc.kind} error", str(exc), kind=exc.kind, builder_mode="live"
-        ) from None
-    except WarehouseError as exc:
-        status = 504 if exc.kind == "timeout" else 502
-        raise ProblemError(
-            status, f"Warehouse {exc.kind} error", str(exc), kind=exc.kind, backend=exc.backend
-        ) from None
+    except Exception as exc:
+        problem = _data_problem(exc)
+        if problem is None:
+            raise
+        raise problem from None
+    return data.model_dump()
+
+
+class PreviewRequest(BaseModel):
+    """An unsaved spec to preview (with the clarifier's one-off metric, when composed)."""
+
+    model_config = ConfigDict(extra="forbid")
+    spec: WidgetSpec
+    promote_metric: MetricDefinition | None = None
+
+
+@router.post("/widgets/preview", dependencies=[Depends(require_viewer)])
+async def widget_preview(body: PreviewRequest) -> dict[str, Any]:
+    """Rows for a spec that is not saved: the resolver's cache, safety gate and source badge;
+    the spec's sample rows (source "sample rows — backend unavailable") when the backend is
+    down. Nothing is persisted."""
+    from command_center.widgets.preview import preview_data
+
+    try:
+        data = await preview_data(body.spec.model_dump(mode="json"), body.promote_metric)
+    except Exception as exc:
+        problem = _data_problem(exc)
+        if problem is None:
+            raise
+        raise problem from None
     return data.model_dump()
 
 

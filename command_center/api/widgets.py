@@ -113,6 +113,36 @@ async def clarify_respond(
     return StreamingResponse(_sse(events), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
+class RefineRequest(BaseModel):
+    """A follow-up on a finished preview ("make it a pie", "only the West")."""
+
+    model_config = ConfigDict(extra="forbid")
+    thread_id: str = Field(min_length=1, max_length=80)
+    text: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/widgets/clarify/refine", dependencies=[Depends(require_token)])
+async def clarify_refine(
+    body: RefineRequest, request: Request, runner: ClarifierRunner = Depends(get_clarifier)
+) -> StreamingResponse:
+    """Refine the thread's finished preview and stream the rebuilt spec (404/409/422 problems
+    up front: unknown thread, no finished preview, empty text)."""
+    try:
+        await run_in_threadpool(runner.check_refinable, body.thread_id, body.text)
+    except ClarifierError as exc:
+        raise ProblemError(
+            exc.status,
+            {404: "Unknown thread", 409: "Conflict", 422: "Invalid refinement"}.get(
+                exc.status, "Clarifier error"
+            ),
+            str(exc),
+            type_=f"urn:command-center:clarifier:{exc.kind}",
+            instance=request.url.path,
+        ) from None
+    events = runner.refine(body.thread_id, body.text)
+    return StreamingResponse(_sse(events), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
 def _persist_problem(exc: PersistError, request: Request, status: int = 422) -> ProblemError:
     extra = {"field": f"promote_metric.{exc.field}"} if exc.field else {}
     return ProblemError(

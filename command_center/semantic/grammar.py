@@ -375,6 +375,13 @@ FILLER = set(
         "know",
         "quick",
         "quickly",
+        # follow-up phrasing ("make it a pie", "last 7 days instead")
+        "instead",
+        "rather",
+        "change",
+        "switch",
+        "turn",
+        "actually",
     ]
 )
 

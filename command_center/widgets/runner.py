@@ -218,6 +218,54 @@ class ClarifierRunner:
         async for event in self._run(None, thread_id, lock):
             yield event
 
+    def check_refinable(self, thread_id: str, text: str) -> str:
+        """Validate a refinement of a finished preview; returns the cleaned text.
+
+        Raises ThreadNotFoundError, ResumeConflictError (no finished preview) or
+        InvalidAnswersError (empty text).
+        """
+        snapshot = self.graph.get_state(_config(thread_id))
+        if not snapshot.values:
+            raise ThreadNotFoundError(f"no clarifier thread {thread_id!r}")
+        if snapshot.next or not snapshot.values.get("spec"):
+            raise ResumeConflictError(f"thread {thread_id!r} has no finished preview to refine")
+        text = text.strip()[:2000]
+        if not text:
+            raise InvalidAnswersError("the refinement is empty")
+        return text
+
+    async def refine(self, thread_id: str, text: str) -> AsyncIterator[ClarifierEvent]:
+        """Refine a finished preview in the same thread ("make it a pie", "only the West",
+        "last 7 days instead"): the text is merged into the current draft like an answer
+        (field `refine`) and the spec is rebuilt and re-checked."""
+        lock = self._run_lock(thread_id)
+        if not lock.acquire():
+            yield self._error("conflict", "this thread is already running", thread_id)
+            return
+        try:
+            text = self.check_refinable(thread_id, text)
+            question_id = f"refine-{uuid.uuid4().hex[:8]}"
+            self.graph.update_state(
+                _config(thread_id),
+                {
+                    "answers": {question_id: text},
+                    "asked": {question_id: "refine"},
+                    "answers_pending": True,
+                    "revisions": 0,
+                    "feedback": [],
+                },
+                as_node=QUESTION_NODE,
+            )
+        except ClarifierError as exc:
+            lock.release()
+            yield self._error(exc.kind, str(exc), thread_id)
+            return
+        except BaseException:
+            lock.release()
+            raise
+        async for event in self._run(None, thread_id, lock):
+            yield event
+
     def _error(self, kind: str, message: str, thread_id: str) -> ClarifierEvent:
         return ClarifierEvent(
             "error",

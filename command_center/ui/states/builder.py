@@ -16,132 +16,28 @@ from typing import Any
 
 import reflex as rx
 
+from command_center.ui.states.builder_views import (  # noqa: F401  (re-exported)
+    STAGE_LABELS,
+    blocked_reason,
+    error_text,
+    finish_stages,
+    message,
+    promotion_candidate,
+    result_messages,
+    short_error,
+    spec_facts,
+    stage_step,
+    trace,
+)
 from command_center.ui.states.widgets import WidgetsState
 from command_center.ui.view_models.widget_card import widget_view
 
-STAGE_LABELS: dict[str, str] = {
-    "contextLoader": "Load catalog",
-    "intentExtractor": "Read request",
-    "metricMatcher": "Match metric",
-    "gapDetector": "Check gaps",
-    "questionPrioritizer": "Ask",
-    "specSynthesizer": "Draft spec",
-    "critic": "Review",
-    "specUpdater": "Revise",
-}
 EMPTY_REQUEST = (
     "Describe the widget you want — e.g. “bar chart of claims filed by region last 7 days”."
 )
 EMPTY_ANSWER = "Type an answer, or pick one of the suggestions."
 MAX_INPUT = 2000
 MAX_MESSAGES = 60
-
-
-# ------------------------------------------------------------------ pure reductions
-
-
-def stage_step(stages: list[dict[str, str]], name: str) -> list[dict[str, str]]:
-    """A `stage` event: the running stage is done, `name` starts running."""
-    done = [{**s, "status": "done"} if s["status"] == "running" else s for s in stages]
-    return [*done, {"name": name, "label": STAGE_LABELS.get(name, name), "status": "running"}]
-
-
-def finish_stages(stages: list[dict[str, str]], *, failed: bool = False) -> list[dict[str, str]]:
-    """End of a run: the running stage becomes `done` (or `failed` on an error)."""
-    final = "failed" if failed else "done"
-    return [{**s, "status": final} if s["status"] == "running" else s for s in stages]
-
-
-def message(role: str, text: str) -> dict[str, Any]:
-    """One chat line; `role` is user | assistant | warning."""
-    return {"role": role, "text": text, "stages": []}
-
-
-def trace(stages: list[dict[str, str]], *, failed: bool = False) -> dict[str, Any]:
-    """A finished run's stage list, kept in the transcript (`role` trace)."""
-    return {"role": "trace", "text": "", "stages": finish_stages(stages, failed=failed)}
-
-
-def spec_facts(spec: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Short label/value pairs describing a spec (shown under the preview)."""
-    intent = spec.get("data_intent") or {}
-    kind = spec.get("type", "")
-    if kind == "chart":
-        kind = f"{spec.get('chart_kind', 'bar')} chart"
-    facts = [
-        {"label": "Type", "value": str(kind)},
-        {"label": "Metric", "value": str(intent.get("metric", ""))},
-        {"label": "Group by", "value": ", ".join(intent.get("dimensions") or []) or "—"},
-    ]
-    filters = intent.get("filters") or {}
-    if filters:
-        shown = [
-            f"{key}={', '.join(map(str, v)) if isinstance(v, list) else v}"
-            for key, v in filters.items()
-        ]
-        facts.append({"label": "Filters", "value": "; ".join(shown)})
-    if intent.get("window_days"):
-        facts.append({"label": "Window", "value": f"last {intent['window_days']} days"})
-    if intent.get("refresh_seconds"):
-        facts.append({"label": "Refresh", "value": f"every {intent['refresh_seconds']}s"})
-    return facts
-
-
-def result_messages(data: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Chat lines for a non-interrupted `result` event."""
-    spec = data.get("spec")
-    if not spec:
-        return [message("warning", "The clarifier finished without a widget spec.")]
-    kind = spec.get("type", "widget")
-    if kind == "chart":
-        kind = f"{spec.get('chart_kind', 'bar')} chart"
-    lines = [
-        message(
-            "assistant",
-            f"Here is a preview: “{spec.get('title', 'Widget')}” ({kind}). "
-            "Add it to the dashboard, or type a new request to start over.",
-        )
-    ]
-    if not data.get("critic_ok", True):
-        lines.append(message("warning", "The reviewer could not fully validate this spec."))
-    lines += [message("warning", str(w)) for w in data.get("warnings") or []]
-    return lines
-
-
-def blocked_reason(data: Mapping[str, Any]) -> str:
-    """Why "Add to dashboard" is refused: the critic's verdict is binding ("" = allowed)."""
-    if data.get("critic_ok", True):
-        return ""
-    issues = [str(i) for i in data.get("critic_issues") or data.get("warnings") or []]
-    detail = "; ".join(issues[:3]) or "the reviewer rejected this spec"
-    return f"Can't add: {detail}"[:300]
-
-
-def error_text(data: Mapping[str, Any]) -> str:
-    """The banner text of an `error` event: message, plus the builder mode when live."""
-    text = str(data.get("message") or "unknown error")
-    mode = data.get("builder_mode")
-    return f"{text} (builder mode: {mode})" if mode else text
-
-
-def promotion_candidate(
-    metric_id: str, result: Mapping[str, Any], catalog: list[Mapping[str, Any]]
-) -> Any:
-    """The MetricDefinition to promote with the widget, if the clarifier supplied one.
-
-    The result's own `promote_metric` wins; otherwise the thread's catalog snapshot entry for
-    the metric. `add_widget_to_dashboard` writes it only when the metric is not in the catalog
-    yet, in the same transaction as the widget (so a catalog metric is never duplicated).
-    """
-    from command_center.metrics.definitions import MetricDefinition
-
-    raw = result.get("promote_metric")
-    if not raw:
-        raw = next((m for m in catalog if m.get("id") == metric_id), None)
-    if not raw:
-        return None
-    definition = MetricDefinition.model_validate(raw)
-    return definition if definition.id == metric_id else None
 
 
 def preview_to_persist(
@@ -190,12 +86,6 @@ def get_clarifier() -> Any:
     return get_runner()
 
 
-def short_error(exc: BaseException) -> str:
-    """First line of an exception, for a banner."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:300]
-
-
 # ------------------------------------------------------------------ state
 
 
@@ -217,6 +107,7 @@ class BuilderState(rx.State):
     error_message: str = ""
     editing: str = ""  # the widget id being edited ("" = a new widget)
     blocked: str = ""  # the critic's reason when the preview may not be added
+    preview_source: str = ""  # where the preview's rows came from ("" = the spec's samples)
 
     _generation: int = 0
     _thread_id: str = ""
@@ -274,6 +165,7 @@ class BuilderState(rx.State):
         self.spec_json = ""
         self.spec_ready = False
         self.blocked = ""
+        self.preview_source = ""
         self._spec = {}
         self._result = {}
 
@@ -317,7 +209,9 @@ class BuilderState(rx.State):
         self._clear_error()
         self._generation += 1
         plan: dict[str, Any] = {"generation": self._generation}
-        if self.questions and self._thread_id:
+        if not self.questions and self.spec_ready and self._thread_id and not self.editing:
+            plan.update(kind="refine", thread_id=self._thread_id, text=text)
+        elif self.questions and self._thread_id:
             ids = [str(q["id"]) for q in self.questions]
             wanted = question_id if question_id in ids else ids[0]
             plan.update(
@@ -357,6 +251,8 @@ class BuilderState(rx.State):
 
     async def _events(self, plan: dict[str, Any]) -> AsyncGenerator[Any, None]:
         runner = await asyncio.to_thread(get_clarifier)
+        if plan["kind"] == "refine":
+            return runner.refine(plan["thread_id"], plan["text"])
         if plan["kind"] == "respond":
             return runner.respond(
                 plan["thread_id"], plan["answers"], checkpoint_id=plan["checkpoint_id"]
@@ -386,6 +282,33 @@ class BuilderState(rx.State):
                 async with self:
                     if self._generation == generation and self.running:
                         self._end_turn(failed=True)
+        if finished:
+            await self._real_preview(generation)
+
+    async def _real_preview(self, generation: int) -> None:
+        """Re-draw the preview from real rows (the resolver's path, nothing persisted); the
+        spec's sample rows stay, labelled, when the backend is down or the query fails."""
+        from command_center.widgets.preview import preview_data
+
+        async with self:
+            if self._generation != generation or not self.spec_ready:
+                return
+            spec, promote = dict(self._spec), self._result.get("promote_metric")
+        if spec.get("type") == "custom":
+            return  # a custom component previews itself in its sandbox
+        try:
+            data = await preview_data(spec, promote)
+        except Exception as exc:
+            async with self:
+                if self._generation == generation:
+                    self.preview_source = "sample rows — real data failed"
+                    self._say("warning", f"Preview on real data failed: {short_error(exc)}")
+            return
+        async with self:
+            if self._generation != generation or self._spec != spec:
+                return
+            self.preview = widget_view("preview", spec, list(data.rows), source=data.source)
+            self.preview_source = data.source
 
     def _apply(self, name: str, data: dict[str, Any]) -> None:
         """Fold one clarifier event into the visible state."""

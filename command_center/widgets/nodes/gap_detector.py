@@ -16,6 +16,10 @@ from command_center.widgets.state import ClarifierState, GraphDeps
 
 NO_BREAKDOWN = "none (single number)"
 _FIELD_ORDER = {"metric": 0, "dimension": 1}
+_FOLLOW_UP = re.compile(
+    r"^(?:(?:make|turn|change|switch|show|display|render) (?:it|this|that)"
+    r"(?: into| to| as)?|instead,?|now|and)\s*"
+)
 _IGNORE = re.compile(r"^(ignore|drop|skip|never ?mind|without|no filter|leave it)\b")
 
 
@@ -51,6 +55,8 @@ def merge_answer(draft: IntentDraft, answer: str, context: BuilderContext) -> In
     for name in ("widget_type", "chart_kind", "window_days", "period", "limit", "sort"):
         if getattr(parsed, name) is not None:
             update[name] = getattr(parsed, name)
+    if parsed.window_days is not None:  # a new window replaces the calendar period too
+        update["period"] = parsed.period
     if parsed.dimensions:
         update["dimensions"], update["over_time"] = parsed.dimensions, parsed.over_time
     if parsed.filters:
@@ -58,6 +64,26 @@ def merge_answer(draft: IntentDraft, answer: str, context: BuilderContext) -> In
     if parsed.exclude:
         update["exclude"] = {**draft.exclude, **parsed.exclude}
     return draft.model_copy(update=update)
+
+
+def refine_draft(
+    draft: IntentDraft, text: str, metric: MetricDefinition | None, context: BuilderContext
+) -> IntentDraft:
+    """Merge a follow-up into the draft, read in the context of the current metric (so "only
+    the West" is a filter on its table); the metric stays unless the follow-up names one."""
+    lead = metric.label if metric is not None else ""
+    text = _FOLLOW_UP.sub("", normalize(text))
+    refined = merge_answer(draft, f"{lead} {text}".strip(), context)
+    if metric is not None and refined.metric_id in (None, metric.id):
+        refined = refined.model_copy(update={"metric_id": metric.id, "ask": refined.ask})
+    if (
+        refined.chart_kind
+        and refined.widget_type == "kpi"
+        and refined.chart_kind != draft.chart_kind
+    ):
+        refined = refined.model_copy(update={"widget_type": "chart"})
+    refined = refined.model_copy(update={"title": draft.title})  # the operator's words
+    return refined
 
 
 def apply_answers(
@@ -85,6 +111,9 @@ def apply_answers(
                 continue
             if column not in draft.dimensions:
                 draft.dimensions = [*draft.dimensions, column]
+            continue
+        if field == "refine":  # a follow-up on a finished preview: change what it says
+            draft = refine_draft(draft, answer, metric, context)
             continue
         if field in ("filter", "clarify") and _IGNORE.match(normalize(answer)):
             draft.ask = None
