@@ -37,7 +37,11 @@ _EXAMPLE = {
         202: {"description": "`{accepted, duplicates, rejected: [{index, problem}]}`"},
         401: {"description": "missing or wrong bearer token (problem+json)"},
         409: {"description": "a single event reuses an event_id with different content"},
-        413: {"description": "batch larger than EVENT_BATCH_LIMIT (problem+json)"},
+        408: {"description": "body not received within BODY_READ_TIMEOUT_SECONDS"},
+        413: {
+            "description": "batch larger than EVENT_BATCH_LIMIT, or body larger than "
+            "MAX_EVENTS_BODY_BYTES (cut off while streaming, before parsing; problem+json)"
+        },
         422: {"description": "malformed single event or body (problem+json naming the field)"},
     },
 )
