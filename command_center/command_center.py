@@ -15,8 +15,12 @@ from command_center.api.app import build_api
 from command_center.bootstrap import StartupError, check_routing, prepare
 from command_center.devloop import startup_done
 from command_center.settings import die_on_bad_settings
+from command_center.ui.pages.admin import admin_page
 from command_center.ui.pages.dashboard import dashboard_page
+from command_center.ui.pages.login import login_page
+from command_center.ui.states.admin import AdminState
 from command_center.ui.states.dashboard import DashboardState
+from command_center.ui.states.session import SessionState
 from command_center.ui.states.widgets import WidgetsState
 
 log = logging.getLogger("command_center")
@@ -54,6 +58,20 @@ app.add_page(
     dashboard_page,
     route="/",
     title="Command Center",
-    on_load=[DashboardState.load, DashboardState.stream, WidgetsState.run_refresh_loop],
+    on_load=[
+        SessionState.check_session,
+        DashboardState.load,
+        DashboardState.stream,
+        WidgetsState.run_refresh_loop,
+    ],
+)
+app.add_page(
+    login_page, route="/login", title="Sign in · Command Center", on_load=SessionState.load_login
+)
+app.add_page(
+    admin_page,
+    route="/admin",
+    title="Admin · Command Center",
+    on_load=[SessionState.check_session, AdminState.load],
 )
 app.register_lifespan_task(backends)

@@ -117,6 +117,7 @@ OWN_SERVER_FIXTURES = {
     "services_server",
     "outage_server",
     "warehouse_down_server",
+    "auth_server",
 }
 
 

@@ -14,14 +14,17 @@ MONO = "ui-monospace, SFMono-Regular, Menlo, monospace"
 
 
 def add_widget_button() -> rx.Component:
-    """Opens the builder panel."""
-    return rx.button(
+    """Opens the builder panel (editors and admins only)."""
+    from command_center.ui.states.session import SessionState
+
+    button = rx.button(
         rx.icon("plus", size=16),
         "Add widget",
         on_click=BuilderState.open_builder,
         id="add-widget",
         size="2",
     )
+    return rx.cond(SessionState.can_edit, button, rx.fragment())
 
 
 # ---------------------------------------------------------------- chat side

@@ -4,6 +4,7 @@ import reflex as rx
 
 from command_center.dashboards.service import MAX_NAME
 from command_center.ui.components.builder_panel import add_widget_button
+from command_center.ui.components.widget_card import _editors_only
 from command_center.ui.states.widget_actions import WidgetActions
 from command_center.ui.states.widgets import WidgetsState
 
@@ -71,21 +72,25 @@ def dashboard_bar() -> rx.Component:
     return rx.flex(
         rx.heading("Widgets", size="4"),
         dashboard_switcher(),
-        rx.icon_button(
-            rx.icon("pencil", size=14),
-            variant="soft",
-            color_scheme="gray",
-            aria_label="Rename dashboard",
-            on_click=WidgetActions.open_dialog("rename"),
-            id="rename-dashboard",
+        _editors_only(
+            rx.icon_button(
+                rx.icon("pencil", size=14),
+                variant="soft",
+                color_scheme="gray",
+                aria_label="Rename dashboard",
+                on_click=WidgetActions.open_dialog("rename"),
+                id="rename-dashboard",
+            )
         ),
-        rx.button(
-            rx.icon("plus", size=14),
-            "New dashboard",
-            variant="soft",
-            color_scheme="gray",
-            on_click=WidgetActions.open_dialog("new"),
-            id="new-dashboard",
+        _editors_only(
+            rx.button(
+                rx.icon("plus", size=14),
+                "New dashboard",
+                variant="soft",
+                color_scheme="gray",
+                on_click=WidgetActions.open_dialog("new"),
+                id="new-dashboard",
+            )
         ),
         rx.spacer(),
         add_widget_button(),

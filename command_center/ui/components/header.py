@@ -3,7 +3,9 @@
 import reflex as rx
 
 from command_center.ui.components.liveness import last_update_label, liveness_watch
+from command_center.ui.components.user_menu import user_menu
 from command_center.ui.states.dashboard import DashboardState
+from command_center.ui.states.session import SessionState
 
 BADGE_COLORS = {"database": "blue", "cache": "amber", "llm": "violet", "warehouse": "green"}
 
@@ -46,8 +48,8 @@ def connection_indicator() -> rx.Component:
 
 
 def simulator_switch() -> rx.Component:
-    """Turns the demo event simulator on and off."""
-    return rx.tooltip(
+    """Turns the demo event simulator on and off (editors and admins only)."""
+    switch = rx.tooltip(
         rx.hstack(
             rx.text("Simulator", size="1", color_scheme="gray"),
             rx.switch(
@@ -61,6 +63,7 @@ def simulator_switch() -> rx.Component:
         ),
         content="Generate a realistic stream of demo events",
     )
+    return rx.cond(SessionState.can_edit, switch, rx.fragment())
 
 
 def header() -> rx.Component:
@@ -77,6 +80,7 @@ def header() -> rx.Component:
             connection_indicator(),
             simulator_switch(),
             *(mode_badge(name) for name in BADGE_COLORS),
+            user_menu(),
             spacing="2",
             wrap="wrap",
             align="center",

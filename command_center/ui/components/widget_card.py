@@ -129,26 +129,37 @@ def custom_body(view: rx.Var) -> rx.Component:
     )
 
 
+def _editors_only(component: rx.Component) -> rx.Component:
+    """Shown to editors and admins only (the server checks the role anyway)."""
+    from command_center.ui.states.session import SessionState
+
+    return rx.cond(SessionState.can_edit, component, rx.fragment())
+
+
 def actions_menu(view: rx.Var, actions: dict[str, rx.EventHandler]) -> rx.Component:
     """Edit / duplicate / remove, in a small menu on the card header."""
     title = view["title"].to(str)
     items = []
     if "edit" in actions:
         items.append(
-            rx.dropdown_menu.item(
-                rx.icon("pencil", size=14),
-                "Edit",
-                on_select=actions["edit"](view["id"]),
-                class_name="widget-edit",
+            _editors_only(
+                rx.dropdown_menu.item(
+                    rx.icon("pencil", size=14),
+                    "Edit",
+                    on_select=actions["edit"](view["id"]),
+                    class_name="widget-edit",
+                )
             )
         )
     if "duplicate" in actions:
         items.append(
-            rx.dropdown_menu.item(
-                rx.icon("copy", size=14),
-                "Duplicate",
-                on_select=actions["duplicate"](view["id"]),
-                class_name="widget-duplicate",
+            _editors_only(
+                rx.dropdown_menu.item(
+                    rx.icon("copy", size=14),
+                    "Duplicate",
+                    on_select=actions["duplicate"](view["id"]),
+                    class_name="widget-duplicate",
+                )
             )
         )
     if "csv" in actions:
@@ -162,12 +173,14 @@ def actions_menu(view: rx.Var, actions: dict[str, rx.EventHandler]) -> rx.Compon
         )
     if "remove" in actions:
         items.append(
-            rx.dropdown_menu.item(
-                rx.icon("trash_2", size=14),
-                "Remove",
-                color="red",
-                on_select=actions["remove"](view["id"]),
-                class_name="widget-remove",
+            _editors_only(
+                rx.dropdown_menu.item(
+                    rx.icon("trash_2", size=14),
+                    "Remove",
+                    color="red",
+                    on_select=actions["remove"](view["id"]),
+                    class_name="widget-remove",
+                )
             )
         )
     return rx.dropdown_menu.root(
@@ -187,13 +200,15 @@ def actions_menu(view: rx.Var, actions: dict[str, rx.EventHandler]) -> rx.Compon
 
 def drag_handle(view: rx.Var) -> rx.Component:
     """The grip: drag it to move the card; focus it and use arrow keys (Shift: resize)."""
-    return rx.el.button(
-        rx.icon("grip_vertical", size=14),
-        type="button",
-        aria_label="Move " + view["title"].to(str),
-        title="Drag to move · arrow keys move · Shift+arrows resize",
-        class_name="widget-drag-handle",
-        data_grid_handle=view["id"],
+    return _editors_only(
+        rx.el.button(
+            rx.icon("grip_vertical", size=14),
+            type="button",
+            aria_label="Move " + view["title"].to(str),
+            title="Drag to move · arrow keys move · Shift+arrows resize",
+            class_name="widget-drag-handle",
+            data_grid_handle=view["id"],
+        )
     )
 
 

@@ -29,6 +29,8 @@ from command_center.ui.states.builder_views import (  # noqa: F401  (re-exported
     stage_step,
     trace,
 )
+from command_center.ui.states.guard import requires_role
+from command_center.ui.states.session import SessionState
 from command_center.ui.states.widgets import WidgetsState
 from command_center.ui.view_models.widget_card import widget_view
 
@@ -89,7 +91,7 @@ def get_clarifier() -> Any:
 # ------------------------------------------------------------------ state
 
 
-class BuilderState(rx.State):
+class BuilderState(SessionState):
     """The builder panel: chat transcript, stage progress, open questions and preview."""
 
     open: bool = False
@@ -118,11 +120,13 @@ class BuilderState(rx.State):
     # ---------------------------------------------------------------- open / close
 
     @rx.event
+    @requires_role("editor")
     def open_builder(self) -> None:
         """Show the panel (a previous unfinished session is kept)."""
         self.open = True
 
     @rx.event
+    @requires_role("editor")
     def edit_widget(self, widget_id: str, spec: dict[str, Any]) -> None:
         """Open the builder on an existing widget's spec; saving writes it back in place."""
         self._reset_builder()
@@ -132,12 +136,14 @@ class BuilderState(rx.State):
         self.open = True
 
     @rx.event
+    @requires_role("editor")
     def cancel(self) -> None:
         """Close and forget everything; nothing is written and the thread is abandoned."""
         self._reset_builder()
         self.open = False
 
     @rx.event
+    @requires_role("editor")
     def set_open(self, value: bool) -> None:
         """Dialog open-change (Escape, overlay click): closing means cancelling."""
         if value:
@@ -174,6 +180,7 @@ class BuilderState(rx.State):
         self.error_message = ""
 
     @rx.event
+    @requires_role("editor")
     def dismiss_error(self) -> None:
         """Hide the error banner."""
         self._clear_error()
@@ -232,6 +239,7 @@ class BuilderState(rx.State):
         return plan
 
     @rx.event(background=True)
+    @requires_role("editor")
     async def submit(self, form_data: dict[str, Any]) -> None:
         """The composer: a new request, or a free-text answer to the open question."""
         async with self:
@@ -240,6 +248,7 @@ class BuilderState(rx.State):
             await self._stream(plan)
 
     @rx.event(background=True)
+    @requires_role("editor")
     async def answer(self, question_id: str, answer: str) -> None:
         """A suggestion chip: answer that question and continue the conversation."""
         async with self:
@@ -363,6 +372,7 @@ class BuilderState(rx.State):
         return board.dashboard_id or None
 
     @rx.event(background=True)
+    @requires_role("editor")
     async def add_to_dashboard(self) -> Any:
         """Persist the previewed spec (promoting a one-off metric), close, reload widgets."""
         async with self:

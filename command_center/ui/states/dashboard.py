@@ -12,7 +12,9 @@ import reflex as rx
 from command_center.ops.activity import claims_by_status, recent_events
 from command_center.settings import get_settings
 from command_center.ui.states.connection import client_connected
+from command_center.ui.states.guard import requires_role
 from command_center.ui.states.loops import single_loop
+from command_center.ui.states.session import SessionState
 from command_center.ui.view_models.formatting import humanize
 from command_center.ui.view_models.live_feed import FeedView, feed_entry
 
@@ -32,7 +34,7 @@ def current_modes() -> dict[str, str]:
     }
 
 
-class DashboardState(rx.State):
+class DashboardState(SessionState):
     """What the dashboard shows; updated by one background stream per tab."""
 
     modes: dict[str, str] = {}
@@ -47,11 +49,13 @@ class DashboardState(rx.State):
     heartbeat: int = 0  # bumped at least every HEARTBEAT_SECONDS while the stream runs
 
     @rx.event
+    @requires_role("viewer")
     def load(self) -> None:
         """Mode badges (the KPIs arrive from the stream)."""
         self.modes = current_modes()
 
     @rx.event(background=True)
+    @requires_role("viewer")
     async def stream(self) -> None:
         """Subscribe to this process's fan-out and apply every newer KPI message.
 
@@ -119,6 +123,7 @@ class DashboardState(rx.State):
                 self.heartbeat += 1
 
     @rx.event
+    @requires_role("viewer")
     def resync(self) -> None:
         """Re-send what the tab shows (called by the liveness watchdog after a gap).
 
@@ -130,6 +135,7 @@ class DashboardState(rx.State):
         self.heartbeat += 1
 
     @rx.event(background=True)
+    @requires_role("editor")
     async def toggle_simulator(self, enabled: bool) -> None:
         """Start or stop this process's demo event simulator."""
         from command_center.ops.live import get_live_ops

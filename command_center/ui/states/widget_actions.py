@@ -11,6 +11,7 @@ from typing import Any
 
 import reflex as rx
 
+from command_center.ui.states.guard import requires_role
 from command_center.ui.states.widgets import RELOAD_BOARD, WidgetsState
 
 UNDO_SECONDS = 8
@@ -40,6 +41,7 @@ class WidgetActions(WidgetsState):
     _removed: dict[str, dict[str, Any]] = {}
 
     @rx.event(background=True)
+    @requires_role("editor")
     async def remove(self, widget_id: str):  # type: ignore[no-untyped-def]
         """Remove a widget; a toast offers Undo for a few seconds."""
         from command_center.dashboards.widgets import remove_widget
@@ -66,6 +68,7 @@ class WidgetActions(WidgetsState):
         )
 
     @rx.event(background=True)
+    @requires_role("editor")
     async def undo_remove(self, widget_id: str):  # type: ignore[no-untyped-def]
         """Put a removed widget back, with its id, spec and place."""
         from command_center.dashboards.widgets import restore_widget
@@ -85,6 +88,7 @@ class WidgetActions(WidgetsState):
         yield rx.toast.success("Widget restored", id=f"restored-{widget_id}")
 
     @rx.event(background=True)
+    @requires_role("editor")
     async def duplicate(self, widget_id: str):  # type: ignore[no-untyped-def]
         """Copy a widget next to itself."""
         from command_center.dashboards.widgets import duplicate_widget
@@ -101,6 +105,7 @@ class WidgetActions(WidgetsState):
         yield rx.toast.success(f"Added “{copy['title']}”")
 
     @rx.event
+    @requires_role("editor")
     def edit(self, widget_id: str) -> Any:
         """Reopen the builder on this widget's spec; saving writes it back in place."""
         from command_center.ui.states.builder import BuilderState
@@ -130,17 +135,20 @@ class WidgetActions(WidgetsState):
     # ------------------------------------------------------------- dashboards
 
     @rx.event
+    @requires_role("editor")
     def open_dialog(self, kind: str) -> None:
         """Open the new / rename dashboard dialog."""
         self.dialog, self.dialog_error = kind, ""
 
     @rx.event
+    @requires_role("editor")
     def set_dialog_open(self, value: bool) -> None:
         """Radix `on_open_change`."""
         if not value:
             self.dialog, self.dialog_error = "", ""
 
     @rx.event
+    @requires_role("editor")
     def submit_dialog(self, form: dict[str, Any]) -> Any:
         """Create or rename a dashboard from the dialog's form."""
         from command_center.dashboards import service

@@ -20,7 +20,9 @@ from command_center.dashboards.filters import (
 )
 from command_center.resolver import metric_definition, resolve_widget_data
 from command_center.ui.states.connection import client_connected
+from command_center.ui.states.guard import requires_role
 from command_center.ui.states.loops import single_loop
+from command_center.ui.states.session import SessionState
 from command_center.ui.view_models.widget_card import widget_view
 from command_center.warehouse.errors import WarehouseError
 
@@ -99,7 +101,7 @@ def sort_rows(view: dict[str, Any], column: str | None, descending: bool) -> dic
     return {**view, "rows": rows, "sorted_by": column, "descending": descending}
 
 
-class WidgetsState(rx.State):
+class WidgetsState(SessionState):
     """The current dashboard's layout and widget views; specs stay on the server."""
 
     views: list[dict[str, Any]] = []
@@ -121,6 +123,7 @@ class WidgetsState(rx.State):
         self.views = [view if v["id"] == view["id"] else v for v in self.views]
 
     @rx.event
+    @requires_role("viewer")
     def sort_table(self, widget_id: str, column: str) -> None:
         """Sort a table card by `column`; again on the same column flips the order."""
         key, descending = self._sorts.get(widget_id, [None, False])
@@ -133,6 +136,7 @@ class WidgetsState(rx.State):
                 self._set_view(view)
 
     @rx.event
+    @requires_role("viewer")
     def retry(self, widget_id: str) -> None:
         """Ask the refresh loop to re-resolve one widget now."""
         self._force = {*self._force, widget_id}
@@ -142,11 +146,13 @@ class WidgetsState(rx.State):
         ]
 
     @rx.event
+    @requires_role("viewer")
     def reload(self) -> None:
         """Re-read the board (after a widget was added or changed)."""
         self._force = {*self._force, RELOAD_BOARD}
 
     @rx.event(background=True)
+    @requires_role("editor")
     async def save_layout(self, layouts: dict[str, Any]):  # type: ignore[no-untyped-def]
         """The grid's drag/resize/keyboard result: store it (other tabs hear a notice)."""
         from command_center.dashboards.service import DashboardError, save_layout
@@ -173,6 +179,7 @@ class WidgetsState(rx.State):
         return ViewChoice(range=self.range_choice, filters=dict(self.filters))
 
     @rx.event
+    @requires_role("viewer")
     def switch_dashboard(self, dashboard_id: str) -> Any:
         """Show another dashboard (its id also goes into the URL)."""
         self.dashboard_id = int(dashboard_id)
@@ -181,6 +188,7 @@ class WidgetsState(rx.State):
         return self._url_script()
 
     @rx.event
+    @requires_role("viewer")
     def set_range(self, value: str) -> Any:
         """A range preset id, `custom:N`, or "all" for each widget's own window."""
         choice = ViewChoice.from_params({"range": "" if value == "all" else value})
@@ -189,12 +197,14 @@ class WidgetsState(rx.State):
         return self._url_script()
 
     @rx.event
+    @requires_role("viewer")
     def set_custom_days(self, form: dict[str, Any]) -> Any:
         """The custom range form: the last N days."""
         days = str(form.get("days", "")).strip()[:5]
         return self.set_range(f"custom:{days}" if days.isdigit() else "all")
 
     @rx.event
+    @requires_role("viewer")
     def set_filter(self, key: str, value: str) -> Any:
         """One filter's value ("all" clears it)."""
         wanted = {**self.filters, key: "" if value == "all" else value}
@@ -204,6 +214,7 @@ class WidgetsState(rx.State):
         return self._url_script()
 
     @rx.event
+    @requires_role("viewer")
     def clear_filters(self) -> Any:
         """Back to every widget's own range and no filters."""
         self.range_choice, self.filters = "", {}
@@ -211,6 +222,7 @@ class WidgetsState(rx.State):
         return self._url_script()
 
     @rx.event(background=True)
+    @requires_role("viewer")
     async def run_refresh_loop(self) -> None:
         """One loop per tab: resolve due widgets concurrently, outside the state lock.
 

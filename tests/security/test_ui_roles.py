@@ -1,0 +1,149 @@
+"""Every Reflex event handler on the app's states checks the role on the server.
+
+The test enumerates the handlers of every state the app defines: each must carry a role
+(`requires_role`) or be explicitly `public`, so a new handler without a check fails here.
+Each guarded handler is then called as a signed-out tab and (for editor/admin handlers) as a
+signed-in viewer: it must refuse before its body runs and change nothing.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import reflex as rx
+
+from command_center.auth.sessions import create_session
+from command_center.auth.users import create_user
+from command_center.db.migrate import upgrade_to_head
+from command_center.settings import get_settings
+from command_center.ui.states.guard import ROLE_MARKER
+from command_center.ui.states.session import SessionState
+
+RANK = {"public": -1, "viewer": 0, "editor": 1, "admin": 2}
+REFLEX_BUILTINS = {"setvar"}
+
+
+def app_states() -> list[type[rx.State]]:
+    """Every state class defined by the app (imported through the app module)."""
+    import command_center.command_center  # noqa: F401  (the app: every page and state)
+
+    found, todo = [], list(rx.State.get_substates())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.get_substates())
+        if cls.__module__.startswith("command_center."):
+            found.append(cls)
+    return found
+
+
+def app_handlers() -> list[tuple[type[rx.State], str, Any]]:
+    return [
+        (cls, name, handler)
+        for cls in app_states()
+        for name, handler in cls.event_handlers.items()
+        if name not in REFLEX_BUILTINS
+    ]
+
+
+@pytest.fixture
+def signin(settings_env, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("AUTH_MODE", "local")
+    get_settings.cache_clear()
+    upgrade_to_head()
+    yield
+
+
+def _state_for(cls: type[rx.State], token: str) -> Any:
+    root = rx.State(_reflex_internal_init=True)
+    session = root.get_substate(SessionState.get_full_name().split(".")[1:])
+    session.session_token = token
+    state = root.get_substate(cls.get_full_name().split(".")[1:])
+    for each in (root, session, state):
+        each._clean()
+    return state
+
+
+def _dummy(parameter: inspect.Parameter) -> Any:
+    annotation = str(parameter.annotation)
+    for key, value in (("bool", True), ("dict", {}), ("list", []), ("int", 1)):
+        if key in annotation:
+            return value
+    return "x"
+
+
+async def _call(handler: Any, state: Any) -> list[Any]:
+    params = list(inspect.signature(handler.fn).parameters.values())[1:]
+    result = handler.fn(state, *(_dummy(p) for p in params))
+    if inspect.isasyncgen(result):
+        return [item async for item in result]
+    if inspect.iscoroutine(result):
+        result = await result
+    return result if isinstance(result, list) else [result]
+
+
+def _is_redirect_to_login(events: list[Any]) -> bool:
+    return any("/login" in str(getattr(e, "args", e)) for e in events)
+
+
+def test_every_handler_declares_a_role() -> None:
+    handlers = app_handlers()
+    assert len(handlers) >= 15, "the app's states were not found"
+    missing = [
+        f"{cls.__name__}.{name}"
+        for cls, name, handler in handlers
+        if getattr(handler.fn, ROLE_MARKER, None) not in RANK
+    ]
+    assert not missing, f"handlers without requires_role/public: {missing}"
+
+
+def test_the_mutating_handlers_need_an_editor() -> None:
+    roles = {
+        f"{cls.__name__}.{name}": getattr(h.fn, ROLE_MARKER) for cls, name, h in app_handlers()
+    }
+    for name in (
+        "DashboardState.toggle_simulator",
+        "WidgetActions.remove",
+        "WidgetsState.save_layout",
+        "BuilderState.add_to_dashboard",
+        "BuilderState.submit",
+    ):
+        assert RANK[roles[name]] >= RANK["editor"], name
+    assert roles["AdminState.create_token"] == "admin"
+
+
+@pytest.mark.parametrize(
+    "who",
+    ["signed_out", "expired_or_forged", "viewer"],
+)
+async def test_guarded_handlers_refuse_before_running(signin, who: str) -> None:
+    token = {"signed_out": "", "expired_or_forged": "cc_ses_forged"}.get(who, "")
+    if who == "viewer":
+        viewer = create_user("vicky", "viewer-pass-1", "viewer")
+        token = create_session(int(viewer.id or 0))
+    checked = 0
+    for cls, name, handler in app_handlers():
+        needed = getattr(handler.fn, ROLE_MARKER)
+        if needed == "public" or (who == "viewer" and RANK[needed] <= RANK["viewer"]):
+            continue
+        state = _state_for(cls, token)
+        events = await _call(handler, state)
+        label = f"{cls.__name__}.{name} as {who}"
+        if who == "viewer":
+            assert any("Not allowed" in str(e) for e in events), label
+        else:
+            assert _is_redirect_to_login(events), label
+        assert not state.dirty_vars, f"{label} changed {state.dirty_vars}"
+        checked += 1
+    assert checked >= (5 if who == "viewer" else 12)
+
+
+async def test_a_viewer_may_watch(signin) -> None:
+    viewer = create_user("wanda", "viewer-pass-1", "viewer")
+    from command_center.ui.states.dashboard import DashboardState
+
+    state = _state_for(DashboardState, create_session(int(viewer.id or 0)))
+    assert await _call(DashboardState.event_handlers["load"], state) == [None]
+    assert state.modes["database"] == "sqlite"
