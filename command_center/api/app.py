@@ -7,7 +7,7 @@ import logging
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from command_center.api import admin, dashboards, data, events, sql, stream, widgets
+from command_center.api import admin, dashboards, data, events, sql, sso, stream, widgets
 from command_center.api.auth import current_principal
 from command_center.api.frame_policy import FramePolicyMiddleware
 from command_center.api.input_limits import InputLimitsMiddleware
@@ -23,6 +23,7 @@ FEATURE_ROUTERS = (
     data.router,
     events.router,
     sql.router,
+    sso.router,
     stream.router,
     widgets.router,
 )
