@@ -213,3 +213,24 @@ def test_first_start_prints_a_one_time_admin_password_once(auth_db, capsys) -> N
     assert ensure_first_admin() is None
     assert password not in capsys.readouterr().out
     assert authenticate("admin", password, "127.0.0.1").role == "admin"
+
+
+def test_every_route_that_writes_declares_a_role() -> None:
+    """A new route without `require_role` fails here (unless listed as a safe read)."""
+    from fastapi.routing import APIRoute
+
+    from command_center.api.app import FEATURE_ROUTERS, health_router
+
+    safe_reads = {*PUBLIC, "/v1/dashboard/events", "/v1/auth/oidc/login", "/v1/auth/oidc/callback"}
+    routes = [r for router in (*FEATURE_ROUTERS, health_router) for r in router.routes]
+    checked, unguarded = 0, []
+    for route in routes:
+        if not isinstance(route, APIRoute):
+            continue
+        path = "/v1" + route.path
+        checked += 1
+        names = {getattr(d.call, "__name__", "") for d in route.dependant.dependencies}
+        if not any(n.startswith("require_") for n in names) and path not in safe_reads:
+            unguarded.append(f"{sorted(route.methods)} {path}")
+    assert checked >= 25, checked
+    assert not unguarded, f"routes without a role check: {unguarded}"
