@@ -116,6 +116,7 @@ class WidgetActions(WidgetsState):
         return BuilderState.edit_widget(widget_id, spec)
 
     @rx.event(background=True)
+    @requires_role("viewer")
     async def download_csv(self, widget_id: str):  # type: ignore[no-untyped-def]
         """The widget's current rows as a CSV file (from the cache when fresh)."""
         from command_center.resolver import resolve_widget_data
