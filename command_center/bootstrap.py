@@ -56,7 +56,11 @@ def prepare(settings: Settings | None = None, *, seed: bool | None = None) -> di
         ensure_first_admin(settings)  # sign-in on and no account yet: print a one-time admin
         if settings.seed_on_start if seed is None else seed:
             started = time.perf_counter()
-            seed_demo(get_engine(), settings.seed_customers)
+            seed_demo(
+                get_engine(),
+                settings.seed_customers,
+                retention_days=settings.oltp_retention_days,
+            )
             timings["seed"] = time.perf_counter() - started
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

@@ -53,6 +53,15 @@ async def backends():
         await stop_realtime()
 
 
+@contextlib.asynccontextmanager
+async def warehouse_sync():
+    """Lifespan: the local warehouse sync (one process leads; see warehouse/sync.py)."""
+    from command_center.warehouse.sync import warehouse_sync_lifespan
+
+    async with warehouse_sync_lifespan(settings):
+        yield
+
+
 app = rx.App(api_transformer=build_api(), stylesheets=["/styles.css"])
 app.add_page(
     dashboard_page,
@@ -75,3 +84,4 @@ app.add_page(
     on_load=[SessionState.check_session, AdminState.load],
 )
 app.register_lifespan_task(backends)
+app.register_lifespan_task(warehouse_sync)

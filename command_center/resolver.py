@@ -49,6 +49,8 @@ class WidgetData(BaseModel):
     cached_at: str = ""  # when the cached rows were computed ("" when computed now)
     sql: str = ""
     duration_ms: float = 0.0
+    as_of: str | None = None
+    warehouse_version: str | None = None
 
 
 def canonical_hash(document: dict[str, Any]) -> str:
@@ -205,8 +207,13 @@ async def resolve_widget_data(
         warehouse = warehouse_for(route.backend, settings)
         return await _run_query(metric, intent, warehouse, settings=settings)
 
-    payload, cached = await widget_cache(settings).get_or_compute(key, lambda: ttl[0], compute)
+    cache = widget_cache(settings)
+    payload, cached = await cache.get_or_compute(key, lambda: ttl[0], compute)
     document = json.loads(payload)
+    if cached and _warehouse_advanced(document, settings):  # the sync published newer rows
+        await cache.invalidate(key)
+        payload, cached = await cache.get_or_compute(key, lambda: ttl[0], compute)
+        document = json.loads(payload)
     if cached:  # the source stays: where the rows came from, not how they got here
         document["cached_at"] = document.get("generated_at", "")
     return WidgetData.model_construct(
@@ -264,6 +271,18 @@ async def _resolve_records(widget_id: str, spec: dict[str, Any], settings: Setti
     return WidgetData.model_construct(
         widget_id=widget_id, metric_id=label, cache_key=key, cached=cached, **document
     )
+
+
+def _warehouse_advanced(document: dict[str, Any], settings: Settings) -> bool:
+    """True when cached rows came from an older local-warehouse snapshot than the current one
+    (one `stat` of the snapshot pointer; other backends carry no version)."""
+    version = document.get("warehouse_version")
+    if not version or settings.warehouse_mode != "local":
+        return False
+    from command_center.warehouse.factory import warehouse_for
+
+    current = getattr(warehouse_for("databricks", settings), "data_version", lambda: None)()
+    return current is not None and current != version
 
 
 async def _run_query(
@@ -342,6 +361,8 @@ async def _run_query(
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "sql": generated.sql,
         "duration_ms": round(elapsed, 2),
+        "as_of": result.as_of,
+        "warehouse_version": result.data_version,
     }
     return json.dumps(document, separators=(",", ":")).encode()
 

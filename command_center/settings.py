@@ -61,10 +61,18 @@ class Settings(BaseSettings):
     databricks_token: str = ""
     databricks_pool_size: int = Field(default=4, ge=1, le=64)
     databricks_timeout_seconds: float = Field(default=15.0, gt=0)
-    warehouse_rows: int = Field(default=1_000_000, ge=1_000)
+    warehouse_rows: int = Field(
+        default=1_000_000, ge=1_000, description="rows of ev_claim at build: OLTP copy + history"
+    )
+    warehouse_sync_seconds: float = Field(
+        default=2.0, ge=0, le=3600, description="local warehouse sync interval; 0 = off"
+    )
+    oltp_retention_days: int = Field(
+        default=45, ge=1, le=3650, description="claims/events the demo OLTP seed keeps"
+    )
 
     # demo data
-    seed_customers: int = Field(default=2_000, ge=10)
+    seed_customers: int = Field(default=25_000, ge=10)
     seed_on_start: bool = True
 
     # tracing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from command_center.db.session import session_scope
 from command_center.settings import get_settings
 from command_center.warehouse import factory
 from command_center.warehouse.errors import WarehouseTimeout
+from command_center.warehouse.store import snapshot_dir
 from tests.api_helpers import assert_problem, prepared_client
 
 
@@ -136,6 +138,7 @@ def test_health_503_when_the_warehouse_file_cannot_be_opened(client: TestClient)
     factory.close_all()
     path = settings.warehouse_path
     path.unlink()
+    shutil.rmtree(snapshot_dir(path))  # no published snapshot either
     path.mkdir()  # a directory where the DuckDB file should be: cannot open nor rebuild
     body = assert_problem(client.get("/v1/databricks/health"), 503)
     assert body["mode"] == "local" and body["kind"] == "unavailable"

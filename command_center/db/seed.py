@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Engine
 
+from command_center import business as biz
 from command_center.db.models import (
     Claim,
     Customer,
@@ -23,25 +25,8 @@ from command_center.db.models import (
 from command_center.metrics.definitions import SEEDED_METRICS
 
 RNG_SEED = 20_261_123
-REGIONS = ["Northeast", "Southeast", "Midwest", "Southwest", "West"]
-SEGMENTS = ["consumer", "small_business", "enterprise"]
-CHANNELS = ["app", "web", "phone", "retail"]
-LOSS_TYPES = ["cracked_screen", "water_damage", "theft", "loss", "battery", "malfunction"]
-TOPICS = ["claim_status", "device_setup", "billing", "coverage_question", "repair_scheduling"]
-DEVICE_MODELS = {
-    "Apple": ["iPhone 16", "iPhone 15", "iPad Air", "MacBook Air"],
-    "Samsung": ["Galaxy S25", "Galaxy S24", "Galaxy Tab S9", "Galaxy Watch 7"],
-    "Google": ["Pixel 9", "Pixel 8a", "Pixel Tablet"],
-    "Motorola": ["moto g 2025", "razr+"],
-    "OnePlus": ["OnePlus 13", "OnePlus Pad 2"],
-}
-PLANS = [
-    ("MP-BASIC", "Mobile Protect", "basic", 9.99, 99.0),
-    ("MP-PLUS", "Mobile Protect Plus", "plus", 15.99, 49.0),
-    ("HOME-TECH", "Home Tech", "plus", 24.99, 89.0),
-    ("LAPTOP-CARE", "Laptop Care", "basic", 12.99, 149.0),
-    ("TABLET-SHIELD", "Tablet Shield", "basic", 8.99, 79.0),
-]
+DEFAULT_RETENTION_DAYS = 45
+SESSION_WINDOW_DAYS = 30
 FIRST = [
     "Ana",
     "Ben",
@@ -106,11 +91,18 @@ def seed_catalog(engine: Engine) -> int:
     return len(rows) + changed
 
 
-def seed_demo(engine: Engine, customers: int, now: datetime | None = None) -> SeedReport:
+def seed_demo(
+    engine: Engine,
+    customers: int,
+    now: datetime | None = None,
+    *,
+    retention_days: int = DEFAULT_RETENTION_DAYS,
+) -> SeedReport:
     """Seed catalog and demo data once; a second run inserts nothing.
 
-    Content is fully determined by `RNG_SEED` and `customers`; timestamps are offsets from
-    `now` so "today" and "last 24 h" KPIs have data on every start.
+    Content is fully determined by `RNG_SEED`, `customers` and `retention_days` (claims,
+    sessions and events cover that many trailing days; older claims live only in the
+    warehouse history); timestamps are offsets from `now`.
     """
     from command_center.db.seed_widgets import seed_widgets
 
@@ -119,7 +111,7 @@ def seed_demo(engine: Engine, customers: int, now: datetime | None = None) -> Se
     with engine.begin() as conn:
         if conn.scalar(select(func.count()).select_from(Customer)):
             return report
-        rows = DemoDataBuilder(customers, now or utcnow()).build()
+        rows = DemoDataBuilder(customers, now or utcnow(), retention_days).build()
         for model, batch in rows.items():
             for start in range(0, len(batch), 2_000):
                 conn.execute(insert(model), batch[start : start + 2_000])
@@ -140,32 +132,46 @@ def _advance_sequence(conn: Any, table: str) -> None:
 
 
 class DemoDataBuilder:
-    """Builds the demo rows in memory, with ids assigned up front (no round trips)."""
+    """Builds the demo rows in memory, with ids assigned up front (no round trips).
 
-    def __init__(self, customers: int, now: datetime) -> None:
+    Customers and devices are master data (kept whatever their age); claims, sessions and
+    events cover the last `retention_days` only, at the rates of `command_center.business`.
+    """
+
+    def __init__(self, customers: int, now: datetime, retention_days: int) -> None:
         self.rng = random.Random(RNG_SEED)
         self.customers = customers
         self.now = now
+        self.retention = timedelta(days=retention_days)
         self.rows: dict[Any, list[dict]] = {
             m: [] for m in (Plan, Customer, Device, Claim, IssueSession, Event)
         }
+        self._enrolled: list[dict] = []
+        self._customer_ext: dict[int, tuple[str, str]] = {}
 
     def build(self) -> dict[Any, list[dict]]:
         """Return rows per model, in foreign-key order."""
         self._plans()
         for index in range(1, self.customers + 1):
             self._customer(index)
+        for _ in range(round(biz.claims_per_day(self.customers) * self.retention.days)):
+            self._claim()
+        sessions = round(biz.sessions_per_day(self.customers) * SESSION_WINDOW_DAYS)
+        for _ in range(sessions):
+            self._session()
+        self.rows[Event].sort(key=lambda row: row["occurred_at"])
+        for number, row in enumerate(self.rows[Event], start=1):
+            row["id"], row["event_id"] = number, f"seed-{number:08d}"
         return self.rows
 
     def _ago(self, days: float) -> datetime:
         return self.now - timedelta(days=days)
 
     def _event(self, type_: str, at: datetime, subject: str, payload: dict) -> None:
-        number = len(self.rows[Event]) + 1
+        if self.now - at > self.retention:
+            return  # the event log keeps the retention window only
         self.rows[Event].append(
             {
-                "id": number,
-                "event_id": f"seed-{number:08d}",
                 "type": type_,
                 "occurred_at": at,
                 "received_at": at,
@@ -174,24 +180,26 @@ class DemoDataBuilder:
             }
         )
 
+    def _pick(self, weighted: list[tuple[str, float]]) -> str:
+        return self.rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
+
     def _plans(self) -> None:
-        for number, (code, name, tier, premium, deductible) in enumerate(PLANS, start=1):
+        for number, product in enumerate(biz.PRODUCTS, start=1):
             self.rows[Plan].append(
                 {
                     "id": number,
-                    "code": code,
-                    "name": name,
-                    "tier": tier,
-                    "monthly_premium": premium,
-                    "deductible": deductible,
+                    "code": product.code,
+                    "name": product.name,
+                    "tier": product.tier,
+                    "monthly_premium": product.monthly_premium,
+                    "deductible": product.deductible,
                 }
             )
 
     def _customer(self, index: int) -> None:
         rng = self.rng
         external = f"CUST-{index:06d}"
-        region = rng.choice(REGIONS)
-        created = self._ago(rng.uniform(30, 720))
+        region = self._pick(biz.REGIONS)
         first, last = rng.choice(FIRST), rng.choice(LAST)
         self.rows[Customer].append(
             {
@@ -200,98 +208,113 @@ class DemoDataBuilder:
                 "name": f"{first} {last}",
                 "email": f"{first.lower()}.{last.lower()}.{index}@example.com",
                 "region": region,
-                "segment": rng.choices(SEGMENTS, weights=[80, 15, 5])[0],
-                "created_at": created,
+                "segment": self._pick(biz.SEGMENTS),
+                "created_at": self._ago(rng.uniform(30, 1_500)),
             }
         )
-        for _ in range(rng.choices([1, 2, 3], weights=[65, 28, 7])[0]):
-            self._device(index, external, region)
+        self._customer_ext[index] = (external, region)
+        for _ in range(int(self._pick(biz.DEVICES_PER_CUSTOMER))):
+            self._device(index, external)
 
-    def _device(self, customer_id: int, customer_ext: str, region: str) -> None:
+    def _device(self, customer_id: int, customer_ext: str) -> None:
         rng = self.rng
         number = len(self.rows[Device]) + 1
-        make = rng.choices(list(DEVICE_MODELS), weights=[40, 30, 12, 10, 8])[0]
-        model = rng.choice(DEVICE_MODELS[make])
-        category = _category(model)
-        registered = self._ago(rng.uniform(0.05, 400))
-        enrolled = rng.random() < 0.85
+        products = biz.PRODUCTS
+        product = rng.choices(products, weights=[p.weight for p in products])[0]
+        devices = biz.DEVICES[product.category]
+        make, model, _ = rng.choices(devices, weights=[d[2] for d in devices])[0]
+        registered = self._ago(rng.uniform(0.05, 1_400))
+        enrolled = rng.random() < biz.ENROLLED_SHARE
         cancelled = enrolled and rng.random() < 0.06
         enrolled_at = registered + timedelta(hours=rng.uniform(0, 48)) if enrolled else None
         enrolled_at = min(enrolled_at, self.now) if enrolled_at else None
         device_ext = f"DEV-{number:06d}"
-        self.rows[Device].append(
-            {
-                "id": number,
-                "external_id": device_ext,
-                "customer_id": customer_id,
-                "plan_id": rng.randint(1, len(PLANS)) if enrolled else None,
-                "make": make,
-                "model": model,
-                "category": category,
-                "plan_status": ("cancelled" if cancelled else "active") if enrolled else "none",
-                "registered_at": registered,
-                "enrolled_at": enrolled_at,
-                "plan_cancelled_at": self.now if cancelled else None,
-            }
-        )
+        row = {
+            "id": number,
+            "external_id": device_ext,
+            "customer_id": customer_id,
+            "plan_id": biz.PRODUCTS.index(product) + 1 if enrolled else None,
+            "make": make,
+            "model": model,
+            "category": product.category,
+            "plan_status": ("cancelled" if cancelled else "active") if enrolled else "none",
+            "registered_at": registered,
+            "enrolled_at": enrolled_at,
+            "plan_cancelled_at": self.now if cancelled else None,
+        }
+        self.rows[Device].append(row)
+        if enrolled:
+            self._enrolled.append(row | {"product": product, "customer_ext": customer_ext})
         self._event(
             "device_registered",
             registered,
             device_ext,
             {"device_id": device_ext, "customer_id": customer_ext, "make": make, "model": model},
         )
-        if enrolled and rng.random() < 0.45:
-            self._claim(customer_id, customer_ext, number, device_ext, region)
-        if rng.random() < 0.3:
-            self._session(customer_id, customer_ext, number, device_ext)
 
-    def _claim(
-        self, customer_id: int, customer_ext: str, device_id: int, device_ext: str, region: str
-    ) -> None:
+    def _filed_at(self) -> datetime:
+        """A filing time in the retention window, weighted by hour of day (UTC)."""
         rng = self.rng
+        while True:
+            day = self.now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
+                days=rng.randrange(self.retention.days + 1)
+            )
+            hour = rng.choices(range(24), weights=biz.HOUR_WEIGHTS)[0]
+            at = day + timedelta(hours=hour, seconds=rng.uniform(0, 3_600))
+            if self.now - self.retention <= at < self.now:
+                return at
+
+    def _claim(self) -> None:
+        rng = self.rng
+        filed = self._filed_at()
+        device = rng.choice(self._enrolled) if self._enrolled else None
+        for _ in range(20):  # a device enrolled before the filing
+            if device and device["enrolled_at"] <= filed:
+                break
+            device = rng.choice(self._enrolled)
+        if device is None or device["enrolled_at"] > filed:
+            return
         number = len(self.rows[Claim]) + 1
         claim_ext = f"CLM-{number:06d}"
-        filed = self._ago(rng.triangular(0.01, 90, 2))
-        age_h = (self.now - filed).total_seconds() / 3600
-        status, decided, resolved, payout = _claim_outcome(rng, filed, age_h)
+        loss = self._pick(biz.LOSS_TYPES)
+        status, decided, resolved = _claim_outcome(rng, filed, self.now)
+        payout = biz.payout(loss, device["product"].payout_factor, rng.random())
+        customer_ext, region = self._customer_ext[device["customer_id"]]
         self.rows[Claim].append(
             {
                 "id": number,
                 "external_id": claim_ext,
-                "customer_id": customer_id,
-                "device_id": device_id,
+                "customer_id": device["customer_id"],
+                "device_id": device["id"],
                 "status": status,
-                "loss_type": rng.choice(LOSS_TYPES),
+                "loss_type": loss,
                 "region": region,
-                "channel": rng.choices(CHANNELS, weights=[45, 25, 20, 10])[0],
+                "channel": self._pick(biz.CHANNELS),
                 "filed_at": filed,
                 "decided_at": decided,
                 "resolved_at": resolved,
-                "payout_amount": payout,
+                "payout_amount": payout if status == "fulfilled" else None,
             }
         )
+        device_ext = device["external_id"]
         base = {"claim_id": claim_ext, "customer_id": customer_ext, "device_id": device_ext}
         self._event("claim_filed", filed, claim_ext, base)
         if decided:
             decision = "claim_denied" if status == "denied" else "claim_approved"
             self._event(decision, decided, claim_ext, {"claim_id": claim_ext})
-        if resolved and status == "fulfilled":
-            self._event(
-                "claim_fulfilled",
-                resolved,
-                claim_ext,
-                {"claim_id": claim_ext, "payout_amount": payout},
-            )
-        if status == "cancelled":
-            self._event("claim_cancelled", resolved or filed, claim_ext, {"claim_id": claim_ext})
+        if status == "fulfilled" and resolved:
+            payload = {"claim_id": claim_ext, "payout_amount": payout}
+            self._event("claim_fulfilled", resolved, claim_ext, payload)
+        if status == "cancelled" and resolved:
+            self._event("claim_cancelled", resolved, claim_ext, {"claim_id": claim_ext})
 
-    def _session(
-        self, customer_id: int, customer_ext: str, device_id: int, device_ext: str
-    ) -> None:
+    def _session(self) -> None:
         rng = self.rng
+        device = rng.choice(self.rows[Device])
+        customer_ext, _region = self._customer_ext[device["customer_id"]]
         number = len(self.rows[IssueSession]) + 1
         session_ext = f"SES-{number:06d}"
-        opened = self._ago(rng.triangular(0.01, 30, 0.5))
+        opened = self._ago(rng.triangular(0.01, SESSION_WINDOW_DAYS, 0.5))
         age_h = (self.now - opened).total_seconds() / 3600
         resolved = opened + timedelta(hours=rng.uniform(0.2, 12))
         is_resolved = resolved < self.now and age_h > 2
@@ -301,52 +324,54 @@ class DemoDataBuilder:
             {
                 "id": number,
                 "external_id": session_ext,
-                "customer_id": customer_id,
-                "device_id": device_id,
+                "customer_id": device["customer_id"],
+                "device_id": device["id"],
                 "claim_id": None,
                 "status": status,
-                "channel": rng.choice(CHANNELS),
-                "topic": rng.choice(TOPICS),
+                "channel": rng.choice([c for c, _ in biz.CHANNELS]),
+                "topic": rng.choice(biz.TOPICS),
                 "opened_at": opened,
                 "escalated_at": opened + timedelta(minutes=20) if escalated else None,
                 "resolved_at": resolved if is_resolved else None,
             }
         )
-        self._event(
-            "session_opened",
-            opened,
-            session_ext,
-            {"session_id": session_ext, "customer_id": customer_ext, "device_id": device_ext},
-        )
+        payload = {
+            "session_id": session_ext,
+            "customer_id": customer_ext,
+            "device_id": device["external_id"],
+        }
+        self._event("session_opened", opened, session_ext, payload)
         if is_resolved:
             self._event("session_resolved", resolved, session_ext, {"session_id": session_ext})
 
 
-def _category(model: str) -> str:
-    if "Pad" in model or "Tab" in model or "Tablet" in model:
-        return "tablet"
-    if "MacBook" in model:
-        return "laptop"
-    if "Watch" in model:
-        return "wearable"
-    return "phone"
+_DOWNGRADE = {"fulfilled": "approved", "denied": "in_review", "cancelled": "filed"}
+
+
+def resolve_delay_hours(draw: float) -> float:
+    """Hours from filing to resolution: 6 h plus an exponential tail (mean 2 days)."""
+    return 6.0 if draw > 0.999999 else 6.0 + (-math.log(1.0 - draw)) * 48.0
 
 
 def _claim_outcome(
-    rng: random.Random, filed: datetime, age_h: float
-) -> tuple[str, datetime | None, datetime | None, float | None]:
-    """Pick a status consistent with the claim's age, with decision/resolution times."""
-    if age_h < 6:
-        return rng.choice(["filed", "filed", "in_review"]), None, None, None
-    decided = filed + timedelta(hours=rng.uniform(2, min(age_h, 40)))
-    roll = rng.random()
-    if roll < 0.08:
-        return "cancelled", None, decided, None
-    if roll < 0.2:
-        return "denied", decided, decided, None
-    if age_h < 60 and roll < 0.45:
-        return rng.choice(["in_review", "approved"]), (decided if roll > 0.3 else None), None, None
-    resolved = decided + timedelta(hours=rng.uniform(4, 72))
-    if resolved > filed + timedelta(hours=age_h):
-        return "approved", decided, None, None
-    return "fulfilled", decided, resolved, round(rng.uniform(49, 1_199), 2)
+    rng: random.Random, filed: datetime, now: datetime
+) -> tuple[str, datetime | None, datetime | None]:
+    """Status (weighted by age, as the warehouse history) with decision/resolution times."""
+    age_days = (now - filed).total_seconds() / 86_400
+    weights = biz.status_weights(age_days)
+    status = rng.choices([s for s, _ in weights], weights=[w for _, w in weights])[0]
+    resolved = filed + timedelta(hours=resolve_delay_hours(rng.random()))
+    decided = filed + (resolved - filed) * rng.uniform(0.2, 0.8)
+    if status in _DOWNGRADE and resolved >= now:
+        status = _DOWNGRADE[status]
+    if status == "approved" and decided >= now:
+        status = "in_review"
+    if status in {"filed", "in_review"}:
+        return status, None, None
+    if status == "approved":
+        return status, decided, None
+    if status == "cancelled":
+        return status, None, resolved
+    if status == "denied":
+        return status, resolved, resolved
+    return status, decided, resolved

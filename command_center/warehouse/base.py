@@ -28,6 +28,8 @@ class QueryResult(BaseModel):
     duration_ms: float
     backend: str = ""
     truncated: bool = Field(default=False, description="more rows existed than max_rows")
+    as_of: str | None = Field(default=None, description="data time of a synced warehouse copy")
+    data_version: str | None = Field(default=None, description="warehouse version read")
 
     @property
     def row_count(self) -> int:

@@ -1,9 +1,14 @@
-"""Deterministic generator of the local DuckDB warehouse (`l3_asurion.ev_claim`).
+"""Build the local DuckDB warehouse (`l3_asurion.ev_claim`): history + a copy of the OLTP claims.
 
-All rows are produced inside DuckDB from `range()` with hash-derived pseudo-random draws,
-so a million rows take seconds and the same (seed, rows, anchor day) always yields the
-same data. The file is written under a temporary name and renamed into place, so a crash
-never leaves a half-built warehouse; `l3_asurion._meta` records what was built.
+The warehouse is one business with the operational database (`command_center.business`):
+every OLTP claim is copied as is (the same code path the live sync uses), and the older
+history the OLTP database does not keep is generated inside DuckDB from `range()` with
+hash-derived draws, at the business's claim rate, before the oldest OLTP claim — so a million
+rows take seconds and the same inputs always give the same data. The file is written under a
+temporary name and renamed into place, then published as a read-only snapshot
+(`warehouse/store.py`). Full regeneration happens only when the file is missing or
+unreadable, the schema/generator changes, the sizing settings change, or the OLTP database is
+a different one (e.g. after `make demo-reset`).
 """
 
 from __future__ import annotations
@@ -11,165 +16,53 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import math
 import os
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from command_center import business as biz
 from command_center.settings import Settings, get_settings
+from command_center.warehouse.store import (
+    META_TABLE,
+    QUALIFIED_TABLE,
+    READONLY_CONFIG,
+    SCHEMA,
+    TABLE,
+    build_lock,
+    connect_readonly,
+    connect_writer,
+    publish,
+    read_meta,
+    write_meta,
+)
+
+__all__ = [
+    "GENERATOR_VERSION",
+    "META_TABLE",
+    "QUALIFIED_TABLE",
+    "READONLY_CONFIG",
+    "SCHEMA",
+    "TABLE",
+    "BuildReport",
+    "HistoryParams",
+    "connect_readonly",
+    "ensure_local_warehouse",
+    "ensure_local_warehouse_report",
+    "generate_warehouse",
+    "read_meta",
+    "remove_stale_builds",
+]
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "l3_asurion"
-TABLE = "ev_claim"
-QUALIFIED_TABLE = f"{SCHEMA}.{TABLE}"
-META_TABLE = f"{SCHEMA}._meta"
 DEFAULT_SEED = 20240601
-GENERATOR_VERSION = "1"
-WINDOW_DAYS = 365
-READONLY_CONFIG = {"enable_external_access": False}
-
-PRODUCTS: list[tuple[str, float]] = [
-    ("Mobile Protect", 34),
-    ("Mobile Protect Plus", 22),
-    ("Home Tech", 12),
-    ("Laptop Care", 12),
-    ("Tablet Shield", 10),
-    ("Wearables Plus", 10),
-]
-PRODUCT_CATEGORY = {
-    "Mobile Protect": "phone",
-    "Mobile Protect Plus": "phone",
-    "Home Tech": "home",
-    "Laptop Care": "laptop",
-    "Tablet Shield": "tablet",
-    "Wearables Plus": "wearable",
-}
-PRODUCT_PAYOUT_FACTOR = {
-    "Mobile Protect": 1.0,
-    "Mobile Protect Plus": 1.15,
-    "Home Tech": 1.5,
-    "Laptop Care": 1.8,
-    "Tablet Shield": 1.1,
-    "Wearables Plus": 0.6,
-}
-PLAN_TIERS: list[tuple[str, float]] = [("basic", 30), ("standard", 48), ("premium", 22)]
-TIER_DEDUCTIBLE = {"basic": 99.0, "standard": 49.0, "premium": 29.0}
-REGIONS: list[tuple[str, float]] = [
-    ("Northeast", 20),
-    ("Southeast", 24),
-    ("Midwest", 19),
-    ("Southwest", 15),
-    ("West", 22),
-]
-CHANNELS: list[tuple[str, float]] = [("app", 42), ("web", 28), ("phone", 20), ("retail", 10)]
-LOSS_TYPES: list[tuple[str, float]] = [
-    ("cracked screen", 38),
-    ("water damage", 14),
-    ("theft", 9),
-    ("loss", 11),
-    ("battery", 12),
-    ("malfunction", 16),
-]
-LOSS_BASE_PAYOUT = {
-    "cracked screen": 180.0,
-    "water damage": 420.0,
-    "theft": 650.0,
-    "loss": 600.0,
-    "battery": 90.0,
-    "malfunction": 260.0,
-}
-LOSS_EXTRA_DEDUCTIBLE = {"theft": 100.0, "loss": 100.0, "water damage": 25.0}
-# status weights by claim age: recent claims are still open, old ones mostly fulfilled
-STATUS_BY_AGE: list[tuple[int, list[tuple[str, float]]]] = [
-    (
-        3,
-        [
-            ("filed", 40),
-            ("in_review", 35),
-            ("approved", 10),
-            ("fulfilled", 10),
-            ("denied", 3),
-            ("cancelled", 2),
-        ],
-    ),
-    (
-        14,
-        [
-            ("filed", 10),
-            ("in_review", 25),
-            ("approved", 15),
-            ("fulfilled", 38),
-            ("denied", 7),
-            ("cancelled", 5),
-        ],
-    ),
-    (
-        10_000,
-        [
-            ("filed", 1),
-            ("in_review", 2),
-            ("approved", 4),
-            ("fulfilled", 72),
-            ("denied", 12),
-            ("cancelled", 9),
-        ],
-    ),
-]
-# hour-of-day weights (UTC): quiet nights, busy afternoons
-HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 3, 4, 6, 7, 8, 8, 8, 8, 8, 8, 7, 7, 6, 5, 4, 3, 2, 1]
-DEVICES: dict[str, list[tuple[str, str, float]]] = {
-    "phone": [
-        ("Apple", "iPhone 15", 14),
-        ("Apple", "iPhone 15 Pro", 12),
-        ("Apple", "iPhone 14", 10),
-        ("Apple", "iPhone 13", 8),
-        ("Samsung", "Galaxy S24", 10),
-        ("Samsung", "Galaxy S23", 8),
-        ("Samsung", "Galaxy A54", 7),
-        ("Samsung", "Galaxy Z Flip5", 4),
-        ("Google", "Pixel 8", 6),
-        ("Google", "Pixel 7a", 4),
-        ("Motorola", "Moto G Power", 5),
-        ("Motorola", "Razr+", 3),
-        ("OnePlus", "OnePlus 12", 5),
-        ("OnePlus", "Nord N30", 4),
-    ],
-    "tablet": [
-        ("Apple", "iPad Air", 30),
-        ("Apple", "iPad 10th Gen", 25),
-        ("Samsung", "Galaxy Tab S9", 20),
-        ("Amazon", "Fire HD 10", 15),
-        ("Microsoft", "Surface Go 4", 10),
-    ],
-    "laptop": [
-        ("Apple", "MacBook Air M2", 30),
-        ("Dell", "XPS 13", 18),
-        ("Lenovo", "ThinkPad X1 Carbon", 17),
-        ("HP", "Spectre x360", 15),
-        ("Microsoft", "Surface Laptop 5", 10),
-        ("Acer", "Swift 3", 10),
-    ],
-    "wearable": [
-        ("Apple", "Apple Watch Series 9", 45),
-        ("Samsung", "Galaxy Watch6", 22),
-        ("Google", "Pixel Watch 2", 13),
-        ("Garmin", "Fenix 7", 10),
-        ("Fitbit", "Charge 6", 10),
-    ],
-    "home": [
-        ("Samsung", "QLED 65in TV", 25),
-        ("LG", "OLED C3 TV", 22),
-        ("Sony", "Bravia XR", 15),
-        ("Dyson", "V15 Detect", 13),
-        ("Bose", "Smart Soundbar 600", 12),
-        ("Sonos", "Arc", 13),
-    ],
-}
+GENERATOR_VERSION = "2"
 
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
@@ -194,38 +87,31 @@ CREATE TABLE {META_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 
 
 @dataclass(frozen=True)
-class WarehouseParams:
-    """What determines the generated data: row count, seed and the anchor day (UTC)."""
+class HistoryParams:
+    """What determines the generated history: how many rows, the seed, where it ends (the
+    oldest OLTP claim, naive UTC), the customer id space and the daily claim rate."""
 
     rows: int
     seed: int
-    anchor_day: dt.date
+    boundary: dt.datetime
+    customers: int
+    retention_days: int
 
-    def as_meta(self) -> dict[str, str]:
-        """The metadata recorded in `l3_asurion._meta` (and compared on start-up)."""
-        return {
-            "rows": str(self.rows),
-            "seed": str(self.seed),
-            "anchor_day": self.anchor_day.isoformat(),
-            "generator_version": GENERATOR_VERSION,
-            # hash() may change between DuckDB releases: an upgrade rebuilds the file
-            "duckdb_version": duckdb.__version__,
-        }
+    @property
+    def days(self) -> int:
+        """How many days before `boundary` the history spans (the business's claim rate)."""
+        rate = max(biz.claims_per_day(self.customers), 1e-9)
+        return max(1, math.ceil(self.rows / rate))
 
 
 @dataclass(frozen=True)
 class BuildReport:
-    """Outcome of `ensure_local_warehouse`: where, whether it was (re)built, and how long."""
+    """Outcome of `ensure_local_warehouse_report`: where, whether it was (re)built, how long."""
 
     path: Path
     built: bool
     seconds: float
-    params: WarehouseParams
-
-
-def utc_today() -> dt.date:
-    """Today's date in UTC (the default anchor day)."""
-    return dt.datetime.now(dt.UTC).date()
+    meta: dict[str, str]
 
 
 def _q(text: str) -> str:
@@ -243,102 +129,85 @@ def _weighted_case(u: str, choices: Sequence[tuple[str, float]]) -> str:
 
 
 def _device_case(u: str, field: int) -> str:
-    """CASE on the product category, then a weighted pick of (make, model)[field]."""
+    """CASE on the product's device category, then a weighted pick of (make, model)[field]."""
     branches = []
-    for category, devices in DEVICES.items():
+    for category, devices in biz.DEVICES.items():
         inner = _weighted_case(u, [(device[field], device[2]) for device in devices])
         branches.append(f"WHEN {_q(category)} THEN {inner}")
     return f"CASE category {' '.join(branches)} END"
 
 
-def _map_case(column: str, mapping: dict[str, float], default: float = 0.0) -> str:
+def _map_case(column: str, mapping: dict[str, object], default: object) -> str:
     whens = " ".join(f"WHEN {_q(key)} THEN {value!r}" for key, value in mapping.items())
     return f"(CASE {column} {whens} ELSE {default!r} END)"
 
 
-def build_sql(params: WarehouseParams) -> str:
-    """The single INSERT … SELECT that fills `ev_claim` for `params` (pure function)."""
+def history_sql(params: HistoryParams) -> str:
+    """The single INSERT … SELECT that fills the history part of `ev_claim` (pure function)."""
     seed = int(params.seed)
 
     def u(salt: str) -> str:
         return f"((hash(i, '{seed}:{salt}') % 1000000007)::DOUBLE / 1000000007.0)"
 
-    anchor = params.anchor_day.isoformat()
-    customers = max(params.rows // 4, 100)
-    hours = [(str(hour), float(weight)) for hour, weight in enumerate(HOUR_WEIGHTS)]
+    boundary = params.boundary.replace(microsecond=0).isoformat(sep=" ")
+    hours = [(str(hour), float(weight)) for hour, weight in enumerate(biz.HOUR_WEIGHTS)]
+    products = [(p.name, p.weight) for p in biz.PRODUCTS]
+    by_product = {
+        "category": {p.name: p.category for p in biz.PRODUCTS},
+        "tier": {p.name: p.tier for p in biz.PRODUCTS},
+        "factor": {p.name: p.payout_factor for p in biz.PRODUCTS},
+        "deductible": {p.name: p.deductible for p in biz.PRODUCTS},
+    }
     status_case = (
         "CASE "
         + " ".join(
             f"WHEN age_days < {limit} THEN {_weighted_case('u_status', weights)}"
-            for limit, weights in STATUS_BY_AGE
+            for limit, weights in biz.STATUS_BY_AGE
         )
         + " END"
-    )
-    category_case = (
-        "(CASE product_name "
-        + " ".join(f"WHEN {_q(p)} THEN {_q(c)}" for p, c in PRODUCT_CATEGORY.items())
-        + " ELSE 'phone' END)"
     )
     return f"""
 INSERT INTO {QUALIFIED_TABLE}
 WITH draws AS (
     SELECT
         i,
-        {_weighted_case(u("product"), PRODUCTS)} AS product_name,
-        {_weighted_case(u("tier"), PLAN_TIERS)} AS plan_tier,
-        {_weighted_case(u("loss"), LOSS_TYPES)} AS loss_type,
-        {_weighted_case(u("region"), REGIONS)} AS region,
-        {_weighted_case(u("channel"), CHANNELS)} AS channel,
-        CASE WHEN {u("mix")} < 0.7 THEN {u("day")} ELSE sqrt({u("day")}) END AS day_frac,
+        {_weighted_case(u("product"), products)} AS product_name,
+        {_weighted_case(u("loss"), biz.LOSS_TYPES)} AS loss_type,
+        {_weighted_case(u("region"), biz.REGIONS)} AS region,
+        {_weighted_case(u("channel"), biz.CHANNELS)} AS channel,
+        LEAST(CAST(floor({u("day")} * {params.days}) AS INTEGER), {params.days - 1}) AS day_index,
         CAST({_weighted_case(u("hour"), hours)} AS INTEGER) AS hour_of_day,
         CAST(floor({u("second")} * 3600) AS INTEGER) AS second_of_hour,
         {u("status")} AS u_status,
         {u("device")} AS u_device,
         {u("resolve")} AS u_resolve,
         {u("payout")} AS u_payout,
-        hash(i, '{seed}:customer') % {customers} AS customer_no
+        hash(i, '{seed}:customer') % {max(params.customers, 1)} AS customer_no
     FROM range({int(params.rows)}) AS r(i)
-), timed AS (
-    SELECT
-        *,
-        {category_case} AS category,
-        LEAST(CAST(floor(day_frac * {WINDOW_DAYS}) AS INTEGER), {WINDOW_DAYS - 1}) AS day_index
-    FROM draws
 ), aged AS (
     SELECT
         *,
-        TIMESTAMP '{anchor} 00:00:00' - INTERVAL {WINDOW_DAYS} DAY
-            + to_days(day_index) + to_hours(hour_of_day) + to_seconds(second_of_hour)
-            AS created_at,
-        {WINDOW_DAYS} - day_index AS age_days
-    FROM timed
+        {_map_case("product_name", by_product["category"], "phone")} AS category,
+        TIMESTAMP '{boundary}' - to_days(day_index + 1)
+            + to_hours(hour_of_day) + to_seconds(second_of_hour) AS created_at,
+        day_index + 1 + {params.retention_days} AS age_days
+    FROM draws
 ), statused AS (
     SELECT
         *,
-        {status_case} AS base_status,
-        -- fulfilment: 6 h + exponential tail (mean ~2 days); denials/cancellations quicker
+        {status_case} AS claim_status,
+        -- resolution: 6 h + exponential tail (mean 2 days), as the OLTP seed
         created_at + to_seconds(CAST(3600 * (
             CASE WHEN u_resolve > 0.999999 THEN 6.0
                  ELSE 6.0 + (-ln(1.0 - u_resolve)) * 48.0 END) AS BIGINT)) AS resolve_candidate
     FROM aged
-), final AS (
-    SELECT
-        *,
-        CASE
-            WHEN base_status IN ('fulfilled', 'denied', 'cancelled')
-                 AND resolve_candidate >= TIMESTAMP '{anchor} 00:00:00'
-            THEN CASE base_status WHEN 'fulfilled' THEN 'approved'
-                                  WHEN 'denied' THEN 'in_review'
-                                  ELSE 'filed' END
-            ELSE base_status
-        END AS claim_status
-    FROM statused
+    WHERE created_at < TIMESTAMP '{boundary}'
 )
 SELECT
-    'CLM-' || lpad(CAST(i + 1 AS VARCHAR), 9, '0') AS claim_id,
-    'CUST-' || lpad(CAST(customer_no + 1 AS VARCHAR), 7, '0') AS customer_id,
+    'CLM-H' || lpad(CAST(i + 1 AS VARCHAR), 8, '0') AS claim_id,
+    'CUST-' || lpad(CAST(customer_no + 1 AS VARCHAR), 6, '0') AS customer_id,
     product_name,
-    plan_tier,
+    {_map_case("product_name", by_product["tier"], "basic")} AS plan_tier,
     claim_status,
     loss_type,
     region,
@@ -349,72 +218,85 @@ SELECT
     CASE WHEN claim_status IN ('fulfilled', 'denied', 'cancelled') THEN resolve_candidate END
         AS resolved_at,
     CASE WHEN claim_status = 'fulfilled' THEN CAST(round(
-        {_map_case("loss_type", LOSS_BASE_PAYOUT, 200.0)}
-        * {_map_case("product_name", PRODUCT_PAYOUT_FACTOR, 1.0)}
+        {_map_case("loss_type", biz.LOSS_BASE_PAYOUT, 200.0)}
+        * {_map_case("product_name", by_product["factor"], 1.0)}
         * (0.6 + 0.8 * u_payout), 2) AS DECIMAL(10, 2)) END AS payout_amount,
-    CAST({_map_case("plan_tier", TIER_DEDUCTIBLE, 49.0)}
-        + {_map_case("loss_type", LOSS_EXTRA_DEDUCTIBLE, 0.0)} AS DECIMAL(10, 2))
+    CAST({_map_case("product_name", by_product["deductible"], 49.0)}
+        + {_map_case("loss_type", biz.LOSS_EXTRA_DEDUCTIBLE, 0.0)} AS DECIMAL(10, 2))
         AS deductible_amount
-FROM final
+FROM statused
 ORDER BY created_at, claim_id
 """
 
 
-def params_from_settings(
-    settings: Settings | None = None, *, anchor_day: dt.date | None = None, seed: int | None = None
-) -> WarehouseParams:
-    """Generation parameters: rows from settings, anchor = today (UTC) unless given."""
-    settings = settings or get_settings()
-    return WarehouseParams(
-        rows=int(settings.warehouse_rows),
-        seed=DEFAULT_SEED if seed is None else int(seed),
-        anchor_day=anchor_day or utc_today(),
-    )
+def _identity(settings: Settings, seed: int, oltp_key: str) -> dict[str, str]:
+    """What a built file must match to be reused (compared on start-up)."""
+    return {
+        "generator_version": GENERATOR_VERSION,
+        # hash() may change between DuckDB releases: an upgrade rebuilds the file
+        "duckdb_version": duckdb.__version__,
+        "seed": str(seed),
+        "warehouse_rows": str(settings.warehouse_rows),
+        "seed_customers": str(settings.seed_customers),
+        "retention_days": str(settings.oltp_retention_days),
+        "oltp": oltp_key,
+    }
 
 
-def connect_readonly(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only DuckDB connection with file-system access disabled.
+def generate_warehouse(
+    path: Path, settings: Settings, *, seed: int = DEFAULT_SEED, engine: object | None = None
+) -> dict[str, str]:
+    """Build the warehouse at `path` atomically and publish it; returns its metadata.
 
-    Every read-only connection in the process must use this function: DuckDB refuses two
-    connections to one file with different configurations.
+    The caller holds `build_lock(path)`. `engine` is the OLTP database (None = the configured
+    one; an absent database gives a history-only warehouse).
     """
-    return duckdb.connect(str(path), read_only=True, config=dict(READONLY_CONFIG))
+    from command_center.warehouse import oltp
 
-
-def read_meta(path: Path) -> dict[str, str] | None:
-    """The `_meta` key/values of an existing warehouse file, or None if absent/unreadable."""
-    if not path.exists():
-        return None
-    try:
-        with contextlib.closing(connect_readonly(path)) as conn:
-            return dict(conn.execute(f"SELECT key, value FROM {META_TABLE}").fetchall())
-    except duckdb.Error as exc:
-        log.warning("local warehouse %s unreadable, will rebuild: %s", path, exc)
-        return None
-
-
-def generate_warehouse(path: Path, params: WarehouseParams) -> float:
-    """Build the warehouse at `path` atomically (temp file + rename); returns seconds taken."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     started = time.perf_counter()
+    source = oltp.OltpSource.for_settings(settings, engine)
+    facts = source.facts(settings.oltp_retention_days)
+    params = HistoryParams(
+        rows=max(int(settings.warehouse_rows) - facts.claims, 0),
+        seed=seed,
+        boundary=facts.boundary,
+        customers=settings.seed_customers,
+        retention_days=settings.oltp_retention_days,
+    )
     try:
-        with contextlib.closing(duckdb.connect(str(tmp))) as conn:
+        with contextlib.closing(connect_writer(tmp)) as conn:
             conn.execute(DDL)
-            conn.execute(build_sql(params))
-            meta = params.as_meta() | {
+            if params.rows:
+                conn.execute(history_sql(params))
+            meta = _identity(settings, seed, facts.key) | {
+                "history_rows": str(params.rows),
+                "history_days": str(params.days),
+                "boundary": params.boundary.isoformat(),
                 "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "build_id": uuid.uuid4().hex[:12],
+                "sync_hwm": "0",
+                "sync_seq": "0",
             }
-            conn.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", list(meta.items()))
+            write_meta(conn, meta)
+            oltp.apply_changes(conn, source, gap_grace_seconds=0.0)  # the initial bulk copy
             conn.execute("CHECKPOINT")
+            meta = dict(conn.execute(f"SELECT key, value FROM {META_TABLE}").fetchall())
         os.replace(tmp, path)
     finally:
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
-    seconds = time.perf_counter() - started
-    log.info("generated local warehouse %s: %s rows in %.2fs", path, params.rows, seconds)
-    return seconds
+    publish(path, meta)
+    log.info(
+        "built local warehouse %s: %s history rows + %s OLTP claims in %.2fs",
+        path,
+        params.rows,
+        facts.claims,
+        time.perf_counter() - started,
+    )
+    return meta
 
 
 def remove_stale_builds(path: Path) -> list[Path]:
@@ -427,62 +309,45 @@ def remove_stale_builds(path: Path) -> list[Path]:
     return removed
 
 
-def _matches(meta: dict[str, str] | None, params: WarehouseParams) -> bool:
-    if not meta:
-        return False
-    return all(meta.get(key) == value for key, value in params.as_meta().items())
-
-
-@contextlib.contextmanager
-def _build_lock(path: Path) -> Iterator[None]:
-    """An exclusive inter-process lock next to the warehouse file (no-op without fcntl)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - non-POSIX
-        yield
-        return
-    with open(path.with_name(path.name + ".lock"), "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _matches(meta: dict[str, str] | None, identity: dict[str, str]) -> bool:
+    return bool(meta) and all(meta.get(k) == v for k, v in identity.items())  # type: ignore[union-attr]
 
 
 def ensure_local_warehouse_report(
     settings: Settings | None = None,
     *,
     path: Path | None = None,
-    anchor_day: dt.date | None = None,
     seed: int | None = None,
+    engine: object | None = None,
+    force: bool = False,
 ) -> BuildReport:
-    """Like `ensure_local_warehouse`, but says whether it built and how long it took."""
+    """Build the local warehouse when missing, unreadable or built for other inputs."""
+    from command_center.warehouse import oltp
+    from command_center.warehouse.store import current_snapshot
+
     settings = settings or get_settings()
     target = path or settings.warehouse_path
-    params = params_from_settings(settings, anchor_day=anchor_day, seed=seed)
-    if _matches(read_meta(target), params):
-        if any(target.parent.glob(f".{target.name}.*.tmp*")):
-            with _build_lock(target):
-                remove_stale_builds(target)
-        return BuildReport(target, built=False, seconds=0.0, params=params)
-    with _build_lock(target):
+    seed = DEFAULT_SEED if seed is None else int(seed)
+    with build_lock(target):
         remove_stale_builds(target)  # we hold the lock: any temp file is from a killed build
-        if _matches(read_meta(target), params):  # another process built it meanwhile
-            return BuildReport(target, built=False, seconds=0.0, params=params)
-        seconds = generate_warehouse(target, params)
-    return BuildReport(target, built=True, seconds=seconds, params=params)
+        key = oltp.OltpSource.for_settings(settings, engine).identity()
+        meta = read_meta(target)
+        if not force and _matches(meta, _identity(settings, seed, key)):
+            assert meta is not None
+            if current_snapshot(target) is None:
+                publish(target, meta)
+            return BuildReport(target, built=False, seconds=0.0, meta=meta)
+        started = time.perf_counter()
+        meta = generate_warehouse(target, settings, seed=seed, engine=engine)
+    return BuildReport(target, built=True, seconds=time.perf_counter() - started, meta=meta)
 
 
 def ensure_local_warehouse(
     settings: Settings | None = None,
     *,
     path: Path | None = None,
-    anchor_day: dt.date | None = None,
     seed: int | None = None,
+    engine: object | None = None,
 ) -> Path:
-    """Build the local warehouse only when missing or built with other rows/seed/anchor day.
-
-    Returns the file's path (`settings.warehouse_path` unless `path` is given).
-    """
-    return ensure_local_warehouse_report(settings, path=path, anchor_day=anchor_day, seed=seed).path
+    """Build the local warehouse only when needed; returns the working file's path."""
+    return ensure_local_warehouse_report(settings, path=path, seed=seed, engine=engine).path

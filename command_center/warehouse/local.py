@@ -1,9 +1,8 @@
-"""The local warehouse: the generated DuckDB file, queried read-only off the event loop."""
+"""The local warehouse: published DuckDB snapshots, queried read-only off the event loop."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import threading
 import time
 from pathlib import Path
@@ -25,22 +24,43 @@ from command_center.warehouse.errors import (
     WarehouseUnavailable,
     classify_error,
 )
-from command_center.warehouse.generate import (
-    QUALIFIED_TABLE,
+from command_center.warehouse.generate import QUALIFIED_TABLE, ensure_local_warehouse
+from command_center.warehouse.store import (
+    Snapshot,
     connect_readonly,
-    ensure_local_warehouse,
-    utc_today,
+    current_snapshot,
+    pointer_stamp,
 )
 
 HEALTH_SQL = f"SELECT COUNT(*) AS n FROM (SELECT claim_id FROM {QUALIFIED_TABLE} LIMIT 100) AS s"
 
 
+class _Open:
+    """One open snapshot: its connection, idle cursors and running queries."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.conn = connect_readonly(snapshot.file)
+        self.idle: list[duckdb.DuckDBPyConnection] = []
+        self.active = 0
+
+    def close(self) -> None:
+        for cursor in self.idle:
+            with contextlib.suppress(duckdb.Error):
+                cursor.close()
+        self.idle.clear()
+        with contextlib.suppress(duckdb.Error):
+            self.conn.close()
+
+
 class LocalWarehouse(ThreadedWarehouse):
     """DuckDB read-only warehouse (`name` "local", dialect "duckdb").
 
-    The file is generated on first use (and regenerated when the UTC day changes, so the
-    trailing windows stay populated). Queries run on `workers` threads, each with a cursor
-    on one shared read-only database instance; file-system access from SQL is disabled.
+    Queries read the snapshot the warehouse's pointer names (`warehouse/store.py`); when the
+    sync publishes a newer one, new queries open it while running ones finish on the old one,
+    which is closed after its last query — readers never wait for the writer or each other.
+    The file is built on first use when no snapshot exists. Queries run on `workers`
+    threads, each with a cursor; file-system access from SQL is disabled.
     """
 
     name = "local"
@@ -54,74 +74,82 @@ class LocalWarehouse(ThreadedWarehouse):
         workers: int = 4,
         timeout: float | None = None,
         max_rows: int = DEFAULT_MAX_ROWS,
-        auto_refresh: bool = True,
     ) -> None:
         super().__init__(workers, "warehouse-local")
         self._settings = settings or get_settings()
         self.path = path or self._settings.warehouse_path
         self.timeout = timeout if timeout is not None else self._settings.databricks_timeout_seconds
         self.max_rows = max_rows
-        self._auto_refresh = auto_refresh
-        self._cond = threading.Condition()
-        self._conn: duckdb.DuckDBPyConnection | None = None
-        self._idle: list[duckdb.DuckDBPyConnection] = []
-        self._active = 0
-        self._anchor: dt.date | None = None
+        self._lock = threading.Lock()
+        self._open: dict[str, _Open] = {}
+        self._current: _Open | None = None
+        self._stamp: tuple[int, int] | None = None
         self._closed = False
 
-    # ------------------------------------------------------------------ connections
+    # ------------------------------------------------------------------ snapshots
 
-    def _needs_open(self) -> bool:
-        if self._conn is None:
-            return True
-        return self._auto_refresh and self._anchor is not None and self._anchor != utc_today()
+    def snapshot(self) -> Snapshot | None:
+        """The snapshot new queries read now (one `stat` when unchanged); None before any."""
+        stamp = pointer_stamp(self.path)
+        with self._lock:
+            if self._current is not None and stamp == self._stamp:
+                return self._current.snapshot
+        return current_snapshot(self.path)
 
-    def _acquire(self) -> duckdb.DuckDBPyConnection:
-        """A cursor for this query; (re)generates and reopens the file when needed.
+    def data_version(self) -> str | None:
+        """The published warehouse version (changes whenever the sync publishes rows)."""
+        snapshot = self.snapshot()
+        return snapshot.version if snapshot else None
 
-        Reopening waits until no query is running: DuckDB caches database instances by
-        path, so every cursor on the old file must be closed before the new one is opened.
-        """
-        with self._cond:
-            if self._closed:
-                raise WarehouseUnavailable("the local warehouse is closed", backend=self.name)
-            if self._needs_open():
-                while self._active > 0:
-                    self._cond.wait()
-                if self._needs_open():
-                    self._close_all()
-                    anchor = utc_today()
-                    ensure_local_warehouse(self._settings, path=self.path, anchor_day=anchor)
-                    self._conn = connect_readonly(self.path)
-                    self._anchor = anchor
-            assert self._conn is not None
-            cursor = self._idle.pop() if self._idle else self._conn.cursor()
-            self._active += 1
-            return cursor
+    def _acquire(self) -> tuple[_Open, duckdb.DuckDBPyConnection]:
+        """A cursor on the current snapshot; builds the warehouse when none exists yet."""
+        for _attempt in range(3):
+            with self._lock:
+                if self._closed:
+                    raise WarehouseUnavailable("the local warehouse is closed", backend=self.name)
+                stamp = pointer_stamp(self.path)
+                if self._current is None or stamp != self._stamp:
+                    if stamp is None:
+                        ensure_local_warehouse(self._settings, path=self.path)
+                        stamp = pointer_stamp(self.path)
+                    snapshot = current_snapshot(self.path)
+                    if snapshot is None:
+                        raise WarehouseUnavailable("no warehouse snapshot", backend=self.name)
+                    handle = self._open.get(snapshot.version)
+                    if handle is None:
+                        try:
+                            handle = _Open(snapshot)
+                        except duckdb.IOException:  # replaced and removed meanwhile: re-read
+                            continue
+                        self._open[snapshot.version] = handle
+                    self._current, self._stamp = handle, stamp
+                    self._close_unused()
+                handle = self._current
+                cursor = handle.idle.pop() if handle.idle else handle.conn.cursor()
+                handle.active += 1
+                return handle, cursor
+        raise WarehouseUnavailable("warehouse snapshot kept changing", backend=self.name)
 
-    def _release(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        with self._cond:
-            self._active -= 1
-            if self._closed:
+    def _release(self, handle: _Open, cursor: duckdb.DuckDBPyConnection) -> None:
+        with self._lock:
+            handle.active -= 1
+            if self._closed or handle is not self._current:
                 with contextlib.suppress(duckdb.Error):
                     cursor.close()
+                self._close_unused()
             else:
-                self._idle.append(cursor)
-            self._cond.notify_all()
+                handle.idle.append(cursor)
 
-    def _close_all(self) -> None:
-        for cursor in self._idle:
-            with contextlib.suppress(duckdb.Error):
-                cursor.close()
-        self._idle.clear()
-        if self._conn is not None:
-            with contextlib.suppress(duckdb.Error):
-                self._conn.close()
-            self._conn = None
+    def _close_unused(self) -> None:
+        """Close every snapshot other than the current one that no query is using."""
+        for version, handle in list(self._open.items()):
+            if (self._closed or handle is not self._current) and handle.active == 0:
+                handle.close()
+                del self._open[version]
 
     def prepare(self) -> Path:
-        """Generate (if needed) and open the warehouse now, e.g. at start-up. Blocking."""
-        self._release(self._acquire())
+        """Build (if needed) and open the warehouse now, e.g. at start-up. Blocking."""
+        self._release(*self._acquire())
         return self.path
 
     # ------------------------------------------------------------------ queries
@@ -129,7 +157,7 @@ class LocalWarehouse(ThreadedWarehouse):
     def _query_sync(self, sql: str, timeout: float) -> QueryResult:
         started = time.perf_counter()
         try:
-            cursor = self._acquire()
+            handle, cursor = self._acquire()
         except WarehouseError:
             raise
         except Exception as exc:  # generating/opening the file failed
@@ -158,7 +186,7 @@ class LocalWarehouse(ThreadedWarehouse):
             raise classify_error(exc, backend=self.name) from exc
         finally:
             timer.cancel()
-            self._release(cursor)
+            self._release(handle, cursor)
         truncated = len(raw) > self.max_rows
         rows = rows_to_dicts(columns, raw[: self.max_rows])
         return QueryResult(
@@ -167,6 +195,8 @@ class LocalWarehouse(ThreadedWarehouse):
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             backend=self.name,
             truncated=truncated,
+            as_of=handle.snapshot.as_of,
+            data_version=handle.snapshot.version,
         )
 
     async def query(self, sql: str, *, timeout: float | None = None) -> QueryResult:
@@ -184,7 +214,7 @@ class LocalWarehouse(ThreadedWarehouse):
 
     def close(self) -> None:
         """Close the connection and stop the worker threads."""
-        with self._cond:
+        with self._lock:
             self._closed = True
-            self._close_all()
+            self._close_unused()
         self._shutdown_executor()

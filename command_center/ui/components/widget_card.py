@@ -264,6 +264,10 @@ def widget_card(
         rx.flex(
             notes,
             rx.spacer(),
+            rx.cond(
+                (view["status"] == "ok") & (view["as_of"].to(str) != ""),
+                rx.text("as of ", view["as_of"], size="1", color_scheme="gray", class_name="as-of"),
+            ),
             rx.cond(view["status"] == "ok", freshness(view)),
             class_name="widget-footer",
             wrap="wrap",

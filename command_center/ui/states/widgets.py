@@ -81,6 +81,7 @@ async def resolve_view(
         cached_at=data.cached_at,
         value_name=metric.label if metric else "",
         notes=notes,
+        as_of=data.as_of,
     )
 
 

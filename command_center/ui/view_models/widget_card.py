@@ -127,6 +127,7 @@ def widget_view(
     cached: bool = False,
     generated_at: str = "",
     cached_at: str = "",
+    as_of: str | None = None,
     status: str = "ok",
     error: str = "",
     value_name: str = "",
@@ -164,6 +165,7 @@ def widget_view(
         "cached": cached,
         "generated_at": generated_at,
         "cached_at": cached_at,
+        "as_of": f"{freshness(as_of)[1]} UTC" if as_of else "",  # a synced warehouse's data time
         "age": age,
         "updated": updated,
         "display": format_value(first_value, unit),
