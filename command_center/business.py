@@ -129,7 +129,7 @@ HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 3, 4, 6, 7, 8, 8, 8, 8, 8, 8, 7, 7, 6, 5, 4, 3
 
 # volume: claims per customer per year, support sessions per customer per year
 CLAIMS_PER_CUSTOMER_YEAR = 3.0
-SESSIONS_PER_CUSTOMER_YEAR = 0.75
+SESSIONS_PER_CUSTOMER_YEAR = 5.0
 DEVICES_PER_CUSTOMER: Weighted = [("1", 65), ("2", 28), ("3", 7)]
 ENROLLED_SHARE = 0.85
 

@@ -27,6 +27,7 @@ from command_center.metrics.definitions import SEEDED_METRICS
 RNG_SEED = 20_261_123
 DEFAULT_RETENTION_DAYS = 45
 SESSION_WINDOW_DAYS = 30
+LIVE_SESSION_SHARE = 0.05  # sessions opened in the last two hours (open on every fresh seed)
 FIRST = [
     "Ana",
     "Ben",
@@ -157,8 +158,9 @@ class DemoDataBuilder:
         for _ in range(round(biz.claims_per_day(self.customers) * self.retention.days)):
             self._claim()
         sessions = round(biz.sessions_per_day(self.customers) * SESSION_WINDOW_DAYS)
-        for _ in range(sessions):
-            self._session()
+        live = max(1, round(sessions * LIVE_SESSION_SHARE)) if sessions else 0
+        for number in range(sessions):
+            self._session(live=number < live)
         self.rows[Event].sort(key=lambda row: row["occurred_at"])
         for number, row in enumerate(self.rows[Event], start=1):
             row["id"], row["event_id"] = number, f"seed-{number:08d}"
@@ -308,13 +310,15 @@ class DemoDataBuilder:
         if status == "cancelled" and resolved:
             self._event("claim_cancelled", resolved, claim_ext, {"claim_id": claim_ext})
 
-    def _session(self) -> None:
+    def _session(self, *, live: bool = False) -> None:
+        """One support session; `live` ones were opened in the last two hours (still open)."""
         rng = self.rng
         device = rng.choice(self.rows[Device])
         customer_ext, _region = self._customer_ext[device["customer_id"]]
         number = len(self.rows[IssueSession]) + 1
         session_ext = f"SES-{number:06d}"
-        opened = self._ago(rng.triangular(0.01, SESSION_WINDOW_DAYS, 0.5))
+        days = rng.uniform(0.001, 0.08) if live else rng.triangular(0.01, SESSION_WINDOW_DAYS, 0.5)
+        opened = self._ago(days)
         age_h = (self.now - opened).total_seconds() / 3600
         resolved = opened + timedelta(hours=rng.uniform(0.2, 12))
         is_resolved = resolved < self.now and age_h > 2
