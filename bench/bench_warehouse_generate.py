@@ -14,7 +14,6 @@ _sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))
 import argparse
 import asyncio
 import contextlib
-import datetime as dt
 import statistics
 import tempfile
 import time
@@ -24,13 +23,9 @@ import duckdb
 
 from bench.results import emit
 from command_center.settings import get_settings
-from command_center.warehouse.generate import (
-    DEFAULT_SEED,
-    WarehouseParams,
-    connect_readonly,
-    generate_warehouse,
-)
+from command_center.warehouse.generate import connect_readonly, generate_warehouse
 from command_center.warehouse.local import LocalWarehouse
+from command_center.warehouse.store import build_lock
 
 METRIC_SQL = (
     "SELECT product_name, COUNT(DISTINCT claim_id) AS claims FROM l3_asurion.ev_claim "
@@ -56,7 +51,7 @@ async def time_queries(path: Path, runs: int, rows: int) -> tuple[float, float]:
             conn.execute(METRIC_SQL).fetchall()
             raw_ms.append((time.perf_counter() - started) * 1000)
     settings = get_settings().model_copy(update={"warehouse_rows": rows})
-    warehouse = LocalWarehouse(settings, path=path, auto_refresh=False)  # file already matches
+    warehouse = LocalWarehouse(settings, path=path)  # reads the published snapshot
     wh_ms = []
     try:
         await warehouse.query("SELECT 1")
@@ -76,11 +71,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        params = WarehouseParams(
-            rows=args.rows, seed=DEFAULT_SEED, anchor_day=dt.datetime.now(dt.UTC).date()
-        )
         baseline = baseline_generate(base / "baseline.duckdb", args.rows)
-        seconds = generate_warehouse(base / "warehouse.duckdb", params)
+        settings = get_settings().model_copy(update={"warehouse_rows": args.rows, "data_dir": base})
+        started = time.perf_counter()
+        with build_lock(base / "warehouse.duckdb"):  # history only: no OLTP database here
+            generate_warehouse(base / "warehouse.duckdb", settings)
+        seconds = time.perf_counter() - started
         size_mb = (base / "warehouse.duckdb").stat().st_size / 1e6
         print(f"rows={args.rows:,}")
         print(f"baseline raw DuckDB CTAS (2 columns): {baseline:.2f}s")

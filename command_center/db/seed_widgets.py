@@ -17,7 +17,7 @@ SEEDED_WIDGETS: list[dict] = [
         "data_intent": {
             "metric": "claims_by_product_l3_asurion",
             "dimensions": ["product_name"],
-            "refresh_seconds": 300,
+            "refresh_seconds": 10,
         },
     },
     {
@@ -29,7 +29,7 @@ SEEDED_WIDGETS: list[dict] = [
         "data_intent": {
             "metric": "claim_status_mix_l3_asurion",
             "dimensions": ["claim_status"],
-            "refresh_seconds": 300,
+            "refresh_seconds": 10,
         },
     },
     {
