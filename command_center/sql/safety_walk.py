@@ -20,6 +20,45 @@ from command_center.sql.safety_rules import (
     func_name,
 )
 
+# String-multiplying functions (output length = input × a count): each count must be an
+# integer literal of at most MAX_REPEAT, and none may multiply another one's output or a
+# concatenation (`repeat(repeat(…))`, `replace(replace(…, 'x', 'xxxx'), …)` grow
+# exponentially in the query text and exhaust the database's — for DuckDB, the app's — memory).
+MAX_REPEAT = 1000
+_CONCATENATING = (exp.Concat, exp.ConcatWs, exp.DPipe)
+
+
+def _count_arg(node: exp.Expression) -> exp.Expression | None:
+    """The repeat count / target length of a string-multiplying function, if it is one."""
+    if isinstance(node, exp.Repeat):
+        return node.args.get("times")
+    if isinstance(node, exp.Pad):
+        return node.args.get("expression")
+    if isinstance(node, exp.Space):
+        return node.this
+    if isinstance(node, exp.Anonymous) and func_name(node) in {"lpad", "rpad", "space"}:
+        args = node.expressions
+        index = 0 if func_name(node) == "space" else 1
+        return args[index] if len(args) > index else exp.Null()
+    return None
+
+
+def _grows(node: exp.Expression) -> bool:
+    """Whether `node` can return more characters than its string argument had."""
+    if _count_arg(node) is not None:
+        return True
+    if isinstance(node, (exp.Replace, exp.RegexpReplace)):
+        pattern = node.expression if isinstance(node, exp.Replace) else node.args.get("expression")
+        new = node.args.get("replacement")
+        if new is None:
+            return False
+        if not (isinstance(new, exp.Literal) and new.is_string):
+            return True
+        if isinstance(node, exp.RegexpReplace):
+            return bool(new.this)  # a regex may match the empty string at every position
+        return not (isinstance(pattern, exp.Literal) and len(new.this) <= len(pattern.this))
+    return False
+
 
 def table_parts(table: exp.Table) -> tuple[str, ...]:
     """Lower-cased, unquoted ``(catalog, db, name)`` parts of a table reference."""
@@ -143,12 +182,28 @@ class Walk:
             self.functions.append(f"* inside {self.short(node.parent or node, 40)}")
         if isinstance(node, exp.Func) and id(node) not in skip_func:
             self.visit_func(node)
+            if _grows(node):
+                self.visit_growth(node)
 
     def visit_niladic(self, node: exp.Expression) -> None:
         """A session function written without parentheses (`user`, `current_schema`…)."""
         if isinstance(node, exp.Column) and node.table:
             return  # `t.user` is a column of `t`, not the session function
         self.niladic.append(f"{node.name} (session function without parentheses)")
+
+    def visit_growth(self, node: exp.Func) -> None:
+        """Bound a string-multiplying function (see `MAX_REPEAT`)."""
+        name = func_name(node)
+        count = _count_arg(node)
+        if count is not None:
+            literal = count.this if isinstance(count, exp.Literal) and not count.is_string else ""
+            if not (literal.isdigit() and int(literal) <= MAX_REPEAT):
+                self.functions.append(
+                    f"{name} count {self.short(count, 20)} (an integer literal ≤ {MAX_REPEAT})"
+                )
+        inner = node.find_all(exp.Func)
+        if any(n is not node and (_grows(n) or isinstance(n, _CONCATENATING)) for n in inner):
+            self.functions.append(f"{name} of a growing string (nested growth)")
 
     def visit_table(self, node: exp.Table, ctes: frozenset[str], skip_func: set[int]) -> None:
         """Table functions, file reads, time travel and tables outside the allowlist."""
@@ -164,6 +219,11 @@ class Walk:
         if (len(parts) > 1 and parts[-2] in FILE_FORMATS) or PATH_CHARS & set(parts[-1]):
             self.table_functions.append(f"file read {self.short(node, 80)}")
             return
+        alias = node.args.get("alias")
+        if isinstance(alias, exp.TableAlias) and alias.columns:
+            # `customers AS c(id, x, y, region)` renames columns by position: `c.region` would
+            # read `email` on PostgreSQL/DuckDB while every check sees `region`
+            self.tables.append(f"column alias list on table {'.'.join(parts)}")
         if node.args.get("version") is not None:
             self.tables.append(f"time travel on {'.'.join(parts)}")
         if len(parts) == 1 and parts[0] in ctes:

@@ -1,0 +1,70 @@
+"""Red-team findings against issue 11's defences: each attack that got through, as a test.
+
+Grouped by surface: the SQL gate (`/v1/sql/validate`), the promotion path, events and limits.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from command_center.sql.dictionary import load_dictionary
+from command_center.sql.safety import SafetyResult, check_sql
+
+DICTIONARY = load_dictionary()
+ALLOWED = DICTIONARY.allowed_tables_for("claims") | DICTIONARY.allowed_tables_for(
+    "l3_asurion.ev_claim"
+)
+TARGETS = ("databricks", "postgres", "sqlite", "duckdb")
+
+
+def gate(sql: str, target: str) -> SafetyResult:
+    return check_sql(
+        sql, ALLOWED, known_tables=DICTIONARY.tables, dictionary=DICTIONARY, target=target
+    )
+
+
+# --- SQL gate -----------------------------------------------------------------------------
+
+# A column alias list on a real table renames its columns by position: on PostgreSQL and
+# DuckDB `c.region` below reads customers.email, while the column check saw `region`.
+RENAMING = [
+    "SELECT c.region FROM customers AS c(id, external_id, name, region)",
+    "SELECT c.region, COUNT(*) FROM customers c(id, external_id, name, region) GROUP BY 1",
+    "WITH t AS (SELECT region FROM claims) SELECT x.a FROM t AS x(a)",
+]
+
+# String-multiplying functions with a huge or computed count, or nested, exhaust memory on
+# the database (in-process for DuckDB) long before any timeout.
+GROWTH = [
+    "SELECT repeat('x', 2000000000) AS r FROM claims",
+    "SELECT lpad(region, 2000000000, 'x') AS r FROM claims",
+    "SELECT rpad(region, 2000000000) AS r FROM claims",
+    "SELECT space(2000000000) AS r FROM claims",
+    "SELECT repeat(region, COUNT(*)) AS r FROM claims GROUP BY region",
+    "SELECT repeat(repeat('x', 1000), 1000) AS r FROM claims",
+    "SELECT repeat(concat(region, region, region), 1000) AS r FROM claims",
+    "SELECT replace(replace(repeat('x', 1000), 'x', 'xxxxxxxxxx'), 'x', 'xxxxxxxxxx') FROM claims",
+    "SELECT regexp_replace(regexp_replace(region, '', 'xx'), '', 'xx') AS r FROM claims",
+]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("sql", RENAMING + GROWTH)
+def test_gate_rejects(sql: str, target: str) -> None:
+    result = gate(sql, target)
+    assert not result.passed and result.sql is None, result.sql
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT replace(replace(region, '_', ' '), '-', ' ') AS r, COUNT(*) AS n "
+        "FROM claims GROUP BY 1",
+        "SELECT lpad(region, 12, ' ') AS r, repeat('*', 10) AS bar FROM claims",
+        "SELECT region, COUNT(DISTINCT email) AS n FROM customers GROUP BY region",
+    ],
+)
+def test_gate_keeps_legitimate_reads(sql: str, target: str) -> None:
+    result = gate(sql, target)
+    assert result.passed, result.failed
