@@ -20,10 +20,10 @@ from typing import Any
 from langgraph.checkpoint.memory import InMemorySaver
 
 from bench.results import emit
+from command_center.llm.offline import OfflineLLM
 from command_center.widgets.checkpoint import Checkpointer
 from command_center.widgets.context import load_dictionary, seeded_catalog
 from command_center.widgets.graph import STAGES, build_graph
-from command_center.widgets.llm.offline import OfflineLLM
 from command_center.widgets.runner import ClarifierRunner
 
 REQUESTS = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections import OrderedDict
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -22,9 +21,15 @@ from command_center.realtime.widget_cache import (
     WidgetDataCache,
 )
 from command_center.settings import Settings, get_settings
-from command_center.sql.generator import GeneratedSql, SqlGenerator
 from command_center.sql.intent import DataIntent
 from command_center.sql.safety import SafetyResult
+from command_center.sql.service import (  # noqa: F401  (drain_background re-exported)
+    audit,
+    drain_background,
+    gated_sql,
+    in_background,
+    reset_sql_memo,
+)
 from command_center.widgets.spec import spec_hash
 
 SOURCE_LABELS = {
@@ -76,23 +81,6 @@ def widget_cache(settings: Settings | None = None) -> WidgetDataCache:
     return _cache_for(settings.redis_url, settings.redis_key_prefix)
 
 
-_background_tasks: set[asyncio.Task] = set()
-
-
-def _in_background(coroutine: Any) -> None:
-    """Run the audit write off the response path, keeping a reference until it is done."""
-    task = asyncio.ensure_future(coroutine)
-    _background_tasks.add(task)
-    task.add_done_callback(_background_tasks.discard)
-
-
-async def drain_background() -> None:
-    """Wait for this event loop's pending audit writes (tests, shutdown)."""
-    loop = asyncio.get_running_loop()
-    while pending := [task for task in _background_tasks if task.get_loop() is loop]:
-        await asyncio.gather(*pending, return_exceptions=True)
-
-
 @lru_cache(maxsize=1)
 def _routing() -> Routing:
     return load_routing()
@@ -104,9 +92,7 @@ def route_for(metric: MetricDefinition) -> Route:
 
 
 METRIC_TTL_SECONDS = 5.0
-_SQL_MEMO_SIZE = 512
 _metrics: dict[tuple[str, str], tuple[float, MetricDefinition]] = {}
-_sql_memo: OrderedDict[tuple[str, str, str], GeneratedSql] = OrderedDict()
 
 
 def reset_caches() -> None:
@@ -114,7 +100,7 @@ def reset_caches() -> None:
     _cache_for.cache_clear()
     _routing.cache_clear()
     _metrics.clear()
-    _sql_memo.clear()
+    reset_sql_memo()
 
 
 async def _metric(metric_id: str) -> MetricDefinition:
@@ -143,33 +129,6 @@ async def metric_definition(metric_id: str | None) -> MetricDefinition | None:
         return await _metric(metric_id)
     except Exception:  # a records intent, or a metric gone from the catalog
         return None
-
-
-async def _generate(
-    metric: MetricDefinition, intent: DataIntent, dialect: str, generator: SqlGenerator
-) -> GeneratedSql:
-    """`generate_sql` with `generator`; the compiler's output is memoised (it is deterministic
-    in metric, intent and dialect), the LLM's never is: each miss asks the model again."""
-    from command_center.sql.generator import generate_sql
-
-    memoise = generator.name == "compiler"
-    key = (metric.model_dump_json(), intent.model_dump_json(), dialect)
-    generated = _sql_memo.get(key) if memoise else None
-    if generated is not None:
-        _sql_memo.move_to_end(key)
-        return generated
-    generated = await asyncio.to_thread(
-        generate_sql,
-        metric,
-        intent,
-        dialect,  # type: ignore[arg-type]
-        generator=generator,
-    )
-    if memoise:
-        _sql_memo[key] = generated
-        while len(_sql_memo) > _SQL_MEMO_SIZE:
-            _sql_memo.popitem(last=False)
-    return generated
 
 
 async def resolve_widget_data(
@@ -292,48 +251,10 @@ async def _run_query(
     *,
     settings: Settings | None = None,
 ) -> bytes:
-    """Generate (compiler, or the fast-tier LLM in live mode), gate and run the metric's SQL;
-    audit it off the response path. An LLM failure is audited and re-raised, never replaced
-    by the compiler's SQL."""
-    from command_center.sql.llm_generator import generator_name, sql_generator_for
-    from command_center.sql.safety import SafetyError
-    from command_center.widgets.llm.errors import BuilderModeError
-
+    """Generate and gate the metric's SQL (the one SQL-generation service, as
+    `/v1/sql/generate`), run it and audit it off the response path."""
     started = time.perf_counter()
-    settings = settings or get_settings()
-    if generator_name(settings) == "compiler":
-        generator = sql_generator_for(settings)
-    else:  # the first call builds the boto3 client: keep that off the event loop
-        generator = await asyncio.to_thread(sql_generator_for, settings)
-    try:
-        generated = await _generate(metric, intent, warehouse.dialect, generator)
-    except SafetyError as exc:
-        rejected = getattr(getattr(generator, "last_output", None), "sql", "")
-        _audit(
-            metric,
-            intent,
-            exc.result,
-            rejected,
-            warehouse.name,
-            started,
-            None,
-            "rejected by safety gate",
-            generator=generator.name,
-        )
-        raise
-    except BuilderModeError as exc:
-        _audit(
-            metric,
-            intent,
-            SafetyResult(passed=False),
-            "",
-            warehouse.name,
-            started,
-            None,
-            f"llm {exc}",
-            generator=generator.name,
-        )
-        raise
+    generated, _generator = await gated_sql(metric, intent, warehouse, settings=settings)
     error = None
     result = None
     try:
@@ -380,25 +301,5 @@ def _audit(
     generator: str = "compiler",
 ) -> None:
     """Write one `sql_generation_log` row in the background (see `drain_background`)."""
-    from command_center.db.session import session_scope
-    from command_center.sql.generation_log import log_generation
-
-    elapsed = (time.perf_counter() - started) * 1000
-    document = intent.model_dump(mode="json")
-
-    def write() -> None:
-        with session_scope() as session:
-            log_generation(
-                session,
-                metric_id=metric.id,
-                generator=generator,
-                input=document,
-                sql=sql or safety.sql or "",
-                safety=safety,
-                backend=backend,
-                duration_ms=elapsed,
-                row_count=row_count,
-                error=error,
-            )
-
-    _in_background(asyncio.to_thread(write))
+    in_background(audit(metric, intent, safety, sql, backend, started, row_count, error,
+                        generator=generator))  # fmt: skip

@@ -149,7 +149,7 @@ def test_health_503_when_the_warehouse_file_cannot_be_opened(client: TestClient)
 
 def test_llm_sql_failure_is_a_typed_502(client: TestClient, monkeypatch) -> None:
     from command_center.api import data as data_api
-    from command_center.widgets.llm.errors import BuilderModeError
+    from command_center.llm.errors import BuilderModeError
 
     async def failing(*_args, **_kwargs):
         raise BuilderModeError("throttled", "ThrottlingException: slow down")

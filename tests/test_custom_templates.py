@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from command_center.llm.bedrock import BedrockLLM
+from command_center.llm.errors import BuilderModeError
 from command_center.metrics.catalog import SEEDED_METRICS
 from command_center.settings import Settings, get_settings
 from command_center.sql.intent import DataIntent
@@ -18,8 +20,6 @@ from command_center.widgets.custom.templates import (
     choose_template,
     load_templates,
 )
-from command_center.widgets.llm.bedrock import BedrockLLM
-from command_center.widgets.llm.errors import BuilderModeError
 from command_center.widgets.spec import CustomWidgetSpec
 from tests.fake_bedrock import FakeBedrock, tool_reply
 from tests.widget_helpers import by_name, collect, memory_runner

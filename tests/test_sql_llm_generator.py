@@ -15,6 +15,7 @@ from command_center import resolver
 from command_center.bootstrap import prepare
 from command_center.db.models import SqlGenerationLog
 from command_center.db.session import session_scope
+from command_center.llm.errors import BuilderModeError
 from command_center.metrics.definitions import seeded_metric
 from command_center.resolver import resolve_widget_data
 from command_center.settings import Settings, get_settings
@@ -32,7 +33,6 @@ from command_center.sql.llm_generator import (
 )
 from command_center.sql.safety import SafetyError
 from command_center.warehouse import factory
-from command_center.widgets.llm.errors import BuilderModeError
 from tests.api_helpers import assert_problem, prepared_client
 from tests.fake_bedrock import FakeBedrock, tool_reply
 

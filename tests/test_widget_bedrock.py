@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from command_center.llm import get_llm
+from command_center.llm.base import BuilderContext, IntentDraft
+from command_center.llm.bedrock import BedrockLLM
+from command_center.llm.errors import BuilderModeError
 from command_center.settings import Settings, get_settings
 from command_center.sql.intent import DataIntent
 from command_center.widgets.context import load_dictionary, seeded_catalog
-from command_center.widgets.llm import get_llm
-from command_center.widgets.llm.base import BuilderContext, IntentDraft
-from command_center.widgets.llm.bedrock import BedrockLLM
-from command_center.widgets.llm.errors import BuilderModeError
 from command_center.widgets.spec import SPEC_TOOL_NAME, ChartWidgetSpec
 from tests.fake_bedrock import FakeBedrock, error_reply, tool_reply
 from tests.widget_helpers import by_name, collect, memory_runner

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from command_center.llm.offline import OfflineLLM
 from command_center.settings import Settings
 from command_center.widgets.checkpoint import (
     Checkpointer,
@@ -14,7 +15,6 @@ from command_center.widgets.checkpoint import (
     sqlite_checkpointer,
 )
 from command_center.widgets.context import seeded_catalog
-from command_center.widgets.llm.offline import OfflineLLM
 from command_center.widgets.runner import ClarifierRunner
 from tests.widget_helpers import by_name, collect
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from command_center.llm.base import BuilderContext, IntentDraft
+from command_center.llm.offline import OfflineLLM
 from command_center.metrics.definitions import MetricDefinition
-from command_center.widgets.llm.base import BuilderContext, IntentDraft
-from command_center.widgets.llm.offline import OfflineLLM
 from command_center.widgets.spec import AnyWidgetSpec
 from tests.widget_helpers import by_name, collect, memory_runner
 

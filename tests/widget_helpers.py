@@ -9,12 +9,12 @@ from typing import Any
 import yaml
 from langgraph.checkpoint.memory import InMemorySaver
 
+from command_center.llm.base import BuilderLLM
+from command_center.llm.offline import OfflineLLM
 from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic.compose import base_constraints, measure_sql
 from command_center.widgets.checkpoint import Checkpointer
 from command_center.widgets.context import load_dictionary, seeded_catalog
-from command_center.widgets.llm.base import BuilderLLM
-from command_center.widgets.llm.offline import OfflineLLM
 from command_center.widgets.runner import ClarifierEvent, ClarifierRunner
 
 LABELLED_PATH = Path(__file__).parent / "data" / "clarifier_labelled.yaml"

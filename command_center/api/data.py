@@ -35,8 +35,8 @@ def _widget_spec(widget_id: str) -> dict[str, Any]:
 
 def _data_problem(exc: Exception) -> ProblemError | None:
     """The RFC 7807 problem for a resolver failure (None: not one of its typed errors)."""
+    from command_center.llm.errors import BuilderModeError
     from command_center.warehouse.errors import WarehouseError
-    from command_center.widgets.llm.errors import BuilderModeError
 
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -16,19 +17,16 @@ from command_center.api.problems import (
     problem,
     validation_problem,
 )
-from command_center.db.session import session_scope
+from command_center.llm.errors import BuilderModeError
 from command_center.metrics.catalog import UnknownMetric, get_metric
 from command_center.metrics.definitions import MetricDefinition
-from command_center.resolver import route_for
 from command_center.settings import get_settings
 from command_center.sql.compiler import CompileError
 from command_center.sql.dictionary import load_dictionary
-from command_center.sql.generation_log import log_generation
-from command_center.sql.generator import generate_sql
 from command_center.sql.intent import DataIntent
-from command_center.sql.llm_generator import sql_generator_for
-from command_center.sql.safety import SafetyError, SafetyResult, check_sql
-from command_center.widgets.llm.errors import BuilderModeError
+from command_center.sql.llm_generator import generator_name
+from command_center.sql.safety import SafetyError, check_sql
+from command_center.sql.service import audit, gated_sql, warehouse_for_metric
 
 router = APIRouter(prefix="/sql", tags=["sql"])
 
@@ -67,9 +65,7 @@ def _problem_args(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _dialect_for(metric: MetricDefinition) -> str:
-    from command_center.warehouse.factory import warehouse_for
-
-    return warehouse_for(route_for(metric).backend, get_settings()).dialect
+    return warehouse_for_metric(metric, get_settings()).dialect
 
 
 @router.post("/generate", dependencies=[Depends(require_token)])
@@ -85,38 +81,14 @@ async def generate(body: GenerateRequest) -> dict[str, Any]:
             [{**e, "loc": ("data_intent", *e["loc"])} for e in exc.errors()]
         )
         raise ProblemError(**_problem_args(document)) from None
-    dialect = _dialect_for(metric)
-    generator = await asyncio.to_thread(sql_generator_for, get_settings())  # may build a client
-
-    def run() -> Any:
-        with session_scope() as session:
-            try:
-                return generate_sql(
-                    metric,
-                    intent,
-                    dialect,  # type: ignore[arg-type]
-                    generator=generator,
-                    log_session=session,
-                )
-            except SafetyError:
-                session.commit()  # keep the audit row of the rejection
-                raise
-            except BuilderModeError as exc:
-                log_generation(
-                    session,
-                    metric_id=metric.id,
-                    generator=generator.name,
-                    input=intent,
-                    sql="",
-                    safety=SafetyResult(passed=False),
-                    backend=dialect,
-                    error=f"llm {exc}",
-                )
-                session.commit()
-                raise
-
+    settings = get_settings()
+    warehouse = await asyncio.to_thread(warehouse_for_metric, metric, settings)
+    started = time.perf_counter()
+    generator_used = generator_name(settings)
     try:
-        generated = await asyncio.to_thread(run)
+        generated, generator = await gated_sql(
+            metric, intent, warehouse, settings=settings, wait_audit=True
+        )
     except CompileError as exc:
         raise ProblemError(
             422, "Cannot compile", str(exc), field=f"data_intent.{exc.field}" if exc.field else None
@@ -127,7 +99,7 @@ async def generate(body: GenerateRequest) -> dict[str, Any]:
             "Rejected by the safety gate",
             str(exc),
             safety=exc.result.model_dump(),
-            generator=generator.name,
+            generator=generator_used,
         ) from None
     except BuilderModeError as exc:
         raise ProblemError(
@@ -135,9 +107,11 @@ async def generate(body: GenerateRequest) -> dict[str, Any]:
             f"SQL generator {exc.kind} error",
             exc.message,
             kind=exc.kind,
-            generator=generator.name,
+            generator=generator_used,
             builder_mode=exc.builder_mode,
         ) from None
+    await audit(metric, intent, generated.safety, generated.sql, warehouse.name, started, None,
+                None, generator=generated.generator)  # fmt: skip
     response: dict[str, Any] = {
         "sql": generated.sql,
         "dialect": generated.dialect,

@@ -24,11 +24,11 @@ import yaml
 from langgraph.checkpoint.memory import InMemorySaver
 
 from command_center.eval.typecheck import typecheck
+from command_center.llm import get_llm
 from command_center.settings import PROJECT_ROOT
 from command_center.widgets.checkpoint import Checkpointer
 from command_center.widgets.context import load_dictionary, seeded_catalog
 from command_center.widgets.custom.checks import check_component
-from command_center.widgets.llm import get_llm
 from command_center.widgets.nodes.component import component_issues
 from command_center.widgets.runner import ClarifierRunner
 from command_center.widgets.spec import CustomWidgetSpec, parse_spec

@@ -159,7 +159,7 @@ class LlmSqlGenerator:
 
     def __init__(self, llm: StructuredLLM | None = None, settings: Settings | None = None) -> None:
         if llm is None:
-            from command_center.widgets.llm.bedrock import BedrockLLM
+            from command_center.llm.bedrock import BedrockLLM
 
             llm = BedrockLLM(settings or get_settings())
         self.llm = llm
@@ -214,7 +214,7 @@ _llms_lock = threading.Lock()
 
 def _shared_llm(settings: Settings) -> Any:
     """One `BedrockLLM` (and boto3 client, created under a lock) per Bedrock configuration."""
-    from command_center.widgets.llm.bedrock import BedrockLLM
+    from command_center.llm.bedrock import BedrockLLM
 
     key = (
         settings.aws_region,

@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from command_center.llm import get_llm
+from command_center.llm.base import BuilderLLM
+from command_center.llm.errors import BuilderModeError
 from command_center.semantic.values import KnownValues, value_store
 from command_center.settings import Settings, get_settings
 from command_center.widgets.checkpoint import Checkpointer, open_checkpointer, psycopg_url
 from command_center.widgets.context import CatalogLoader, DataDictionary, default_catalog
 from command_center.widgets.context import load_dictionary as _load_dictionary
 from command_center.widgets.graph import PAUSE_BEFORE, QUESTION_NODE, build_graph
-from command_center.widgets.llm import get_llm
-from command_center.widgets.llm.base import BuilderLLM
-from command_center.widgets.llm.errors import BuilderModeError
 from command_center.widgets.spec import spec_hash
 from command_center.widgets.state import GraphDeps
 from command_center.widgets.thread_lock import ThreadRunLock

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
+from command_center.llm.base import BuilderContext, BuilderLLM
 from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic.layer import SemanticLayer, build_layer
 from command_center.semantic.values import KnownValues
@@ -15,7 +16,6 @@ from command_center.widgets.context import (
     default_catalog,
     load_dictionary,
 )
-from command_center.widgets.llm.base import BuilderContext, BuilderLLM
 
 
 def merge_dicts(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:

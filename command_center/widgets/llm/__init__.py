@@ -1,24 +1,15 @@
-"""LLM backends for the widget builder: offline (deterministic) and Bedrock (live)."""
+"""Moved to `command_center.llm` (shared by the widget builder and the SQL generator); this
+alias keeps `command_center.widgets.llm[.base|.bedrock|.errors|.offline]` importable for code
+written before the move — the modules are the same objects."""
 
 from __future__ import annotations
 
-from command_center.widgets.llm.base import BuilderLLM
-from command_center.widgets.llm.errors import BuilderModeError
+import sys
 
+from command_center import llm as _llm
+from command_center.llm import *  # noqa: F403
+from command_center.llm import base, bedrock, errors, offline
 
-def get_llm(mode: str | None = None) -> BuilderLLM:
-    """The backend for `mode` (default: settings.builder_mode). Live never falls back."""
-    from command_center.settings import get_settings
-
-    settings = get_settings()
-    chosen = str(mode or settings.builder_mode.value)
-    if chosen == "live":
-        from command_center.widgets.llm.bedrock import BedrockLLM
-
-        return BedrockLLM(settings)
-    from command_center.widgets.llm.offline import OfflineLLM
-
-    return OfflineLLM()
-
-
-__all__ = ["BuilderLLM", "BuilderModeError", "get_llm"]
+for _module in (base, bedrock, errors, offline):
+    sys.modules[f"{__name__}.{_module.__name__.rsplit('.', 1)[-1]}"] = _module
+__all__ = getattr(_llm, "__all__", [])

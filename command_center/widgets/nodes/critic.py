@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from command_center.llm.base import BuilderContext, IntentDraft
 from command_center.metrics.definitions import MetricDefinition
 from command_center.widgets.context import TIME_DIMENSION
-from command_center.widgets.llm.base import BuilderContext, IntentDraft
 from command_center.widgets.spec import AnyWidgetSpec, parse_spec
 from command_center.widgets.state import ClarifierState, GraphDeps
 

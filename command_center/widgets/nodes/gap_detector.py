@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from command_center.llm.base import BuilderContext, IntentDraft
+from command_center.llm.offline import draft_from
 from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic.layer import SemanticLayer
 from command_center.semantic.parser import understand
 from command_center.semantic.text import key, normalize
 from command_center.widgets.context import TIME_DIMENSION
-from command_center.widgets.llm.base import BuilderContext, IntentDraft
-from command_center.widgets.llm.offline import draft_from
 from command_center.widgets.state import ClarifierState, GraphDeps
 
 NO_BREAKDOWN = "none (single number)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from command_center.widgets.llm.base import IntentDraft
+from command_center.llm.base import IntentDraft
 from command_center.widgets.state import ClarifierState, GraphDeps
 
 

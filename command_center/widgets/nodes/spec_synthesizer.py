@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from command_center.widgets.llm.base import IntentDraft
-from command_center.widgets.llm.offline import mock_rows
+from command_center.llm.base import IntentDraft
+from command_center.llm.offline import mock_rows
 from command_center.widgets.state import ClarifierState, GraphDeps
 
 

@@ -11,17 +11,17 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from command_center.metrics.definitions import MetricDefinition
-from command_center.settings import Settings, get_settings
-from command_center.telemetry import observe
-from command_center.widgets.llm.base import (
+from command_center.llm.base import (
     BuilderContext,
     Critique,
     IntentDraft,
     MetricMatch,
     Tier,
 )
-from command_center.widgets.llm.errors import BuilderModeError
+from command_center.llm.errors import BuilderModeError
+from command_center.metrics.definitions import MetricDefinition
+from command_center.settings import Settings, get_settings
+from command_center.telemetry import observe
 from command_center.widgets.spec import SPEC_TOOL_NAME, AnyWidgetSpec, parse_spec, spec_tool_schema
 
 T = TypeVar("T")

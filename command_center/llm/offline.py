@@ -10,13 +10,13 @@ import hashlib
 import re
 from datetime import date, timedelta
 
+from command_center.llm.base import BuilderContext, Critique, IntentDraft, MetricMatch
 from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic.grammar import ACCENTS
 from command_center.semantic.layer import TIME_DIMENSION
 from command_center.semantic.parser import Understanding, understand
 from command_center.semantic.text import normalize
 from command_center.sql.intent import DataIntent
-from command_center.widgets.llm.base import BuilderContext, Critique, IntentDraft, MetricMatch
 from command_center.widgets.spec import (
     AnyWidgetSpec,
     ChartWidgetSpec,
