@@ -81,3 +81,19 @@ def test_feed_entry_labels() -> None:
         "subject": "CLM-9",
         "time": "08:09:10",
     }
+
+
+def test_tiles_follow_config_and_flag_thresholds() -> None:
+    from command_center.ui.view_models.kpi_tiles import to_tiles
+
+    tiles = {t.id: t for t in to_tiles({"sla_breaches": 3, "approval_rate_24h": 0.9, "x_y": 1})}
+    assert (
+        tiles["sla_breaches"].alert == "above 0" and tiles["sla_breaches"].label == "SLA breaches"
+    )
+    assert tiles["approval_rate_24h"].alert == "" and tiles["approval_rate_24h"].display == "90.0%"
+    assert to_tiles({"approval_rate_24h": 0.2})[0].alert == "below 50.0%"
+    assert tiles["x_y"].label == "X y" and list(tiles) == [
+        "approval_rate_24h",
+        "sla_breaches",
+        "x_y",
+    ]

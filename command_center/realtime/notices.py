@@ -15,6 +15,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 LAYOUT = "layout"
 WIDGETS = "widgets"
+SIMULATOR = "simulator"
 
 
 def notice(topic: str, **fields: Any) -> dict[str, Any]:

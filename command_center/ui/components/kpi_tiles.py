@@ -10,11 +10,22 @@ def kpi_tile(tile: rx.Var) -> rx.Component:
     """One KPI tile: label, big value, hint."""
     return rx.box(
         rx.text(tile["label"], size="2", color_scheme="gray"),
-        rx.heading(tile["display"], size="8", class_name="kpi-value"),
-        rx.text(tile["hint"], size="1", color_scheme="gray"),
+        rx.heading(
+            tile["display"],
+            size="8",
+            class_name="kpi-value",
+            color=rx.cond(tile["alert"] != "", "var(--red-11)", "inherit"),
+        ),
+        rx.text(
+            tile["hint"],
+            rx.cond(tile["alert"] != "", " · " + tile["alert"].to(str) + " target", ""),
+            size="1",
+            color_scheme=rx.cond(tile["alert"] != "", "red", "gray"),
+        ),
         id="kpi-" + tile["id"].to(str),
         class_name="kpi-tile " + tile["flash"].to(str),
         data_version=DashboardState.version,
+        data_alert=rx.cond(tile["alert"] != "", "true", "false"),
         style=CARD_STYLE,
     )
 

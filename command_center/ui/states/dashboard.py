@@ -10,6 +10,8 @@ from typing import Any
 import reflex as rx
 
 from command_center.ops.activity import claims_by_status, recent_events
+from command_center.realtime.notices import SIMULATOR as SIMULATOR_TOPIC
+from command_center.realtime.notices import publish_notice
 from command_center.settings import get_settings
 from command_center.ui.states.connection import client_connected
 from command_center.ui.states.guard import requires_role
@@ -100,6 +102,14 @@ class DashboardState(SessionState):
                 continue
             while not consumer.queue.empty():  # a burst: apply all, render once
                 items.append(consumer.queue.get_nowait())
+            switched = [
+                bool(i.get("running"))
+                for i in items
+                if i.get("kind") == "notice" and i.get("topic") == SIMULATOR_TOPIC
+            ]
+            if switched:  # another tab (or this one) turned the simulator on or off
+                async with self:
+                    self.simulator_on = switched[-1]
             changed = [view.apply(item) for item in items]
             if not any(changed):
                 continue
@@ -149,6 +159,7 @@ class DashboardState(SessionState):
             await simulator.stop()
         async with self:
             self.simulator_on = simulator.running
+        await publish_notice(SIMULATOR_TOPIC, running=simulator.running)
 
 
 def _simulator_running(live: Any) -> bool:

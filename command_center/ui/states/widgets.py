@@ -259,7 +259,6 @@ class WidgetsState(SessionState):
             dashboard_id = self.dashboard_id
         board, ordered = await asyncio.to_thread(_board_specs, dashboard_id)
         dashboards = await asyncio.to_thread(list_dashboards)
-        options = await asyncio.to_thread(_filter_options)
         specs = dict(ordered)
         async with self:
             known = {
@@ -269,7 +268,6 @@ class WidgetsState(SessionState):
             self.dashboard_id = board.id
             self.dashboard_name = board.name
             self.dashboards = dashboards
-            self.filter_options = options
             self.layouts = board.layout.get("layouts", {})
             self.views = [
                 known.get(wid) or widget_view(wid, spec, None, status="loading")
@@ -284,6 +282,9 @@ class WidgetsState(SessionState):
         live = await get_live_ops()
         async with live.fanout.subscribe() as consumer:
             specs = await self._load_specs()
+            options = await asyncio.to_thread(_filter_options)  # after the cards are up
+            async with self:
+                self.filter_options = options
             next_due: dict[str, float] = {}
             last_seen = time.monotonic()
             while True:

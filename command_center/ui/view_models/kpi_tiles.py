@@ -1,9 +1,12 @@
-"""KPI tiles view-model: tile metadata and formatted values."""
+"""KPI tiles view-model: tile metadata and thresholds (config/kpi_tiles.yaml), formatted values."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel
 
 from command_center.ui.view_models.formatting import format_value, humanize
@@ -18,34 +21,49 @@ class KpiTile(BaseModel):
     display: str
     unit: str = "count"
     hint: str = ""
+    alert: str = ""  # e.g. "above 0": the value is past the tile's threshold
 
 
-TILE_META: dict[str, tuple[str, str, str]] = {
-    "open_claims": ("Open claims", "count", "filed, in review or approved"),
-    "claims_filed_today": ("Claims filed today", "count", "since 00:00 UTC"),
-    "approval_rate_24h": ("Approval rate 24 h", "ratio", "approved ÷ decided"),
-    "mean_time_to_resolution_7d_hours": ("Mean time to resolution", "hours", "last 7 days"),
-    "sla_breaches": ("SLA breaches", "count", "open claims older than 48 h"),
-    "active_sessions": ("Active issue sessions", "count", "open or escalated"),
-    "events_per_minute": ("Events per minute", "rate", "last 60 seconds"),
-}
+TILES_CONFIG = Path(__file__).resolve().parents[3] / "config" / "kpi_tiles.yaml"
+
+
+@lru_cache(maxsize=1)
+def tile_config(path: Path = TILES_CONFIG) -> dict[str, dict[str, Any]]:
+    """Per-tile label, unit, hint and thresholds from `config/kpi_tiles.yaml`."""
+    return dict((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("tiles") or {})
+
+
+def alert_for(value: float | None, meta: dict[str, Any]) -> str:
+    """Why the tile is red ("above 0", "below 50.0%"), or "" when within its thresholds."""
+    if value is None:
+        return ""
+    unit = meta.get("unit", "count")
+    above, below = meta.get("alert_above"), meta.get("alert_below")
+    if above is not None and value > float(above):
+        return f"above {format_value(above, unit)}"
+    if below is not None and value < float(below):
+        return f"below {format_value(below, unit)}"
+    return ""
 
 
 def to_tiles(kpis: dict[str, Any]) -> list[KpiTile]:
     """Turn a `{kpi_id: value}` mapping into display tiles, in a stable order."""
+    config = tile_config()
     tiles = []
     for kpi_id, value in kpis.items():
-        label, unit, hint = TILE_META.get(kpi_id, (humanize(kpi_id), "count", ""))
+        meta = config.get(kpi_id) or {"label": humanize(kpi_id)}
+        unit = str(meta.get("unit", "count"))
         number = None if value is None else float(value)
         tiles.append(
             KpiTile(
                 id=kpi_id,
-                label=label,
+                label=str(meta.get("label", kpi_id)),
                 value=number,
                 display=format_value(number, unit),
                 unit=unit,
-                hint=hint,
+                hint=str(meta.get("hint", "")),
+                alert=alert_for(number, meta),
             )
         )
-    order = list(TILE_META)
+    order = list(config)
     return sorted(tiles, key=lambda t: order.index(t.id) if t.id in order else len(order))
