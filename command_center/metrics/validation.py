@@ -7,7 +7,8 @@ catalog. Nothing it sends may widen what SQL can read, so a definition is accept
 - its `measure` is one allowlisted aggregate (COUNT, COUNT DISTINCT, SUM, AVG, MIN, MAX) or a
   ratio of two, over dictionary columns of that table, built only from column references,
   literals, arithmetic, comparisons and CASE — no subquery, no other function;
-- sensitive columns (e-mail, names, external ids, payloads) appear only inside COUNT;
+- sensitive columns (e-mail, names, external ids, payloads) appear only as the bare argument
+  of COUNT / COUNT DISTINCT (never compared inside it: that is a value oracle);
 - SUM/AVG read numeric columns (or a CASE/arithmetic expression), never text;
 - `base_filter` uses the same small expression language with non-sensitive columns only;
 - `time_column`, `dimensions` and `default_dimensions` are non-sensitive dictionary columns;
@@ -141,7 +142,9 @@ class _Rules:
             argument = argument.expressions[0]
         if argument is None:
             raise MetricValidationError("an aggregate needs an argument", field=field)
-        counting = isinstance(node, exp.Count)
+        # a sensitive column is counted only bare — COUNT(col), COUNT(DISTINCT col) — as the
+        # gate requires: inside COUNT(CASE WHEN email < 'm' THEN 1 END) it is an oracle
+        counting = isinstance(node, exp.Count) and isinstance(argument, (exp.Column, exp.Star))
         self.scalar(argument, field, countable_only=counting)
         if isinstance(node, _NUMERIC_AGGREGATES) and isinstance(argument, exp.Column):
             info = self.columns[argument.name.lower()]

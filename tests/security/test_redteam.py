@@ -5,10 +5,20 @@ Grouped by surface: the SQL gate (`/v1/sql/validate`), the promotion path, event
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import pytest
+from fastapi.testclient import TestClient
+
+from command_center.db.models import MetricDefinitionRow
+from command_center.db.session import session_scope
+from command_center.metrics.definitions import MetricDefinition
+from command_center.metrics.validation import MetricValidationError, validate_metric_definition
 from command_center.sql.dictionary import load_dictionary
 from command_center.sql.safety import SafetyResult, check_sql
+from tests.api_helpers import assert_problem, prepared_client
 
 DICTIONARY = load_dictionary()
 ALLOWED = DICTIONARY.allowed_tables_for("claims") | DICTIONARY.allowed_tables_for(
@@ -68,3 +78,60 @@ def test_gate_rejects(sql: str, target: str) -> None:
 def test_gate_keeps_legitimate_reads(sql: str, target: str) -> None:
     result = gate(sql, target)
     assert result.passed, result.failed
+
+
+# --- promotion path -----------------------------------------------------------------------
+
+PROMOTED: dict[str, Any] = {
+    "id": "redteam_metric",
+    "label": "Red team",
+    "source_table": "customers",
+    "measure": "COUNT(*)",
+    "time_column": "created_at",
+    "window_days": 30,
+    "dimensions": ["id", "region"],
+    "backend": "postgres",
+}
+
+# A sensitive column compared inside COUNT is a value oracle: grouped by `id`,
+# COUNT(CASE WHEN email < 'm' THEN 1 END) binary-searches every customer's e-mail. The gate
+# refused to run it, but the definition was stored in the catalog first.
+ORACLE_MEASURES = [
+    "COUNT(CASE WHEN email < 'm' THEN 1 END)",
+    "COUNT(CASE WHEN name = 'Ada Lovelace' THEN id END)",
+    "COUNT(DISTINCT CASE WHEN external_id > 'CUST-0005' THEN id END)",
+    "COUNT(*) / COUNT(CASE WHEN email IS NULL THEN 1 END)",
+]
+
+
+@pytest.mark.parametrize("measure", ORACLE_MEASURES)
+def test_promotion_rejects_sensitive_oracle_inside_count(measure: str) -> None:
+    definition = MetricDefinition.model_validate({**PROMOTED, "measure": measure})
+    with pytest.raises(MetricValidationError):
+        validate_metric_definition(definition)
+
+
+@pytest.mark.parametrize(
+    "measure", ["COUNT(email)", "COUNT(DISTINCT email)", "COUNT(CASE WHEN region = 'x' THEN 1 END)"]
+)
+def test_promotion_still_counts_sensitive_columns(measure: str) -> None:
+    definition = MetricDefinition.model_validate({**PROMOTED, "measure": measure})
+    assert validate_metric_definition(definition) is definition
+
+
+@pytest.fixture
+def client(settings_env: Path) -> Iterator[TestClient]:
+    yield from prepared_client()
+
+
+def test_api_does_not_store_an_oracle_metric(client: TestClient) -> None:
+    metric = {**PROMOTED, "measure": ORACLE_MEASURES[0]}
+    spec = {
+        "type": "table",
+        "title": "oracle",
+        "data_intent": {"metric": metric["id"], "dimensions": ["id"]},
+    }
+    response = client.post("/v1/widgets", json={"spec": spec, "promote_metric": metric})
+    assert_problem(response, 422)
+    with session_scope() as session:
+        assert session.get(MetricDefinitionRow, metric["id"]) is None
