@@ -126,8 +126,9 @@ def test_admin_issues_a_token_shown_once(  # type: ignore[no-untyped-def]
     gone = httpx.delete(auth_server.url + "/v1/widgets/no-such", headers=headers, timeout=15)
     assert gone.status_code == 404  # past the guard: an editor token
     page.reload()
-    expect(page.locator("#new-token-secret")).to_have_count(0, timeout=30_000)
-    expect(page.get_by_text("ci-client")).to_be_visible()
+    expect(page.get_by_role("cell", name="ci-client")).to_be_visible(timeout=60_000)  # hydrated
+    expect(page.locator("#admin-message")).to_have_count(0, timeout=30_000)  # page loaded
+    expect(page.locator("#new-token-secret")).to_have_count(0)  # the secret is not shown again
 
 
 def test_repeated_failed_sign_ins_are_rate_limited(auth_server: ProdServer, page) -> None:  # type: ignore[no-untyped-def]
