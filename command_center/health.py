@@ -72,15 +72,37 @@ async def check_cache(settings: Settings) -> DependencyHealth:
     return await _timed("cache", "redis", probe)
 
 
+_llm_checks: dict[tuple[str, ...], tuple[float, DependencyHealth]] = {}
+
+
 async def check_llm(settings: Settings) -> DependencyHealth:
-    """The builder's LLM mode; live mode reports its model ids (no paid call is made)."""
+    """Offline: always up. Live: a one-token call to the fast-tier model, cached for
+    HEALTH_LLM_TTL_SECONDS (so health polling costs at most one call a minute)."""
     mode = settings.builder_mode.value
-    detail = (
-        f"fast={settings.bedrock_model_id} reasoning={settings.bedrock_reasoning_model_id}"
-        if mode == "live"
-        else "deterministic offline builder"
-    )
-    return DependencyHealth(name="llm", mode=mode, status="ok", detail=detail)
+    if mode != "live":
+        return DependencyHealth(
+            name="llm", mode=mode, status="ok", detail="deterministic offline builder"
+        )
+    key = (settings.bedrock_model_id, settings.bedrock_endpoint_url, settings.aws_region)
+    cached = _llm_checks.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1].model_copy(update={"detail": f"{cached[1].detail} (cached)".strip()})
+
+    async def probe() -> str:
+        from command_center.llm.bedrock import BedrockLLM
+        from command_center.llm.errors import BuilderModeError
+
+        try:
+            model = await asyncio.to_thread(BedrockLLM(settings).ping)
+        except BuilderModeError as exc:
+            raise RuntimeError(f"{exc.kind}: {exc.message}") from None
+        return f"fast={model} answered; reasoning={settings.bedrock_reasoning_model_id}"
+
+    result = await _timed("llm", mode, probe)
+    if result.status == "down" and result.detail.startswith("throttled"):
+        result.status = "degraded"  # it answers, it is only limiting us
+    _llm_checks[key] = (time.monotonic() + settings.health_llm_ttl_seconds, result)
+    return result
 
 
 async def check_warehouse(settings: Settings) -> DependencyHealth:
@@ -97,9 +119,25 @@ async def check_warehouse(settings: Settings) -> DependencyHealth:
 
 
 async def check_tracing(settings: Settings) -> DependencyHealth:
-    """Tracing is either Langfuse (configured) or off."""
-    status = "ok" if settings.tracing_mode == "langfuse" else "off"
-    return DependencyHealth(name="tracing", mode=settings.tracing_mode, status=status)
+    """Off, or Langfuse: does its endpoint answer? Unreachable is "degraded" (users are not
+    affected, only traces are lost), never "down"."""
+    if settings.tracing_mode != "langfuse":
+        return DependencyHealth(name="tracing", mode="off", status="off")
+    host = (settings.langfuse_host or "https://cloud.langfuse.com").rstrip("/")
+
+    async def probe() -> str:
+        import httpx
+
+        async with httpx.AsyncClient(timeout=3) as client:
+            response = await client.get(f"{host}/api/public/health")
+        if response.status_code >= 500:
+            raise RuntimeError(f"{host} answered {response.status_code}")
+        return f"{host} answered {response.status_code}"
+
+    result = await _timed("tracing", "langfuse", probe)
+    if result.status == "down":
+        result.status = "degraded"
+    return result
 
 
 async def health_report(settings: Settings | None = None) -> HealthReport:

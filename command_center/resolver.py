@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from command_center.instruments import timed_query
 from command_center.metrics.catalog import get_metric
 from command_center.metrics.definitions import MetricDefinition
 from command_center.metrics.routing import Route, Routing, load_routing
@@ -30,6 +31,7 @@ from command_center.sql.service import (  # noqa: F401  (drain_background re-exp
     in_background,
     reset_sql_memo,
 )
+from command_center.telemetry import observe, sql_hash
 from command_center.widgets.spec import spec_hash
 
 SOURCE_LABELS = {
@@ -38,6 +40,8 @@ SOURCE_LABELS = {
     "postgres": "PostgreSQL",
     "sqlite": "SQLite",
 }
+
+_BACKENDS = {label: name for name, label in SOURCE_LABELS.items()}
 
 
 class WidgetData(BaseModel):
@@ -166,13 +170,16 @@ async def resolve_widget_data(
         warehouse = warehouse_for(route.backend, settings)
         return await _run_query(metric, intent, warehouse, settings=settings)
 
-    cache = widget_cache(settings)
-    payload, cached = await cache.get_or_compute(key, lambda: ttl[0], compute)
-    document = json.loads(payload)
-    if cached and _warehouse_advanced(document, settings):  # the sync published newer rows
-        await cache.invalidate(key)
+    with observe("warehouse.query") as span:
+        started = time.perf_counter()
+        cache = widget_cache(settings)
         payload, cached = await cache.get_or_compute(key, lambda: ttl[0], compute)
         document = json.loads(payload)
+        if cached and _warehouse_advanced(document, settings):  # the sync published newer rows
+            await cache.invalidate(key)
+            payload, cached = await cache.get_or_compute(key, lambda: ttl[0], compute)
+            document = json.loads(payload)
+        _trace_query(span, document, cached, started)
     if cached:  # the source stays: where the rows came from, not how they got here
         document["cached_at"] = document.get("generated_at", "")
     return WidgetData.model_construct(
@@ -182,6 +189,16 @@ async def resolve_widget_data(
         cached=cached,
         **document,
     )
+
+
+def _trace_query(span: Any, document: dict[str, Any], cached: bool, started: float) -> None:
+    """Attributes of a `warehouse.query` span: backend, SQL hash, rows, duration, cache hit."""
+    source = document.get("source", "")
+    span.update(metadata={"backend": _BACKENDS.get(source, source), "cache_hit": cached,
+                          "sql_hash": sql_hash(document.get("sql", "")),
+                          "rows": len(document.get("rows", ())),
+                          "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                          "query_ms": document.get("duration_ms")})  # fmt: skip
 
 
 async def _resolve_records(widget_id: str, spec: dict[str, Any], settings: Settings) -> WidgetData:
@@ -203,7 +220,7 @@ async def _resolve_records(widget_id: str, spec: dict[str, Any], settings: Setti
         generated = records_sql(intent, warehouse.dialect)
         result, error = None, None
         try:
-            result = await warehouse.query(generated.sql)
+            result = await timed_query(warehouse, generated.sql)
         except Exception as exc:
             error = str(exc)
             raise
@@ -223,8 +240,11 @@ async def _resolve_records(widget_id: str, spec: dict[str, Any], settings: Setti
         return json.dumps(document, separators=(",", ":"), default=str).encode()
 
     ttl = min(intent.refresh_seconds, 60)
-    payload, cached = await widget_cache(settings).get_or_compute(key, lambda: ttl, compute)
-    document = json.loads(payload)
+    with observe("warehouse.query") as span:
+        started = time.perf_counter()
+        payload, cached = await widget_cache(settings).get_or_compute(key, lambda: ttl, compute)
+        document = json.loads(payload)
+        _trace_query(span, document, cached, started)
     if cached:  # the source stays: where the rows came from, not how they got here
         document["cached_at"] = document.get("generated_at", "")
     return WidgetData.model_construct(
@@ -258,7 +278,7 @@ async def _run_query(
     error = None
     result = None
     try:
-        result = await warehouse.query(generated.sql)
+        result = await timed_query(warehouse, generated.sql)
     except Exception as exc:
         error = str(exc)
         raise

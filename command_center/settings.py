@@ -80,6 +80,15 @@ class Settings(BaseSettings):
     langfuse_secret_key: str = ""
     langfuse_host: str = ""
 
+    # observability
+    metrics_enabled: bool = Field(default=True, description="serve GET /metrics (Prometheus)")
+    metrics_require_token: bool = Field(
+        default=False, description="GET /metrics needs the API bearer token"
+    )
+    health_llm_ttl_seconds: float = Field(
+        default=60.0, ge=0, description="how long live mode's real LLM health call is cached"
+    )
+
     # API
     api_token: str = Field(default="", description="when set, write endpoints require Bearer token")
     event_batch_limit: int = Field(default=1000, ge=1, le=100_000)

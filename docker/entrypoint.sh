@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-3000}"
 PYTHON="${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python )}"
+if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then  # workers share it; a new start starts at zero
+  rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+fi
 "$PYTHON" -m command_center.bootstrap
 exec "$PYTHON" -m reflex run --env prod --frontend-port "$PORT" --backend-port "$PORT" \
   --backend-host "${HOST:-0.0.0.0}"

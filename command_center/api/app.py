@@ -7,7 +7,17 @@ import logging
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from command_center.api import admin, dashboards, data, events, sql, sso, stream, widgets
+from command_center.api import (
+    admin,
+    dashboards,
+    data,
+    events,
+    prometheus,
+    sql,
+    sso,
+    stream,
+    widgets,
+)
 from command_center.api.auth import current_principal
 from command_center.api.frame_policy import FramePolicyMiddleware
 from command_center.api.input_limits import InputLimitsMiddleware
@@ -61,4 +71,5 @@ def build_api() -> FastAPI:
     api.include_router(health_router, prefix="/v1")
     for router in FEATURE_ROUTERS:
         api.include_router(router, prefix="/v1")
+    api.include_router(prometheus.router)  # GET /metrics, where Prometheus looks by default
     return api

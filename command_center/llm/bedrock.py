@@ -6,11 +6,13 @@ Never free-text parsing, never a silent fallback: every failure is a BuilderMode
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from command_center.instruments import record_llm
 from command_center.llm.base import (
     BuilderContext,
     Critique,
@@ -161,6 +163,47 @@ class BedrockLLM:
     def _converse(
         self, tier: Tier, messages: list[dict[str, Any]], tool_config: dict[str, Any]
     ) -> dict[str, Any]:
+        """One Converse call, traced (`llm.converse`) and counted (cc_llm_*), errors typed."""
+        model_id = self.model_id(tier)
+        started = time.perf_counter()
+        with observe(
+            "llm.converse", as_type="generation", model=model_id, input=messages,
+            metadata={"tier": tier, "model_id": model_id},
+        ) as generation:  # fmt: skip
+            try:
+                response = self._call(model_id, messages, tool_config)
+            except BuilderModeError as exc:
+                seconds = time.perf_counter() - started
+                record_llm(tier, model_id, seconds, exc.kind)
+                generation.update(level="ERROR", status_message=exc.message[:300], metadata={
+                    "error_kind": exc.kind, "latency_ms": round(seconds * 1000, 3)})  # fmt: skip
+                raise
+            seconds = time.perf_counter() - started
+            record_llm(tier, model_id, seconds, None)
+            usage = response.get("usage") or {}
+            tokens = {"input": int(usage.get("inputTokens", 0)),
+                      "output": int(usage.get("outputTokens", 0))}  # fmt: skip
+            generation.update(output=response.get("output"), usage_details=tokens, metadata={
+                "latency_ms": round(seconds * 1000, 3),
+                "input_tokens": tokens["input"], "output_tokens": tokens["output"]})  # fmt: skip
+            return response
+
+    def ping(self) -> str:
+        """The cheapest real call (one output token from the fast tier) for health checks.
+
+        Returns the model id; raises a typed BuilderModeError. Not traced, not counted.
+        """
+        model_id = self.model_id("fast")
+        self._call(model_id, [{"role": "user", "content": [{"text": "ping"}]}], None, 1)
+        return model_id
+
+    def _call(
+        self,
+        model_id: str,
+        messages: list[dict[str, Any]],
+        tool_config: dict[str, Any] | None,
+        max_tokens: int = 4096,
+    ) -> dict[str, Any]:
         from botocore.exceptions import (
             BotoCoreError,
             ClientError,
@@ -170,27 +213,15 @@ class BedrockLLM:
             ReadTimeoutError,
         )
 
-        model_id = self.model_id(tier)
         try:
-            with observe(
-                "bedrock.converse", as_type="generation", model=model_id, input=messages
-            ) as generation:
-                response = self.client.converse(
-                    modelId=model_id,
-                    system=[{"text": SYSTEM_PROMPT}],
-                    messages=messages,
-                    toolConfig=tool_config,
-                    inferenceConfig={"maxTokens": 4096, "temperature": 0},
-                )
-                usage = response.get("usage") or {}
-                generation.update(
-                    output=response.get("output"),
-                    usage_details={
-                        "input": int(usage.get("inputTokens", 0)),
-                        "output": int(usage.get("outputTokens", 0)),
-                    },
-                )
-                return response
+            tools = {"toolConfig": tool_config} if tool_config else {}
+            return self.client.converse(
+                modelId=model_id,
+                system=[{"text": SYSTEM_PROMPT}],
+                messages=messages,
+                inferenceConfig={"maxTokens": max_tokens, "temperature": 0},
+                **tools,
+            )
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             message = exc.response.get("Error", {}).get("Message", "") or str(exc)

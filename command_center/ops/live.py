@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from command_center.db.models import utcnow
+from command_center.instruments import record_ingest
 from command_center.ops.ingest import AcceptedEvent, IngestResult, ingest_events
 from command_center.ops.kpis import KpiState
 from command_center.ops.reconcile import ReconcileReport, reconcile_state
@@ -26,6 +28,7 @@ from command_center.realtime.bus import Bus, make_bus
 from command_center.realtime.fanout import FanOut
 from command_center.realtime.hotkeys import HotKeys, Snapshot, make_hotkeys
 from command_center.settings import Settings, get_settings
+from command_center.telemetry import observe
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +150,15 @@ class LiveOps:
 
     async def _ingest_and_publish(self, events_raw: list[Any]) -> IngestResult:
         try:
-            result = await asyncio.to_thread(ingest_events, events_raw, engine=self.engine)
+            with observe("ingest.batch") as span:
+                started = time.perf_counter()
+                result = await asyncio.to_thread(ingest_events, events_raw, engine=self.engine)
+                seconds = time.perf_counter() - started
+                record_ingest(seconds, result.accepted, result.duplicates, len(result.rejected))
+                span.update(metadata={"events": len(events_raw), "accepted": result.accepted,
+                                      "duplicates": result.duplicates,
+                                      "rejected": len(result.rejected),
+                                      "duration_ms": round(seconds * 1000, 3)})  # fmt: skip
             if result.accepted:
                 self.state.apply(result.delta)
         finally:
@@ -174,6 +185,7 @@ class LiveOps:
                 **snapshot.as_dict(),
                 "origin": self.origin,
                 "from_version": snapshot.version,
+                "published_at": time.time(),  # fan-out lag (cc_fanout_lag_seconds)
                 "event": summaries[-1] if summaries else None,
                 "events": summaries,
             }

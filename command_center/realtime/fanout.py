@@ -16,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from command_center.instruments import CONNECTED_CLIENTS, record_fanout_lag
 from command_center.realtime.bus import Bus
 from command_center.realtime.hotkeys import Snapshot
 
@@ -114,10 +115,12 @@ class FanOut:
         if self.status != "live":
             self._put(consumer, {"kind": "status", "status": self.status})
         self._consumers.add(consumer)
+        CONNECTED_CLIENTS.inc()
         try:
             yield consumer
         finally:
             self._consumers.discard(consumer)
+            CONNECTED_CLIENTS.dec()
 
     async def _read_snapshot(self) -> Snapshot | None:
         try:
@@ -165,6 +168,7 @@ class FanOut:
                 consumer.version = snapshot.version
 
     async def _deliver(self, message: dict[str, Any]) -> None:
+        record_fanout_lag(message)
         if message.get("kind") == "notice":  # no KPI state: every consumer, as it is
             for consumer in list(self._consumers):
                 self._put_notice(consumer, message)

@@ -12,6 +12,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from command_center.instruments import record_cache
+
 log = logging.getLogger(__name__)
 
 
@@ -218,6 +220,7 @@ class WidgetDataCache:
         call computes again.
         """
         cached = await self.get(key)
+        record_cache(cached is not None)
         if cached is not None:
             return cached, True
         loop = asyncio.get_running_loop()

@@ -15,6 +15,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from command_center.telemetry import traced_node
 from command_center.widgets.nodes.component import (
     component_critic,
     component_synthesizer,
@@ -76,7 +77,7 @@ def build_graph(
     functions = {**NODE_FUNCTIONS, **(nodes or {})}
     graph = StateGraph(ClarifierState)
     for name in STAGES:
-        graph.add_node(name, partial(functions[name], deps=deps))
+        graph.add_node(name, partial(traced_node(name, functions[name]), deps=deps))
     graph.add_edge(START, "contextLoader")
     graph.add_edge("contextLoader", "intentExtractor")
     graph.add_edge("intentExtractor", "metricMatcher")
