@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     # observability
     metrics_enabled: bool = Field(default=True, description="serve GET /metrics (Prometheus)")
     metrics_require_token: bool = Field(
-        default=False, description="GET /metrics needs the API bearer token"
+        default=True, description="GET /metrics needs a viewer (or higher) bearer token"
     )
     health_llm_ttl_seconds: float = Field(
         default=60.0, ge=0, description="how long live mode's real LLM health call is cached"

@@ -102,12 +102,15 @@ def test_metrics_can_be_disabled_or_put_behind_the_token(
     assert off.status_code == 404
     assert off.headers["content-type"].startswith("application/problem+json")
     monkeypatch.setenv("METRICS_ENABLED", "true")
-    monkeypatch.setenv("METRICS_REQUIRE_TOKEN", "true")
-    monkeypatch.setenv("API_TOKEN", "s3cret")
+    monkeypatch.setenv("AUTH_MODE", "local")
+    monkeypatch.setenv("API_TOKEN", "s3cret-token-for-metrics")
     get_settings.cache_clear()
     assert client.get("/metrics").status_code == 401
-    allowed = client.get("/metrics", headers={"Authorization": "Bearer s3cret"})
+    allowed = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token-for-metrics"})
     assert allowed.status_code == 200 and "cc_ingest_batch_seconds" in allowed.text
+    monkeypatch.setenv("METRICS_REQUIRE_TOKEN", "false")
+    get_settings.cache_clear()
+    assert client.get("/metrics").status_code == 200
 
 
 def test_several_workers_are_summed_in_multiprocess_mode(tmp_path) -> None:
