@@ -259,3 +259,23 @@ def test_phone_width_has_no_horizontal_scroll(prod_server, browser) -> None:
 def test_favicon_is_served(prod_server) -> None:
     response = httpx.get(prod_server.url + "/favicon.ico", timeout=10)
     assert response.status_code == 200 and len(response.content) > 50
+
+
+def test_duplicate_and_edit_in_place(prod_server, page) -> None:
+    board = _new_board(prod_server, "Duplicate and edit")
+    original = _add(prod_server, board, _chart("Original", "bar", ["region"]))
+    _open(page, prod_server, board)
+    page.click(f"#widget-{original} .widget-menu")
+    page.click(".widget-duplicate")
+    page.wait_for_selector(".widget-card:has-text('Original (copy)')", timeout=WAIT)
+    assert len(_layout(prod_server, board)) == 2
+    page.click(f"#widget-{original} .widget-menu")
+    page.click(".widget-edit")
+    page.wait_for_selector("#builder-panel", timeout=WAIT)
+    assert "Edit widget" in page.locator("#builder-panel").inner_text()
+    page.click("#add-to-dashboard")  # "Save changes": the same spec, back in place
+    page.wait_for_selector("#builder-panel", state="detached", timeout=WAIT)
+    with _api(prod_server) as api:
+        widgets = {w["id"]: w for w in api.get("/v1/widgets").json()["widgets"]}
+    assert original in widgets and widgets[original]["title"] == "Original"
+    assert len(_layout(prod_server, board)) == 2  # edited in place, not added

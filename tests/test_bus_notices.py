@@ -1,0 +1,44 @@
+"""Notices (layout/widget/simulator changes) on the dashboard bus: never merged with KPI
+messages or each other, delivered to every consumer as they are, never versioned."""
+
+from __future__ import annotations
+
+import asyncio
+
+from command_center.realtime import notices
+from command_center.realtime.bus import InProcessBus
+from command_center.realtime.fanout import FanOut
+from command_center.realtime.hotkeys import Snapshot
+
+
+async def _snapshot() -> Snapshot:
+    return Snapshot(1, {"open_claims": 1})
+
+
+async def test_notices_reach_every_consumer_unmerged() -> None:
+    bus = InProcessBus(interval=0.05)
+    fanout = FanOut(bus, _snapshot)
+    await bus.start()
+    await fanout.start()
+    assert await fanout.wait_live(5)
+    try:
+        async with fanout.subscribe() as one, fanout.subscribe() as two:
+            await bus.publish({"version": 2, "kpis": {"open_claims": 2}, "events": []})
+            await bus.publish(notices.notice(notices.LAYOUT, dashboard_id=1, origin="a"))
+            await bus.publish(notices.notice(notices.WIDGETS, dashboard_id=1, action="added"))
+            for consumer in (one, two):
+                seen = []
+                async with asyncio.timeout(5):
+                    while len([i for i in seen if i["kind"] == "notice"]) < 2:
+                        seen.append(await consumer.get())
+                topics = [i["topic"] for i in seen if i["kind"] == "notice"]
+                assert topics == ["layout", "widgets"]
+                assert all("kpis" not in i for i in seen if i["kind"] == "notice")
+            assert fanout.version <= 2  # a notice never moves the KPI version
+    finally:
+        await fanout.stop()
+        await bus.close()
+
+
+async def test_publish_notice_without_a_running_runtime_is_a_no_op() -> None:
+    assert await notices.publish_notice(notices.LAYOUT, dashboard_id=1) is False
