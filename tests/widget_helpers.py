@@ -24,7 +24,8 @@ def memory_runner(llm: BuilderLLM | None = None, **kwargs: Any) -> ClarifierRunn
     """A runner on an in-memory checkpointer with the seeded catalog."""
     return ClarifierRunner(
         llm=llm or OfflineLLM(),
-        checkpointer=Checkpointer(InMemorySaver(), lambda: None, "memory"),
+        checkpointer=kwargs.pop("checkpointer", None)
+        or Checkpointer(InMemorySaver(), lambda: None, "memory"),
         catalog_loader=kwargs.pop("catalog_loader", seeded_catalog),
         dictionary=load_dictionary(),
         values=kwargs.pop("values", seeded_values),
