@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import select
 
 from command_center.auth.models import AuthSession, User
 from command_center.auth.roles import Principal, Role
 from command_center.auth.secrets_util import new_token, token_hash
-from command_center.db.session import session_scope
+from command_center.db.session import get_engine, session_scope
 from command_center.settings import Settings, get_settings
 
 SESSION_PREFIX = "cc_ses_"
@@ -36,27 +36,32 @@ def create_session(
     return token
 
 
+# Built once: the per-event check runs one compiled-and-cached Core query, no ORM session.
+_LOOKUP = (
+    select(User.id, User.username, User.display_name, User.role)  # type: ignore[call-overload]
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(
+        AuthSession.token_hash == bindparam("token_hash"),
+        AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
+        AuthSession.expires_at > bindparam("now"),
+        User.disabled.is_(False),  # type: ignore[attr-defined]
+    )
+)
+
+
 def principal_for_session(token: str, *, now: datetime | None = None) -> Principal | None:
-    """The signed-in user behind `token`, or None when unknown, expired, revoked or disabled."""
+    """The signed-in user behind `token`, or None when unknown, expired, revoked or disabled.
+
+    Runs on every Reflex event, so it reads the user's current role each time."""
     if not token or len(token) > MAX_TOKEN or not token.startswith(SESSION_PREFIX):
         return None
-    now = now or datetime.now(UTC)
-    with session_scope() as session:
-        row = session.exec(
-            select(User)
-            .join(AuthSession, AuthSession.user_id == User.id)  # type: ignore[arg-type]
-            .where(
-                AuthSession.token_hash == token_hash(token),
-                AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
-                AuthSession.expires_at > now,
-                User.disabled.is_(False),  # type: ignore[attr-defined]
-            )
-        ).first()
+    params = {"token_hash": token_hash(token), "now": now or datetime.now(UTC)}
+    with get_engine().connect() as conn:
+        row = conn.execute(_LOOKUP, params).first()
     if row is None:
         return None
-    return Principal(
-        kind="user", name=row.display_name or row.username, role=Role(row.role), user_id=row.id
-    )
+    user_id, username, display_name, role = row
+    return Principal(kind="user", name=display_name or username, role=Role(role), user_id=user_id)
 
 
 def revoke_session(token: str, *, now: datetime | None = None) -> bool:

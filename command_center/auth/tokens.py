@@ -9,13 +9,13 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import select
 
 from command_center.auth.models import ApiToken
 from command_center.auth.roles import Principal, Role
 from command_center.auth.secrets_util import new_token, token_hash
-from command_center.db.session import session_scope
+from command_center.db.session import get_engine, session_scope
 from command_center.settings import Settings, get_settings
 
 TOKEN_PREFIX = "cc_tok_"
@@ -83,6 +83,13 @@ def revoke_token(token_id: int) -> bool:
         return bool(result.rowcount)
 
 
+# Built once: the per-request check is one compiled-and-cached Core query.
+_LOOKUP = select(ApiToken.name, ApiToken.role).where(  # type: ignore[call-overload]
+    ApiToken.token_hash == bindparam("token_hash"),
+    ApiToken.revoked_at.is_(None),  # type: ignore[union-attr]
+)
+
+
 def principal_for_token(presented: str, settings: Settings | None = None) -> Principal | None:
     """The principal behind a bearer token: API_TOKEN (bootstrap admin) or an active token."""
     settings = settings or get_settings()
@@ -94,13 +101,8 @@ def principal_for_token(presented: str, settings: Settings | None = None) -> Pri
         return Principal(kind="bootstrap", name="API_TOKEN", role=Role.admin)
     if not presented.startswith(TOKEN_PREFIX):
         return None
-    with session_scope() as session:
-        row = session.exec(
-            select(ApiToken).where(
-                ApiToken.token_hash == token_hash(presented),
-                ApiToken.revoked_at.is_(None),  # type: ignore[union-attr]
-            )
-        ).first()
+    with get_engine().connect() as conn:
+        row = conn.execute(_LOOKUP, {"token_hash": token_hash(presented)}).first()
     if row is None:
         return None
-    return Principal(kind="token", name=row.name, role=Role(row.role))
+    return Principal(kind="token", name=row[0], role=Role(row[1]))
