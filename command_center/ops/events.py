@@ -5,6 +5,7 @@ Entities are referenced by external id (`CUST-…`, `DEV-…`, `CLM-…`, `SES-�
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -102,7 +103,11 @@ class EventBase(BaseModel):
         if (isinstance(at, str) and _NUMBER.match(at)) or (
             isinstance(at, int | float) and not isinstance(at, bool)
         ):
-            at = _from_epoch(float(at), window)
+            try:
+                seconds = float(at)
+            except OverflowError:  # a JSON integer of hundreds of digits
+                seconds = math.inf if int(at) > 0 else -math.inf
+            at = _from_epoch(seconds, window)
         try:
             at = handler(at).astimezone(UTC)
         except OverflowError:

@@ -135,3 +135,32 @@ def test_api_does_not_store_an_oracle_metric(client: TestClient) -> None:
     assert_problem(response, 422)
     with session_scope() as session:
         assert session.get(MetricDefinitionRow, metric["id"]) is None
+
+
+# --- events and limits --------------------------------------------------------------------
+
+_EVENT = (
+    '{"event_id":"rt-%s","type":"claim_filed",%s,"claim_id":"CLM-%s",'
+    '"customer_id":"CUST-000001","device_id":"DEV-000001","loss_type":"theft","channel":"app"}'
+)
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        '"occurred_at": 1' + "0" * 400,  # int too large for a float: OverflowError, a 500
+        '"occurred_at": -1' + "0" * 400,
+        '"occurred_at": 1e400',
+        '"occurred_at": NaN',
+        '"occurred_at": "1' + "0" * 400 + '"',
+        '"occurred_at": "2026-01-01T00:00:00Z", "payout_amount": 1' + "0" * 400,
+    ],
+)
+def test_hostile_number_loses_only_its_own_item(client: TestClient, field: str) -> None:
+    valid = _EVENT % ("ok", '"occurred_at": "2026-01-01T00:00:00Z"', "900001")
+    body = f"[{valid},{_EVENT % ('bad', field, '900002')}]"
+    response = client.post("/v1/events", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 202, response.text
+    result = response.json()
+    assert result["accepted"] == 1
+    assert [item["index"] for item in result["rejected"]] == [1]
