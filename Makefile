@@ -39,10 +39,10 @@ $(SANDBOX_BUNDLE): $(NODE_PROJECT)/node_modules/.installed $(SANDBOX_SRC)/sandbo
 	$(BUN) build $(SANDBOX_SRC)/sandbox.js --outfile $@ --format iife --minify --target browser \
 	  --define process.env.NODE_ENV='"production"'
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+$(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet -r requirements-dev.lock
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
