@@ -35,7 +35,7 @@ $(NODE_PROJECT)/node_modules/.installed: $(NODE_PROJECT)/package.json $(NODE_PRO
 	touch $@
 
 # The sandboxed iframe's runtime: one classic IIFE script served from assets/ (git-ignored).
-$(SANDBOX_BUNDLE): $(NODE_PROJECT)/node_modules/.installed $(SANDBOX_SRC)/sandbox.js $(SANDBOX_SRC)/scope.json
+$(SANDBOX_BUNDLE): $(NODE_PROJECT)/node_modules/.installed $(SANDBOX_SRC)/sandbox.js $(SANDBOX_SRC)/plugins.js $(SANDBOX_SRC)/scope.json
 	$(BUN) build $(SANDBOX_SRC)/sandbox.js --outfile $@ --format iife --minify --target browser \
 	  --define process.env.NODE_ENV='"production"'
 

@@ -80,9 +80,11 @@ class SandboxHost:
             self._dir.cleanup()
 
 
-def render(page: Any, spec: dict[str, Any], rows: list[dict[str, Any]], timeout_ms: int = 30_000
-           ) -> dict[str, Any]:  # fmt: skip
-    """Render `spec` with `rows` on a loaded host page; the first `rendered` event, or an
+def render(
+    page: Any, spec: dict[str, Any], rows: list[dict[str, Any]], compiled: str = ""
+) -> dict[str, Any]:
+    """Render `spec` with `rows` (and the server-compiled JS, when given: no Babel in the
+    frame) on a loaded host page; the first `rendered` event, or an
     `{"error": {kind, message}}` dict when the sandbox showed an error card."""
     page.evaluate("() => { window.ccEvents.length = 0; }")
     page.evaluate(
@@ -90,17 +92,20 @@ def render(page: Any, spec: dict[str, Any], rows: list[dict[str, Any]], timeout_
         {
             "widgetId": spec.get("display_name", "widget"),
             "source": spec["tsx_source"],
+            "compiled": compiled,
             "displayName": spec["display_name"],
             "rows": rows,
             "columns": list(rows[0].keys()) if rows else [],
         },
     )
-    page.wait_for_function(
-        "() => window.ccEvents.length > 0 || document.querySelector('.cc-widget-error')",
-        timeout=timeout_ms,
+    return page.evaluate(
+        """() => new Promise((done) => {
+          const poll = () => {
+            if (window.ccEvents.length > 0) return done(window.ccEvents[0]);
+            const card = document.querySelector('.cc-widget-error');
+            if (card) return done({error: {kind: card.dataset.errorKind, message: card.innerText}});
+            setTimeout(poll, 10);
+          };
+          poll();
+        })"""
     )
-    error = page.locator(".cc-widget-error")
-    if error.count():
-        return {"error": {"kind": error.get_attribute("data-error-kind"),
-                          "message": error.inner_text()}}  # fmt: skip
-    return page.evaluate("() => window.ccEvents[0]")

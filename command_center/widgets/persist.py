@@ -15,6 +15,7 @@ from command_center.db.session import session_scope
 from command_center.metrics.definitions import MetricDefinition
 from command_center.metrics.validation import MetricValidationError, validate_metric_definition
 from command_center.widgets.custom.checks import StaticCheckReport, check_component
+from command_center.widgets.custom.compile import compile_sources
 from command_center.widgets.spec import AnyWidgetSpec, CustomWidgetSpec, spec_hash
 
 CHAT_ORIGIN = "chat"
@@ -64,6 +65,7 @@ def add_widget_to_dashboard(
         report = check_component(spec)
         if not report.passed:
             raise ComponentRejected(report)
+        compile_sources([spec.tsx_source])  # once, cached by content hash for the sandbox
     metric_id = getattr(spec.data_intent, "metric", None)  # None: a records intent
     if metric_id is None:
         if promote_metric is not None:

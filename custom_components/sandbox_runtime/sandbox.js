@@ -14,7 +14,7 @@ import { createRoot } from "react-dom/client";
 import { icons } from "lucide-react";
 import * as Babel from "@babel/standalone";
 import "@tailwindcss/browser";
-import SCOPE from "./scope.json";
+import { transformComponent } from "./plugins.js";
 
 const PROTOCOL = "cc-widget/1";
 const HEARTBEAT_MS = 250;
@@ -22,7 +22,6 @@ const LOOP_BUDGET_MS = 1000;
 const MAX_SOURCE = 20 * 1024;
 const parentWindow = window.parent;
 const post = (message) => parentWindow.postMessage({ cc: PROTOCOL, ...message }, "*");
-const ALLOWED = new Set([...SCOPE.globals, "__cc_guard", "exports"]);
 
 // -- hardening: the CSP already blocks the network; also take the APIs away.
 for (const name of [
@@ -80,45 +79,6 @@ function guard() {
   }
 }
 
-function isTypePosition(path) {
-  return Boolean(
-    path.findParent((p) => p.isTSType() || p.isTSInterfaceDeclaration() || p.isTSTypeAliasDeclaration()),
-  );
-}
-
-function scopePlugin(violations) {
-  return () => ({
-    visitor: {
-      ReferencedIdentifier(path) {
-        const name = path.node.name;
-        if (!name || ALLOWED.has(name) || isTypePosition(path)) return;
-        if (path.isJSXIdentifier() && /^[a-z]/.test(name)) return;
-        if (!path.scope.hasBinding(name, true)) violations.add(name);
-      },
-      MetaProperty(path) {
-        violations.add(`${path.node.meta.name}.${path.node.property.name}`);
-      },
-      Import() {
-        violations.add("import()");
-      },
-    },
-  });
-}
-
-function loopGuardPlugin({ types: t }) {
-  const insert = (path) => {
-    const call = t.expressionStatement(t.callExpression(t.identifier("__cc_guard"), []));
-    const body = path.get("body");
-    if (body.isBlockStatement()) body.unshiftContainer("body", call);
-    else body.replaceWith(t.blockStatement([call, body.node]));
-  };
-  return {
-    visitor: {
-      "WhileStatement|DoWhileStatement|ForStatement|ForInStatement|ForOfStatement": insert,
-    },
-  };
-}
-
 class CompileError extends Error {
   constructor(kind, message) {
     super(message);
@@ -128,26 +88,16 @@ class CompileError extends Error {
 
 const compiled = new Map(); // source → factory (the warm path)
 
-function compile(source) {
+// `compiled` is the server's output of the same transform (compile.js, cached by content
+// hash): then Babel does not run here at all.
+function compile(source, precompiled) {
   const hit = compiled.get(source);
   if (hit) return { factory: hit, cached: true };
-  const violations = new Set();
-  let code;
-  try {
-    code = Babel.transform(source, {
-      filename: "widget.tsx",
-      sourceType: "module",
-      presets: [
-        ["typescript", { isTSX: true, allExtensions: true }],
-        ["react", { runtime: "classic" }],
-      ],
-      plugins: [scopePlugin(violations), loopGuardPlugin, "transform-modules-commonjs"],
-    }).code;
-  } catch (error) {
-    throw new CompileError("syntax", String(error.message || error).split("\n")[0]);
-  }
-  if (violations.size) {
-    throw new CompileError("scope", `outside the sealed scope: ${[...violations].slice(0, 5).join(", ")}`);
+  let code = typeof precompiled === "string" && precompiled ? precompiled : null;
+  if (code === null) {
+    const result = transformComponent(Babel, source);
+    if (!result.code) throw new CompileError(result.kind, result.message);
+    code = result.code;
   }
   // eslint-disable-next-line no-new-func -- the CSP allows eval inside this sandbox only
   const factory = new Function("exports", "React", "Icon", "__cc_guard", `"use strict";\n${code}`);
@@ -191,7 +141,7 @@ function render(message) {
   let component = mounted.component;
   let cached = true;
   if (mounted.source !== message.source) {
-    const result = compile(message.source);
+    const result = compile(message.source, message.compiled);
     cached = result.cached;
     const exports = {};
     try {
@@ -225,6 +175,7 @@ function valid(data) {
     typeof data.id === "string" &&
     typeof data.source === "string" &&
     data.source.length <= MAX_SOURCE &&
+    (data.compiled === undefined || typeof data.compiled === "string") &&
     typeof data.displayName === "string" &&
     /^[A-Z][A-Za-z0-9]{1,63}$/.test(data.displayName) &&
     data.props !== null &&

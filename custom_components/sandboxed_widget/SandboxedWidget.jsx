@@ -99,6 +99,7 @@ function ErrorCard({ kind, message, onReload }) {
 export default function SandboxedWidget({
   widgetId = "",
   source = "",
+  compiled = "",
   displayName = "",
   rows = [],
   columns = [],
@@ -116,8 +117,10 @@ export default function SandboxedWidget({
   const [error, setError] = useState(null);
   const [stopped, setStopped] = useState(false);
   const [height, setHeight] = useState(120);
-  const latest = useRef({ source, displayName, rows, columns, widgetId });
-  latest.current = { source, displayName, rows, columns, widgetId };
+  const latest = useRef({ source, compiled, displayName, rows, columns, widgetId });
+  latest.current = { source, compiled, displayName, rows, columns, widgetId };
+  const renderedCallback = useRef(onRendered);
+  renderedCallback.current = onRendered;
 
   const send = useCallback(() => {
     const target = frame.current && frame.current.contentWindow;
@@ -129,6 +132,7 @@ export default function SandboxedWidget({
         type: "render",
         id: String(current.widgetId),
         source: String(current.source),
+        compiled: String(current.compiled || ""),
         displayName: String(current.displayName),
         props: { rows: Array.isArray(current.rows) ? current.rows : [], columns: current.columns || [] },
       },
@@ -152,7 +156,7 @@ export default function SandboxedWidget({
       } else if (data.type === "rendered") {
         probeAnswered(instanceId.current);
         setError(null);
-        if (onRendered) onRendered(data);
+        if (renderedCallback.current) renderedCallback.current(data);
       } else if (data.type === "error") {
         probeAnswered(instanceId.current);
         setError({ kind: data.kind, message: data.message });
@@ -194,7 +198,7 @@ export default function SandboxedWidget({
       window.removeEventListener("message", onMessage);
       clearInterval(watchdog);
     };
-  }, [generation, heartbeatTimeoutMs, startTimeoutMs, send, onRendered]);
+  }, [generation, heartbeatTimeoutMs, startTimeoutMs, send]);
 
   // New data or a new component: re-render inside the sandbox (warm: no recompile).
   useEffect(() => {

@@ -23,6 +23,7 @@ class SandboxedWidget(rx.NoSSRComponent):
 
     widget_id: rx.Var[str]
     source: rx.Var[str]
+    compiled: rx.Var[str]
     display_name: rx.Var[str]
     rows: rx.Var[list[dict[str, Any]]]
     columns: rx.Var[list[str]]

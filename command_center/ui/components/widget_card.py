@@ -122,6 +122,7 @@ def custom_body(view: rx.Var) -> rx.Component:
     return sandboxed_widget(
         widget_id=view["id"].to(str),
         source=view["tsx_source"].to(str),
+        compiled=view["compiled_js"].to(str),
         display_name=view["display_name"].to(str),
         rows=view["records"].to(list),
         columns=view["record_columns"].to(list[str]),

@@ -19,6 +19,7 @@ from command_center.ui.view_models.formatting import (
     number,
     unit_of,
 )
+from command_center.widgets.custom.compile import cached_js
 
 MAX_POINTS = 50
 MAX_SERIES = 8
@@ -183,7 +184,8 @@ def widget_view(
 def _custom_fields(spec: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
     """A custom widget's component and its rows as JSON values (sent into the sandbox)."""
     if spec.get("type") != "custom":
-        return {"tsx_source": "", "display_name": "", "records": [], "record_columns": []}
+        return {"tsx_source": "", "compiled_js": "", "display_name": "", "records": [],
+                "record_columns": []}  # fmt: skip
     records = [
         {str(k): v if v is None or isinstance(v, bool | int | float | str) else str(v)
          for k, v in row.items()}
@@ -191,6 +193,7 @@ def _custom_fields(spec: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str
     ]  # fmt: skip
     return {
         "tsx_source": spec.get("tsx_source", ""),
+        "compiled_js": cached_js(str(spec.get("tsx_source", ""))),
         "display_name": spec.get("display_name", ""),
         "records": records,
         "record_columns": list(rows[0].keys()) if rows else [],

@@ -1,0 +1,31 @@
+"""Server-side compile of custom widgets (the sandbox's own transform), cached by content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from command_center.widgets.custom import compile as tsx
+
+GOOD = (Path(__file__).parent / "data" / "custom_widgets" / "StatusList.tsx").read_text()
+
+
+def test_compiles_with_the_loop_guard_and_caches_by_content() -> None:
+    source = (
+        GOOD
+        + "\nfunction total(xs: number[]): number {\n  let t = 0;\n"
+        + "  for (const x of xs) t += x;\n  return t;\n}\n"
+    )
+    assert tsx.cached_js(source, warm=False) == ""
+    (result,) = tsx.compile_sources([source])
+    assert "exports.default = StatusList" in result.code
+    assert "__cc_guard();" in result.code  # the `for … of` loop got the guard
+    assert "React.createElement" in result.code and "StatusListProps" not in result.code
+    assert tsx.cached_js(source, warm=False) == result.code
+
+
+def test_syntax_and_scope_failures_are_typed_and_not_cached() -> None:
+    broken = "export default function A( {"
+    escaping = "export default function B() { return <p>{window.name}</p>; }"
+    syntax, scope = tsx.compile_sources([broken, escaping])
+    assert (syntax.kind, scope.kind) == ("syntax", "scope") and "window" in scope.message
+    assert not syntax.code and tsx.cached_js(escaping, warm=False) == ""
