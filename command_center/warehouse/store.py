@@ -134,7 +134,12 @@ def upsert_rows(conn: duckdb.DuckDBPyConnection, rows: Sequence[Sequence[Any]]) 
     conn.execute(
         "CREATE OR REPLACE TEMP TABLE _batch AS SELECT " + select, [list(c) for c in columns]
     )
-    conn.execute(f"DELETE FROM {QUALIFIED_TABLE} WHERE claim_id IN (SELECT claim_id FROM _batch)")
+    # a claim's filing time never changes, and the table is in filing order: the created_at
+    # bound lets DuckDB skip every row group older than the batch's oldest claim
+    conn.execute(
+        f"DELETE FROM {QUALIFIED_TABLE} WHERE claim_id IN (SELECT claim_id FROM _batch) "
+        "AND created_at >= (SELECT min(created_at) FROM _batch)"
+    )
     conn.execute(f"INSERT INTO {QUALIFIED_TABLE} SELECT * FROM _batch")
     conn.execute("DROP TABLE _batch")
     return len(rows)
