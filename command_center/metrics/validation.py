@@ -63,8 +63,27 @@ _SCALAR_NODES: tuple[type[exp.Expression], ...] = (
 )
 
 
-# A bare word (`exp.Var`) is only a time unit: `INTERVAL 2 DAY`, `TIMESTAMPDIFF(HOUR, a, b)`.
+# A bare word (`exp.Var`) is only a time unit: `INTERVAL 2 DAY`, `TIMESTAMPDIFF(HOUR, a, b)`
+# (any other word there — `TIMESTAMPDIFF(email, a, b)` — is a column name in disguise).
 _UNIT_PARENTS = (exp.Interval, exp.TimestampDiff)
+_UNITS = frozenset(
+    f"{unit}{plural}"
+    for unit in (
+        [
+            "microsecond",
+            "millisecond",
+            "second",
+            "minute",
+            "hour",
+            "day",
+            "week",
+            "month",
+            "quarter",
+            "year",
+        ]
+    )
+    for plural in ("", "s")
+)
 
 
 class MetricValidationError(ValueError):
@@ -120,7 +139,8 @@ class _Rules:
             elif isinstance(node, exp.Star) and countable_only and node is tree:
                 continue
             elif not isinstance(node, _SCALAR_NODES) or (
-                isinstance(node, exp.Var) and not isinstance(node.parent, _UNIT_PARENTS)
+                isinstance(node, exp.Var)
+                and not (isinstance(node.parent, _UNIT_PARENTS) and node.name.lower() in _UNITS)
             ):
                 raise MetricValidationError(
                     f"{type(node).__name__} ({node.sql(dialect='databricks')[:60]}) is not "
@@ -186,9 +206,9 @@ def validate_metric_definition(
     Raises `MetricValidationError` (with the offending `field`) otherwise.
     """
     dictionary = dictionary or load_dictionary()
-    table = definition.source_table.strip().lower()
+    table = definition.source_table.lower()
     info = dictionary.tables.get(table)
-    if info is None:
+    if info is None:  # ' claims ' too: the stored name is what the compiler uses
         raise MetricValidationError(
             f"{definition.source_table!r} is not a table of the data dictionary",
             field="source_table",

@@ -164,3 +164,23 @@ def test_hostile_number_loses_only_its_own_item(client: TestClient, field: str) 
     result = response.json()
     assert result["accepted"] == 1
     assert [item["index"] for item in result["rejected"]] == [1]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"base_filter": "TIMESTAMPDIFF(external_id, created_at, created_at) > 1"},
+        {"base_filter": "created_at > CURRENT_TIMESTAMP - INTERVAL 2 email"},
+        {"source_table": " customers "},
+    ],
+)
+def test_promotion_rejects_disguised_names(change: dict[str, Any]) -> None:
+    definition = MetricDefinition.model_validate({**PROMOTED, **change})
+    with pytest.raises(MetricValidationError):
+        validate_metric_definition(definition)
+
+
+def test_promotion_keeps_time_units() -> None:
+    change = {"base_filter": "TIMESTAMPDIFF(HOUR, created_at, CURRENT_TIMESTAMP) > 48"}
+    definition = MetricDefinition.model_validate({**PROMOTED, **change})
+    assert validate_metric_definition(definition) is definition
