@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 for name in ("LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY"):
     os.environ.pop(name, None)
 
+from bench.results import emit  # noqa: E402
 from command_center.telemetry import observe, traced, traced_node  # noqa: E402
 
 
@@ -63,6 +64,21 @@ def main() -> None:
     print(f"@traced / traced_node {dec * 1e9:7.0f} ns  ratio {dec / bare:.2f}x (the same object)")
     print(f"inside observe()      {block * 1e9:7.0f} ns  ratio {block / bare:.2f}x "
           f"(+{(block - bare) * 1e9:.0f} ns per traced block)")  # fmt: skip
+    emit(
+        "tracing off: @traced function vs the bare function",
+        f"{dec * 1e9:.0f} ns",
+        f"{bare * 1e9:.0f} ns",
+        dec / bare,
+        "the same object (1.0×)",
+        decorated is node,
+    )
+    emit(
+        "tracing off: `with observe()` block overhead vs an empty function",
+        f"+{(block - bare) * 1e9:.0f} ns",
+        f"{bare * 1e9:.0f} ns",
+        block / bare,
+        "(report)",
+    )
 
 
 if __name__ == "__main__":
