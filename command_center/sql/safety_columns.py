@@ -128,6 +128,18 @@ def _alias_shadowing(statement: exp.Expression, dictionary: DataDictionary) -> l
     return hits
 
 
+def _disguised_columns(statement: exp.Expression, dictionary: DataDictionary) -> list[str]:
+    """Bare words (`exp.Var`: a date unit, a keyword) named like a dictionary column:
+    `TIMESTAMPDIFF(email, a, b)` escapes the column checks, and a transpiled text may put the
+    word where the target engine reads it as the column (`TIMESTAMPDIFF(a, b, EMAIL)`)."""
+    real = {c for columns in dictionary.columns.values() for c in columns}
+    return [
+        f"keyword {var.name.lower()} names a column"
+        for var in statement.find_all(exp.Var)
+        if var.name.lower() in real
+    ]
+
+
 def check_columns(
     statement: exp.Expression, dictionary: DataDictionary, dialect: str, *, copy: bool = True
 ) -> ColumnFindings:
@@ -135,6 +147,7 @@ def check_columns(
 
     `qualify` rewrites the tree it works on: pass ``copy=False`` only for a throwaway tree."""
     findings = ColumnFindings(unknown=_alias_shadowing(statement, dictionary))
+    findings.unknown += _disguised_columns(statement, dictionary)
     tree = statement.copy() if copy else statement
     try:
         tree = qualify(

@@ -57,9 +57,19 @@ GROWTH = [
     "SELECT regexp_replace(regexp_replace(region, '', 'xx'), '', 'xx') AS r FROM claims",
 ]
 
+# A column written where a date unit goes parses as a bare word, unchecked; transpiled to
+# PostgreSQL/SQLite the word lands where the engine reads it as the column again.
+DISGUISED = [
+    "SELECT TIMESTAMPDIFF(email, created_at, created_at) AS d FROM customers",
+    "SELECT date_add(email, 1, created_at) AS d FROM customers",
+    "SELECT date_trunc(email, created_at) AS d FROM customers",
+    "SELECT EXTRACT(email FROM created_at) AS d FROM customers",
+    "SELECT created_at + INTERVAL 1 email AS d FROM customers",
+]
+
 
 @pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("sql", RENAMING + GROWTH)
+@pytest.mark.parametrize("sql", RENAMING + GROWTH + DISGUISED)
 def test_gate_rejects(sql: str, target: str) -> None:
     result = gate(sql, target)
     assert not result.passed and result.sql is None, result.sql
@@ -73,6 +83,8 @@ def test_gate_rejects(sql: str, target: str) -> None:
         "FROM claims GROUP BY 1",
         "SELECT lpad(region, 12, ' ') AS r, repeat('*', 10) AS bar FROM claims",
         "SELECT region, COUNT(DISTINCT email) AS n FROM customers GROUP BY region",
+        "SELECT date_trunc('MONTH', filed_at) AS m, COUNT(*) AS n FROM claims GROUP BY 1",
+        "SELECT AVG(TIMESTAMPDIFF(HOUR, filed_at, resolved_at)) AS h FROM claims",
     ],
 )
 def test_gate_keeps_legitimate_reads(sql: str, target: str) -> None:
