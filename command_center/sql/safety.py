@@ -15,13 +15,16 @@ will be executed — before returning it.
 - ``no_dml_ddl``: no DML/DDL/command node anywhere (CTEs and subqueries included).
 - ``no_select_into``: no ``SELECT … INTO``.
 - ``table_allowlist``: every table reference is allowlisted (CTE references excepted); no
-  time travel (``VERSION/TIMESTAMP AS OF``).
+  time travel (``VERSION/TIMESTAMP AS OF``); no column alias list on a table
+  (``customers AS c(id, x, y, region)`` renames columns by position).
 - ``cte_shadowing``: no CTE is named like an allowlisted or known real table.
 - ``no_table_functions``: no table-valued function (``read_files``, ``range``, ``explode``,
   ``STREAM``, ``UNNEST``, ``PIVOT``…), no path reads (``parquet.`/path```), no recursive CTE.
 - ``function_allowlist``: every scalar/aggregate/window function is on an explicit
   allowlist (`safety_rules`); sensitive ones (``secret``, ``reflect``, ``current_user``…) are
-  named as denied; schema-qualified (user-defined) calls and casts to user types are rejected.
+  named as denied; schema-qualified (user-defined) calls and casts to user types are rejected;
+  string-multiplying functions (``repeat``, ``lpad``/``rpad``, ``space``, growing
+  ``replace``) take an integer-literal count ≤ 1,000 and never nest or multiply a concatenation.
 - ``no_parameters``: no parameter, variable or session syntax (``@x``, ``@@x``, ``$1``,
   ``${x}``, ``?``, ``:name``, ``{x}``), in the tree or in the tokens.
 - ``no_locking``: no ``FOR UPDATE`` / ``FOR SHARE``.
@@ -31,7 +34,8 @@ will be executed — before returning it.
   (Spark variable substitution expands ``${env:…}``/``${system:…}`` before parsing), and no
   MySQL-style executable comment (``/*! … */``).
 - ``columns_known`` / ``sensitive_columns``: with a `dictionary`, every column resolves to a
-  dictionary column, and sensitive ones are only counted (see `safety_columns`).
+  dictionary column, and sensitive ones are only counted (see `safety_columns`); a bare
+  keyword (date unit) named like a column fails too.
 - ``limit``: the outermost query gets ``LIMIT <limit>`` when it has none, and a larger or
   non-literal limit is capped.
 
