@@ -306,3 +306,23 @@ async def test_warehouse_metrics_equal_their_operational_twins(
             checked += sum(warehouse.values())
     assert checked > 0
     await resolver.drain_background()
+
+
+def test_sync_is_off_with_databricks_or_a_zero_interval(
+    settings_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from command_center.warehouse.sync import sync_enabled
+
+    assert sync_enabled(get_settings())
+    monkeypatch.setenv("WAREHOUSE_SYNC_SECONDS", "0")
+    get_settings.cache_clear()
+    assert not sync_enabled(get_settings())
+    monkeypatch.setenv("WAREHOUSE_SYNC_SECONDS", "2")
+    for name, value in [
+        ("HOST", "x.cloud.databricks.com"),
+        ("HTTP_PATH", "/sql/1"),
+        ("TOKEN", "t"),
+    ]:
+        monkeypatch.setenv(f"DATABRICKS_{name}", value)
+    get_settings.cache_clear()
+    assert get_settings().warehouse_mode == "databricks" and not sync_enabled(get_settings())
