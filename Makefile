@@ -11,7 +11,7 @@ PORT ?= 3000
 export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 
-.PHONY: docs docs-api run dev test setup setup-test lint format bootstrap demo-reset simulate bench clean clarifier-eval
+.PHONY: docs run dev test setup setup-test lint format bootstrap demo-reset simulate bench clean clarifier-eval
 
 run: setup ## Build and serve the production app on http://localhost:$(PORT)
 	PORT=$(PORT) bash docker/entrypoint.sh
@@ -76,10 +76,6 @@ clarifier-eval: setup ## Custom-widget eval: TARGET=<name> or every target; arti
 
 docs: setup ## The documentation site (MkDocs, strict: a broken link or stray page fails) → site/
 	$(PY) -m mkdocs build --strict
-
-docs-api: setup ## Refresh the committed OpenAPI snapshot the HTTP API page is generated from
-	$(PY) -c "import json; from command_center.api.app import build_api; \
-	  open('docs/api/openapi.json', 'w').write(json.dumps(build_api().openapi(), indent=1, sort_keys=True) + '\n')"
 
 bench: setup ## Benchmarks (ratios against same-run baselines); see bench/RESULTS.md
 	bash bench/run_all.sh

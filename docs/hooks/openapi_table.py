@@ -1,14 +1,26 @@
-"""MkDocs hook: `{{ openapi_operations }}` in a page becomes a table of every operation in
-the committed OpenAPI snapshot docs/api/openapi.json (tests/test_docs.py keeps it current)."""
+"""MkDocs hook: the HTTP API page is generated from the code's OpenAPI document at build time.
+
+`{{ openapi_operations }}` in a page becomes a table of every operation of
+`command_center.api.app.build_api().openapi()`, and the document itself is written to
+`api/openapi.json` in the built site — so the page can never disagree with the code.
+"""
 
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-SNAPSHOT = Path(__file__).resolve().parents[1] / "api" / "openapi.json"
 MARKER = "{{ openapi_operations }}"
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document the app serves at /openapi.json."""
+    from command_center.api.app import build_api
+
+    return build_api().openapi()
 
 
 def operations_table(document: dict[str, Any]) -> str:
@@ -28,4 +40,11 @@ def on_page_markdown(markdown: str, **_kwargs: Any) -> str:
     """Replace the marker with the generated table."""
     if MARKER not in markdown:
         return markdown
-    return markdown.replace(MARKER, operations_table(json.loads(SNAPSHOT.read_text())))
+    return markdown.replace(MARKER, operations_table(openapi_document()))
+
+
+def on_post_build(config: Any, **_kwargs: Any) -> None:
+    """Publish the document next to the page."""
+    target = Path(config["site_dir"]) / "api" / "openapi.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(openapi_document(), indent=1, sort_keys=True) + "\n")
