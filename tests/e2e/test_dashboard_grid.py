@@ -279,3 +279,22 @@ def test_duplicate_and_edit_in_place(prod_server, page) -> None:
         widgets = {w["id"]: w for w in api.get("/v1/widgets").json()["widgets"]}
     assert original in widgets and widgets[original]["title"] == "Original"
     assert len(_layout(prod_server, board)) == 2  # edited in place, not added
+
+
+def test_builder_is_a_full_screen_sheet_on_a_phone_and_esc_returns_focus(
+    prod_server, browser
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    phone = context.new_page()
+    phone.goto(prod_server.url + "/")
+    phone.wait_for_selector(".widget-card[data-status='ok']", timeout=WAIT)
+    opener = phone.locator("#add-widget")
+    opener.focus()
+    opener.press("Enter")
+    phone.wait_for_selector("#builder-panel", timeout=WAIT)
+    box = phone.locator("#builder-panel").bounding_box()
+    assert (box["x"], box["width"]) == (0, 390)
+    phone.keyboard.press("Escape")
+    phone.wait_for_selector("#builder-panel", state="detached", timeout=WAIT)
+    _poll(phone, lambda: phone.evaluate("document.activeElement.id") == "add-widget", "focus")
+    context.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars.function import FunctionStringVar
 
 from command_center.ui.components.widget_card import widget_card
 from command_center.ui.states.builder import BuilderState
@@ -444,6 +445,13 @@ def _pane_header(icon: str, title: str) -> rx.Component:
 # ---------------------------------------------------------------- the dialog
 
 
+RECORD_OPENER = FunctionStringVar.create("(() => { window.__ccOpener = document.activeElement; })")
+RESTORE_OPENER = FunctionStringVar.create(
+    "((e) => { const o = window.__ccOpener; const el = o && o.isConnected && o !== document.body"
+    " ? o : document.getElementById('add-widget'); if (el) { e.preventDefault(); el.focus(); } })"
+)
+
+
 def builder_panel() -> rx.Component:
     """The split panel: chat on the left, preview on the right (a wide dialog)."""
     return rx.dialog.root(
@@ -487,6 +495,10 @@ def builder_panel() -> rx.Component:
                 height="100%",
             ),
             id="builder-panel",
+            # Esc / close returns focus to the control that opened the builder (it is opened
+            # from state, not from a Radix trigger, so Radix cannot know which one it was)
+            on_open_auto_focus=RECORD_OPENER,
+            on_close_auto_focus=RESTORE_OPENER,
             max_width="min(1280px, 96vw)",
             width="96vw",
             height="min(860px, 92vh)",
