@@ -100,10 +100,15 @@ def _outputs(scope: Scope) -> set[str]:
     return {n.lower() for n in scope.expression.named_selects}
 
 
-def _enclosing_outputs(column: exp.Column) -> set[str]:
+def _enclosing(column: exp.Column) -> exp.Expression | None:
     node = column.parent
     while node is not None and not isinstance(node, (exp.Select, exp.SetOperation)):
         node = node.parent
+    return node
+
+
+def _enclosing_outputs(column: exp.Column) -> set[str]:
+    node = _enclosing(column)
     return {n.lower() for n in node.named_selects} if node is not None else set()
 
 
@@ -185,6 +190,10 @@ def check_columns(
             continue
         if column.table or column.name.lower() not in _enclosing_outputs(column):
             findings.unknown.append(f"column {column.sql(dialect=dialect)[:60]} not resolved")
+        elif column.name.lower() in tainted.get(id(_enclosing(column)), set()):
+            # `(SELECT id, email FROM customers ORDER BY email)`: the ORDER BY names the
+            # passed-through projection, and the ids come back in e-mail order
+            findings.sensitive.append(f"{column.name.lower()} is sensitive: ordered or grouped on")
     return findings
 
 
@@ -199,6 +208,10 @@ def _check_column(
     if not column.table:
         if name not in _enclosing_outputs(column):
             findings.unknown.append(f"column {name} not resolved")
+        elif name in tainted.get(id(scope.expression), set()) and not _counted(column):
+            # `(SELECT id, email FROM customers ORDER BY email)`: the ORDER BY names the
+            # passed-through projection, and the ids come back in e-mail order
+            findings.sensitive.append(f"{name} is sensitive: it may only be counted")
         return
     source = _source(scope, column.table)
     label = f"{column.table}.{name}"

@@ -65,6 +65,9 @@ DISGUISED = [
     "SELECT date_trunc(email, created_at) AS d FROM customers",
     "SELECT EXTRACT(email FROM created_at) AS d FROM customers",
     "SELECT created_at + INTERVAL 1 email AS d FROM customers",
+    # ordering by a passed-through sensitive projection returns rows in e-mail order
+    "SELECT t.id FROM (SELECT id, email FROM customers ORDER BY email LIMIT 100) t",
+    "WITH t AS (SELECT id, email FROM customers ORDER BY email LIMIT 1) SELECT id FROM t",
 ]
 
 
