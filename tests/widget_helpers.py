@@ -198,7 +198,7 @@ def seeded_values() -> dict[tuple[str, str], list[str]]:
         settings = Settings(data_dir=root, database_url=url, warehouse_rows=5000)
         upgrade_to_head(url)
         seed_demo(engine_for(url), customers=2000)
-        ensure_local_warehouse(settings)
+        ensure_local_warehouse(settings, engine=engine_for(url))
         warehouses = {b: build_warehouse(b, settings) for b in ("postgres", "databricks")}
 
         async def read() -> dict[tuple[str, str], list[str]]:

@@ -58,7 +58,7 @@ def test_build_answer_preview_and_add(prod_server, page) -> None:
     assert page.locator("#add-to-dashboard").is_disabled()
 
     _ask(page, "claims")  # the offline clarifier cannot tell which metric: it asks
-    chip = panel.locator(".question-chip", has_text="Claims filed")
+    chip = panel.locator(".question-chip").get_by_text("Claims filed", exact=True)
     chip.wait_for(timeout=TIMEOUT)
     assert panel.locator(".builder-msg-user", has_text="claims").count() == 1
     assert panel.locator('.builder-stage[data-stage="metricMatcher"]').count() == 1
@@ -68,7 +68,11 @@ def test_build_answer_preview_and_add(prod_server, page) -> None:
     card = panel.locator("#builder-preview .widget-card")
     card.wait_for(timeout=TIMEOUT)
     assert "Claims filed" in card.inner_text()
-    assert card.locator(".source-badge").inner_text() == "preview"
+    # the preview is redrawn from real rows (resolver path, nothing saved): the source badge
+    page.wait_for_function(
+        "() => document.querySelector('#builder-preview .source-badge')?.innerText === 'SQLite'",
+        timeout=TIMEOUT,
+    )
     assert panel.locator(".question-chip").count() == 0
     assert panel.locator('.builder-stage[data-stage="critic"][data-status="done"]').count() == 1
     page.wait_for_function(
