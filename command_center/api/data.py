@@ -44,7 +44,9 @@ def _data_problem(exc: Exception) -> ProblemError | None:
         return ProblemError(422, "Invalid widget spec", f"{field}: {first['msg']}", field=field)
     if isinstance(exc, UnknownMetric):
         return ProblemError(422, "Unknown metric", f"metric {exc.args[0]!r} is not in the catalog")
-    if isinstance(exc, CompileError | SafetyError | MetricValidationError):
+    from command_center.sql.records import RecordsError
+
+    if isinstance(exc, CompileError | SafetyError | MetricValidationError | RecordsError):
         return ProblemError(422, "Widget query rejected", str(exc))
     if isinstance(exc, BuilderModeError):
         status = 504 if exc.kind == "timeout" else 502
