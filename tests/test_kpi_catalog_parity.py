@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
 
 from command_center import resolver
 from command_center.bootstrap import prepare
-from command_center.db.models import Event
+from command_center.db.models import Claim, Event
 from command_center.db.session import get_engine
 from command_center.metrics.definitions import KPI_METRICS, seeded_metric
 from command_center.ops.kpis import KPI_NAMES, recompute_kpis
@@ -51,8 +52,27 @@ def seeded(
     ]
     with get_engine().begin() as conn:
         conn.execute(insert(Event), rows)
+        _fresh_claims(conn, now)
     yield
     _reset()
+
+
+def _fresh_claims(conn: Connection, now: datetime) -> None:
+    """Claims that make every windowed tile non-zero whatever the hour: the seed spreads
+    claims over days, so right after midnight UTC "filed today" may otherwise be empty."""
+    ids = conn.execute(select(Claim.id).order_by(Claim.id).limit(4)).scalars().all()
+    changes = [
+        {"status": "approved", "filed_at": now - timedelta(seconds=2),
+         "decided_at": now - timedelta(seconds=1), "resolved_at": None},
+        {"status": "denied", "filed_at": now - timedelta(hours=3),
+         "decided_at": now - timedelta(hours=2), "resolved_at": now - timedelta(hours=2)},
+        {"status": "fulfilled", "filed_at": now - timedelta(hours=30),
+         "decided_at": now - timedelta(hours=20), "resolved_at": now - timedelta(hours=1)},
+        {"status": "filed", "filed_at": now - timedelta(days=3),
+         "decided_at": None, "resolved_at": None},
+    ]  # fmt: skip
+    for claim_id, values in zip(ids, changes, strict=True):
+        conn.execute(update(Claim).where(Claim.id == claim_id).values(**values))
 
 
 def test_every_kpi_tile_has_a_catalog_metric() -> None:
