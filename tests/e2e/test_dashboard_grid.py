@@ -292,6 +292,12 @@ def test_builder_is_a_full_screen_sheet_on_a_phone_and_esc_returns_focus(
     opener.focus()
     opener.press("Enter")
     phone.wait_for_selector("#builder-panel", timeout=WAIT)
+    # the dialog opens with a short scale-in animation: wait for it to settle, then measure
+    phone.wait_for_function(
+        "() => document.querySelector('#builder-panel')?.getAnimations({subtree: true})"
+        ".every((a) => a.playState !== 'running')",
+        timeout=WAIT,
+    )
     box = phone.locator("#builder-panel").bounding_box()
     assert (box["x"], box["width"]) == (0, 390)
     phone.keyboard.press("Escape")

@@ -28,9 +28,10 @@ useEffect(() => {{
     const root = document.documentElement;
     const wasStale = root.dataset.ccStale === "true";
     const stale = last > 0 && Date.now() - last > {STALE_AFTER_MS};
-    if (stale !== wasStale) {{
-      root.dataset.ccStale = stale ? "true" : "false";
-      if (!stale) document.getElementById("{RESYNC_BUTTON_ID}")?.click();
+    const state = stale ? "true" : last > 0 ? "false" : "";
+    if (state && root.dataset.ccStale !== state) {{
+      root.dataset.ccStale = state;
+      if (wasStale && !stale) document.getElementById("{RESYNC_BUTTON_ID}")?.click();
     }}
     const label = document.getElementById("{LAST_UPDATE_ID}");
     if (label && last) label.textContent = "last update " + new Date(last).toLocaleTimeString();
