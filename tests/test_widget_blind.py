@@ -38,13 +38,14 @@ from tests.widget_helpers import (
 
 BLIND_PATH = Path(__file__).parent / "data" / "clarifier_blind.yaml"
 
-# The honest blind measurement is the first run (docs/widget-builder.md, "Blind
-# evaluation"): right 87/154, asked 55, confidently wrong 12, 6 correct specs without data.
-# The 77 items looked at to fix the parser moved to the tuning set; on the 77 left the
-# targets are met, so the test asserts them.
-MIN_RIGHT = 0.95
-MAX_WRONG = 0.01
-MAX_EMPTY = 0
+# The honest blind measurements (docs/widget-builder.md, "Blind evaluation"): first run
+# right 87/154, wrong 12; the 77 items looked at moved to tuning and 77 fresh blind items
+# replaced them: right 119/154, asked 25, wrong 10, 4 correct specs without data. The targets
+# (≥ 95% right, ≤ 1% wrong) are not met, so the test asserts the measured floor: a regression
+# fails, an improvement is for a fresh blind set to show.
+MIN_RIGHT = 0.77
+MAX_WRONG = 0.065
+MAX_EMPTY = 6  # measured 4; a "today"/"yesterday" item may have no rows right after midnight UTC
 
 
 @pytest.fixture
