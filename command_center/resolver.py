@@ -218,25 +218,10 @@ async def _resolve_records(widget_id: str, spec: dict[str, Any], settings: Setti
         started = time.perf_counter()
         warehouse = warehouse_for(table_backend(intent), settings)  # type: ignore[arg-type]
         generated = records_sql(intent, warehouse.dialect)
-        result, error = None, None
-        try:
-            result = await timed_query(warehouse, generated.sql)
-        except Exception as exc:
-            error = str(exc)
-            raise
-        finally:
-            audit = MetricDefinition.model_construct(id=label)
-            rows = result.row_count if result else None
-            _audit(audit, intent, generated.safety, generated.sql, warehouse.name, started, rows,
-                   error, generator="records")  # fmt: skip
-        document = {
-            "columns": result.columns,
-            "rows": result.rows,
-            "source": SOURCE_LABELS.get(warehouse.name, warehouse.name),
-            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "sql": generated.sql,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-        }
+        audited = MetricDefinition.model_construct(id=label)
+        result = await _audited_query(warehouse, generated.sql, generated.safety, audited,
+                                      intent, started, generator="records")  # fmt: skip
+        document = _document(result, warehouse, generated.sql, started)
         return json.dumps(document, separators=(",", ":"), default=str).encode()
 
     ttl = min(intent.refresh_seconds, 60)
@@ -275,51 +260,45 @@ async def _run_query(
     `/v1/sql/generate`), run it and audit it off the response path."""
     started = time.perf_counter()
     generated, _generator = await gated_sql(metric, intent, warehouse, settings=settings)
-    error = None
-    result = None
+    result = await _audited_query(warehouse, generated.sql, generated.safety, metric, intent,
+                                  started, generator=generated.generator)  # fmt: skip
+    document = _document(result, warehouse, generated.sql, started)
+    document.update(as_of=result.as_of, warehouse_version=result.data_version)
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+async def _audited_query(
+    warehouse: Any,
+    sql: str,
+    safety: SafetyResult,
+    metric: MetricDefinition,
+    intent: BaseModel,
+    started: float,
+    *,
+    generator: str,
+) -> Any:
+    """Run gate-approved `sql`; one `sql_generation_log` row (rows or error) is written in the
+    background whatever the outcome (see `drain_background`)."""
+    result, error = None, None
     try:
-        result = await timed_query(warehouse, generated.sql)
+        result = await timed_query(warehouse, sql)
     except Exception as exc:
         error = str(exc)
         raise
     finally:
-        _audit(
-            metric,
-            intent,
-            generated.safety,
-            generated.sql,
-            warehouse.name,
-            started,
-            result.row_count if result else None,
-            error,
-            generator=generated.generator,
-        )
-    elapsed = (time.perf_counter() - started) * 1000
-    document = {
+        rows = result.row_count if result else None
+        in_background(audit(metric, intent, safety, sql, warehouse.name, started, rows, error,
+                            generator=generator))  # fmt: skip
+    return result
+
+
+def _document(result: Any, warehouse: Any, sql: str, started: float) -> dict[str, Any]:
+    """The cached document of a query result: rows, where and when they came from, the SQL."""
+    return {
         "columns": result.columns,
         "rows": result.rows,
         "source": SOURCE_LABELS.get(warehouse.name, warehouse.name),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "sql": generated.sql,
-        "duration_ms": round(elapsed, 2),
-        "as_of": result.as_of,
-        "warehouse_version": result.data_version,
+        "sql": sql,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
     }
-    return json.dumps(document, separators=(",", ":")).encode()
-
-
-def _audit(
-    metric: MetricDefinition,
-    intent: BaseModel,
-    safety: SafetyResult,
-    sql: str,
-    backend: str,
-    started: float,
-    row_count: int | None,
-    error: str | None,
-    *,
-    generator: str = "compiler",
-) -> None:
-    """Write one `sql_generation_log` row in the background (see `drain_background`)."""
-    in_background(audit(metric, intent, safety, sql, backend, started, row_count, error,
-                        generator=generator))  # fmt: skip
