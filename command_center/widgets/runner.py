@@ -197,25 +197,13 @@ class ClarifierRunner:
         {question_id, answer}. Only one resume of a thread runs at a time; a concurrent or
         stale one yields an `error` event of kind `conflict`.
         """
-        lock = self._run_lock(thread_id)
-        if not lock.acquire():
-            yield self._error("conflict", "another resume of this thread is running", thread_id)
-            return
-        try:
+
+        def answers_update() -> dict[str, Any]:
             _, by_id = self.check_resumable(thread_id, answers, checkpoint_id)
-            self.graph.update_state(
-                _config(thread_id),
-                {"answers": by_id, "answers_pending": True},
-                as_node=QUESTION_NODE,
-            )
-        except ClarifierError as exc:
-            lock.release()
-            yield self._error(exc.kind, str(exc), thread_id)
-            return
-        except BaseException:
-            lock.release()
-            raise
-        async for event in self._run(None, thread_id, lock):
+            return {"answers": by_id, "answers_pending": True}
+
+        busy = "another resume of this thread is running"
+        async for event in self._continue(thread_id, answers_update, busy):
             yield event
 
     def check_refinable(self, thread_id: str, text: str) -> str:
@@ -238,24 +226,31 @@ class ClarifierRunner:
         """Refine a finished preview in the same thread ("make it a pie", "only the West",
         "last 7 days instead"): the text is merged into the current draft like an answer
         (field `refine`) and the spec is rebuilt and re-checked."""
+
+        def refinement() -> dict[str, Any]:
+            question_id = f"refine-{uuid.uuid4().hex[:8]}"
+            return {
+                "answers": {question_id: self.check_refinable(thread_id, text)},
+                "asked": {question_id: "refine"},
+                "answers_pending": True,
+                "revisions": 0,
+                "feedback": [],
+            }
+
+        async for event in self._continue(thread_id, refinement, "this thread is already running"):
+            yield event
+
+    async def _continue(
+        self, thread_id: str, update: Callable[[], dict[str, Any]], busy: str
+    ) -> AsyncIterator[ClarifierEvent]:
+        """Under the thread's run lock, write `update()` (which validates and may raise a
+        ClarifierError) as the operator's turn, then run the graph on from there."""
         lock = self._run_lock(thread_id)
         if not lock.acquire():
-            yield self._error("conflict", "this thread is already running", thread_id)
+            yield self._error("conflict", busy, thread_id)
             return
         try:
-            text = self.check_refinable(thread_id, text)
-            question_id = f"refine-{uuid.uuid4().hex[:8]}"
-            self.graph.update_state(
-                _config(thread_id),
-                {
-                    "answers": {question_id: text},
-                    "asked": {question_id: "refine"},
-                    "answers_pending": True,
-                    "revisions": 0,
-                    "feedback": [],
-                },
-                as_node=QUESTION_NODE,
-            )
+            self.graph.update_state(_config(thread_id), update(), as_node=QUESTION_NODE)
         except ClarifierError as exc:
             lock.release()
             yield self._error(exc.kind, str(exc), thread_id)
@@ -339,9 +334,8 @@ class ClarifierRunner:
                 current = None
                 continue
             spec = values.get("spec")
-            warnings = list(values.get("notes") or [])
-            if not values.get("critic_ok"):
-                warnings += [issue["message"] for issue in values.get("issues") or []]
+            critic_ok = bool(values.get("critic_ok"))
+            issues = [] if critic_ok else [str(i["message"]) for i in values.get("issues") or []]
             emit(
                 "result",
                 {
@@ -349,13 +343,11 @@ class ClarifierRunner:
                     "interrupted": False,
                     "spec": spec,
                     "spec_hash": spec_hash(spec) if spec else None,
-                    "critic_ok": bool(values.get("critic_ok")),
+                    "critic_ok": critic_ok,
                     "revisions": int(values.get("revisions") or 0),
-                    "warnings": warnings,
+                    "warnings": [*(values.get("notes") or []), *issues],
                     "promote_metric": values.get("composed"),
-                    "critic_issues": []
-                    if values.get("critic_ok")
-                    else [str(issue["message"]) for issue in values.get("issues") or []],
+                    "critic_issues": issues,
                 },
             )
             return
