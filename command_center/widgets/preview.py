@@ -16,9 +16,12 @@ SAMPLE_SOURCE = "sample rows — backend unavailable"
 _DOWN_KINDS = frozenset({"unavailable", "timeout"})
 
 
-def preview_id(spec: dict[str, Any]) -> str:
-    """The cache identity of a preview: one per spec, never a dashboard widget's id."""
-    return f"preview-{canonical_hash(spec)}"
+def preview_id(spec: dict[str, Any], metric: MetricDefinition | None = None) -> str:
+    """The cache identity of a preview: one per spec and one-off metric definition (the same
+    spec over another definition is other rows), never a dashboard widget's id."""
+    if metric is None:
+        return f"preview-{canonical_hash(spec)}"
+    return f"preview-{canonical_hash(spec)}-{canonical_hash(metric.model_dump(mode='json'))}"
 
 
 async def preview_data(
@@ -35,7 +38,7 @@ async def preview_data(
         if isinstance(promote_metric, dict)
         else promote_metric
     )
-    widget_id = preview_id(spec)
+    widget_id = preview_id(spec, metric)
     try:
         return await resolve_widget_data(widget_id, spec, settings=settings, metric=metric)
     except WarehouseError as exc:

@@ -190,3 +190,21 @@ def test_bare_words_only_as_time_units(measure: str) -> None:
     definition = MetricDefinition.model_validate({**GOOD, "measure": measure})
     with pytest.raises(MetricValidationError):
         validate_metric_definition(definition)
+
+
+def test_a_preview_is_cached_per_composed_metric_not_per_spec(client: TestClient) -> None:
+    """The same spec previewed with another one-off metric is computed (and validated) anew:
+    a cache hit must not hand one definition's rows to another, nor skip validation."""
+    spec = _spec(GOOD["id"])
+    first = client.post("/v1/widgets/preview", json={"spec": spec, "promote_metric": GOOD})
+    assert first.status_code == 200, first.text
+    assert "SUM(" in first.json()["sql"].upper()
+    counted = {**GOOD, "measure": "COUNT(*)"}
+    second = client.post("/v1/widgets/preview", json={"spec": spec, "promote_metric": counted})
+    assert second.status_code == 200, second.text
+    assert "COUNT(" in second.json()["sql"].upper() and not second.json()["cached"]
+    attack = {**GOOD, **ATTACKS["SUM over text"]}
+    refused = client.post("/v1/widgets/preview", json={"spec": spec, "promote_metric": attack})
+    assert_problem(refused, 422)
+    again = client.post("/v1/widgets/preview", json={"spec": spec, "promote_metric": GOOD})
+    assert again.json()["cached"] and again.json()["sql"] == first.json()["sql"]
