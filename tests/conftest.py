@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from command_center.settings import Settings, get_settings
+from tests.fake_bedrock import FakeBedrock
 
 PG_ADMIN_URL = os.environ.get("CC_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_TEST_URL = os.environ.get("CC_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -107,6 +108,14 @@ def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 def settings(settings_env: Path) -> Settings:
     """Settings isolated to a temporary data dir."""
     return get_settings()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBedrock]:
+    """A scripted local Bedrock Converse endpoint (see tests/fake_bedrock.py)."""
+    server = FakeBedrock().start()
+    yield server
+    server.stop()
 
 
 # Browser tests that start a production server of their own. Every server builds into the

@@ -13,6 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
+import pytest
+
+from command_center.settings import Settings, get_settings
+
 
 @dataclass
 class Reply:
@@ -110,3 +114,22 @@ class FakeBedrock:
         """Shut the server down."""
         self.server.shutdown()
         self.server.server_close()
+
+
+def use_fake_bedrock(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeBedrock, *, live: bool = True, **env: str
+) -> Settings:
+    """Point boto3 at `fake` with static dummy credentials (no session token or profile from
+    the host), BUILDER_MODE=live unless `live` is False, plus `env` (e.g. LLM_MAX_RETRIES="0");
+    returns the fresh settings."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("BEDROCK_ENDPOINT_URL", fake.url)
+    if live:
+        monkeypatch.setenv("BUILDER_MODE", "live")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    return get_settings()

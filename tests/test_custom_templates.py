@@ -3,14 +3,12 @@ clarifier's component branch; live mode through the fake Bedrock (one repair rou
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from command_center.llm.bedrock import BedrockLLM
 from command_center.llm.errors import BuilderModeError
 from command_center.metrics.catalog import SEEDED_METRICS
-from command_center.settings import Settings, get_settings
+from command_center.settings import Settings
 from command_center.sql.intent import DataIntent
 from command_center.sql.records import RecordsIntent, records_sql
 from command_center.widgets.custom.checks import check_components
@@ -21,7 +19,7 @@ from command_center.widgets.custom.templates import (
     load_templates,
 )
 from command_center.widgets.spec import CustomWidgetSpec
-from tests.fake_bedrock import FakeBedrock, tool_reply
+from tests.fake_bedrock import FakeBedrock, tool_reply, use_fake_bedrock
 from tests.widget_helpers import by_name, collect, memory_runner
 
 CATALOG = {m.id: m for m in SEEDED_METRICS}
@@ -84,21 +82,8 @@ async def test_the_clarifier_takes_the_component_branch() -> None:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeBedrock]:
-    server = FakeBedrock().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def live(fake: FakeBedrock, settings_env: object, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    monkeypatch.setenv("BUILDER_MODE", "live")
-    monkeypatch.setenv("BEDROCK_ENDPOINT_URL", fake.url)
-    monkeypatch.setenv("LLM_MAX_RETRIES", "0")
-    get_settings.cache_clear()
-    return get_settings()
+    return use_fake_bedrock(monkeypatch, fake, LLM_MAX_RETRIES="0")
 
 
 def _baseline() -> CustomWidgetSpec:

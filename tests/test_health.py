@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import pytest
 
 from command_center import health
 from command_center.settings import Settings, get_settings
-from tests.fake_bedrock import FakeBedrock, Reply, error_reply
+from tests.fake_bedrock import FakeBedrock, Reply, error_reply, use_fake_bedrock
 from tests.test_telemetry import Collector
 
 PONG = Reply(body={
@@ -19,22 +18,10 @@ PONG = Reply(body={
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeBedrock]:
-    server = FakeBedrock().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def live(fake: FakeBedrock, settings_env: object, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    monkeypatch.setenv("BUILDER_MODE", "live")
-    monkeypatch.setenv("BEDROCK_ENDPOINT_URL", fake.url)
-    monkeypatch.setenv("LLM_MAX_RETRIES", "0")
-    get_settings.cache_clear()
+    settings = use_fake_bedrock(monkeypatch, fake, LLM_MAX_RETRIES="0")
     health._llm_checks.clear()
-    yield get_settings()
+    yield settings
     health._llm_checks.clear()
 
 

@@ -34,7 +34,7 @@ from command_center.sql.llm_generator import (
 from command_center.sql.safety import SafetyError
 from command_center.warehouse import factory
 from tests.api_helpers import assert_problem, prepared_client
-from tests.fake_bedrock import FakeBedrock, tool_reply
+from tests.fake_bedrock import FakeBedrock, tool_reply, use_fake_bedrock
 
 WAREHOUSE_METRIC = "claims_by_product_l3_asurion"
 INTENT = DataIntent(
@@ -77,13 +77,6 @@ def _want_llm_generator(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeBedrock]:
-    server = FakeBedrock().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def prepared(settings_env: Path) -> Iterator[Settings]:
     """Migrated + seeded SQLite database and a small local DuckDB warehouse."""
     _reset()
@@ -97,16 +90,8 @@ def live_llm(
     prepared: Settings, fake: FakeBedrock, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Settings]:
     """BUILDER_MODE=live, SQL_GENERATOR=llm, Bedrock at the fake endpoint, dummy AWS creds."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.setenv("BUILDER_MODE", "live")
-    monkeypatch.setenv("BEDROCK_ENDPOINT_URL", fake.url)
-    monkeypatch.setenv("LLM_TIMEOUT_SECONDS", "5")
-    monkeypatch.setenv("LLM_MAX_RETRIES", "0")
     _want_llm_generator(monkeypatch)
-    get_settings.cache_clear()
+    use_fake_bedrock(monkeypatch, fake, LLM_TIMEOUT_SECONDS="5", LLM_MAX_RETRIES="0")
     _reset()
     yield get_settings()
     _reset()

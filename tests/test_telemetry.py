@@ -24,7 +24,7 @@ from command_center.llm.errors import BuilderModeError
 from command_center.ops.live import stop_realtime
 from command_center.settings import get_settings
 from command_center.warehouse import factory
-from tests.fake_bedrock import FakeBedrock, error_reply, tool_reply
+from tests.fake_bedrock import FakeBedrock, error_reply, tool_reply, use_fake_bedrock
 from tests.widget_helpers import collect, memory_runner
 
 META = "langfuse.observation.metadata."
@@ -103,13 +103,6 @@ def collector() -> Iterator[Collector]:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeBedrock]:
-    server = FakeBedrock().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def prepared(settings_env: Any) -> Iterator[None]:
     factory.close_all()
     resolver.reset_caches()
@@ -120,12 +113,8 @@ def prepared(settings_env: Any) -> Iterator[None]:
 
 
 def _configure(monkeypatch: pytest.MonkeyPatch, collector: Collector, fake: FakeBedrock) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    monkeypatch.setenv("BEDROCK_ENDPOINT_URL", fake.url)
-    monkeypatch.setenv("LLM_MAX_RETRIES", "0")
-    monkeypatch.setenv("LANGFUSE_HOST", collector.url)
-    get_settings.cache_clear()
+    env = {"LLM_MAX_RETRIES": "0", "LANGFUSE_HOST": collector.url}
+    use_fake_bedrock(monkeypatch, fake, live=False, **env)
     telemetry._client_for.cache_clear()
 
 

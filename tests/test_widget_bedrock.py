@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from command_center.llm import get_llm
@@ -14,7 +12,7 @@ from command_center.settings import Settings, get_settings
 from command_center.sql.intent import DataIntent
 from command_center.widgets.context import load_dictionary, seeded_catalog
 from command_center.widgets.spec import SPEC_TOOL_NAME, ChartWidgetSpec
-from tests.fake_bedrock import FakeBedrock, error_reply, tool_reply
+from tests.fake_bedrock import FakeBedrock, error_reply, tool_reply, use_fake_bedrock
 from tests.widget_helpers import by_name, collect, memory_runner
 
 METRIC = next(m for m in seeded_catalog() if m.id == "claims_filed")
@@ -30,24 +28,8 @@ INVALID_SPEC = {**VALID_SPEC, "chart_kind": "sunburst"}
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeBedrock]:
-    server = FakeBedrock().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def live(fake: FakeBedrock, settings_env: object, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.setenv("BUILDER_MODE", "live")
-    monkeypatch.setenv("BEDROCK_ENDPOINT_URL", fake.url)
-    monkeypatch.setenv("LLM_TIMEOUT_SECONDS", "5")
-    monkeypatch.setenv("LLM_MAX_RETRIES", "2")
-    get_settings.cache_clear()
-    return get_settings()
+    return use_fake_bedrock(monkeypatch, fake, LLM_TIMEOUT_SECONDS="5", LLM_MAX_RETRIES="2")
 
 
 def _synthesize(llm: BedrockLLM) -> ChartWidgetSpec:
