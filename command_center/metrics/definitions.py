@@ -1,15 +1,21 @@
-"""Metric definitions: the typed shape, the seeded catalog entries and the KPI tiles' metrics."""
+"""Metric definitions: the typed shape, the seeded catalog entries (`config/metrics.yaml`) and
+the KPI tiles' metrics."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
+import yaml
 from pydantic import BaseModel, Field
+
+from command_center.settings import PROJECT_ROOT
 
 Backend = Literal["postgres", "databricks"]
 MAX_WINDOW_DAYS = 1826  # five years: the longest trailing window a metric or widget may ask for
 Name = Annotated[str, Field(min_length=1, max_length=80)]
 WAREHOUSE_TABLE = "l3_asurion.ev_claim"
+METRICS_PATH = PROJECT_ROOT / "config" / "metrics.yaml"
 
 
 class MetricDefinition(BaseModel):
@@ -38,223 +44,16 @@ class MetricDefinition(BaseModel):
     origin: Literal["seed", "promoted"] = "seed"
 
 
-_CLAIM_DIMS = ["region", "channel", "loss_type", "status"]
-_EV_CLAIM_DIMS = ["product_name", "claim_status", "region", "channel", "device_make", "loss_type"]
+def load_seeded_metrics(path: Path = METRICS_PATH) -> list[MetricDefinition]:
+    """The seeded catalog entries of `config/metrics.yaml`, in file order (validated)."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [
+        MetricDefinition(id=metric_id, **entry)
+        for metric_id, entry in (document.get("metrics") or {}).items()
+    ]
 
-SEEDED_METRICS: list[MetricDefinition] = [
-    MetricDefinition(
-        id="open_claims",
-        label="Open claims",
-        description="Claims not yet fulfilled, denied or cancelled.",
-        source_table="claims",
-        measure="COUNT(*)",
-        time_column="filed_at",
-        base_filter="status IN ('filed', 'in_review', 'approved')",
-        dimensions=_CLAIM_DIMS,
-        synonyms=["open claims", "backlog", "claims in progress", "pending claims"],
-    ),
-    MetricDefinition(
-        id="claims_filed",
-        label="Claims filed",
-        description="Claims filed in the window.",
-        source_table="claims",
-        measure="COUNT(*)",
-        time_column="filed_at",
-        window_days=30,
-        dimensions=_CLAIM_DIMS,
-        synonyms=["new claims", "claims filed", "claim intake", "filed claims", "intake"],
-    ),
-    MetricDefinition(
-        id="approval_rate",
-        label="Approval rate",
-        description="Of claims decided in the window (decided_at), the share not denied.",
-        source_table="claims",
-        measure="AVG(CASE WHEN status = 'denied' THEN 0.0 ELSE 1.0 END)",
-        time_column="decided_at",
-        window_days=30,
-        base_filter="decided_at IS NOT NULL",
-        dimensions=["region", "channel", "loss_type"],
-        synonyms=["approval rate", "approvals", "acceptance rate", "approval ratio"],
-        unit="ratio",
-    ),
-    MetricDefinition(
-        id="avg_payout",
-        label="Average payout",
-        description="Mean payout of fulfilled claims.",
-        source_table="claims",
-        measure="AVG(payout_amount)",
-        time_column="resolved_at",
-        window_days=30,
-        base_filter="payout_amount IS NOT NULL",
-        dimensions=_CLAIM_DIMS,
-        synonyms=["payout", "average payout", "claim cost", "severity", "avg payout"],
-        unit="currency",
-    ),
-    MetricDefinition(
-        id="active_issue_sessions",
-        label="Active issue sessions",
-        description="Support sessions open or escalated.",
-        source_table="issue_sessions",
-        measure="COUNT(*)",
-        time_column="opened_at",
-        base_filter="status IN ('open', 'escalated')",
-        dimensions=["channel", "topic", "status"],
-        synonyms=[
-            "issue sessions",
-            "support sessions",
-            "active sessions",
-            "open sessions",
-            "active tickets",
-            "open tickets",
-            "active cases",
-            "open cases",
-        ],
-    ),
-    MetricDefinition(
-        id="devices_registered",
-        label="Devices registered",
-        description="Devices registered in the window.",
-        source_table="devices",
-        measure="COUNT(*)",
-        time_column="registered_at",
-        window_days=30,
-        dimensions=["make", "category", "plan_status", "model"],
-        synonyms=["device registrations", "new devices", "registered devices", "registrations"],
-    ),
-    MetricDefinition(
-        id="plan_enrollments",
-        label="Plan enrollments",
-        description="Devices enrolled in a coverage plan in the window.",
-        source_table="devices",
-        measure="COUNT(*)",
-        time_column="enrolled_at",
-        window_days=30,
-        base_filter="enrolled_at IS NOT NULL",
-        dimensions=["make", "category", "plan_status", "model"],
-        synonyms=["enrollments", "plan enrollments", "new plans", "subscriptions"],
-    ),
-    MetricDefinition(
-        id="claim_volume_l3_asurion",
-        label="Claim volume (warehouse)",
-        description="Distinct claims in the warehouse over the trailing 30 days.",
-        source_table=WAREHOUSE_TABLE,
-        measure="COUNT(DISTINCT claim_id)",
-        time_column="created_at",
-        window_days=30,
-        dimensions=_EV_CLAIM_DIMS,
-        synonyms=["claim volume", "claims volume", "number of claims", "claim count"],
-        backend="databricks",
-    ),
-    MetricDefinition(
-        id="claims_filed_today",
-        label="Claims filed today",
-        description="Claims whose filed_at falls on the current UTC day.",
-        source_table="claims",
-        measure="COUNT(*)",
-        time_column="filed_at",
-        base_filter="filed_at >= CURRENT_DATE",
-        dimensions=_CLAIM_DIMS,
-        synonyms=[
-            "claims today",
-            "todays claims",
-            "new claims today",
-            "todays intake",
-            "intake today",
-        ],
-    ),
-    MetricDefinition(
-        id="sla_breaches",
-        label="SLA breaches",
-        description="Open claims (filed, in review or approved) filed more than 48 hours ago.",
-        source_table="claims",
-        measure="COUNT(*)",
-        time_column="filed_at",
-        base_filter=(
-            "status IN ('filed', 'in_review', 'approved') "
-            "AND filed_at < CURRENT_TIMESTAMP() - INTERVAL '48' HOUR"
-        ),
-        dimensions=_CLAIM_DIMS,
-        synonyms=[
-            "sla breach",
-            "breaches",
-            "overdue claims",
-            "late claims",
-            "aged claims",
-            "past sla",
-            "past the sla",
-            "over sla",
-        ],
-    ),
-    MetricDefinition(
-        id="mean_time_to_resolution",
-        label="Mean time to resolution",
-        description="Mean hours from filed_at to resolved_at of claims resolved in the window.",
-        source_table="claims",
-        measure="AVG(TIMESTAMPDIFF(SECOND, filed_at, resolved_at)) / 3600.0",
-        time_column="resolved_at",
-        window_days=7,
-        base_filter="resolved_at IS NOT NULL",
-        dimensions=_CLAIM_DIMS,
-        synonyms=["mttr", "time to resolution", "resolution time", "time to resolve"],
-        unit="hours",
-    ),
-    MetricDefinition(
-        id="events_per_minute",
-        label="Events per minute",
-        description="Events whose occurred_at lies in the last 60 seconds.",
-        source_table="events",
-        measure="COUNT(*)",
-        time_column="occurred_at",
-        base_filter="occurred_at >= CURRENT_TIMESTAMP() - INTERVAL '60' SECOND",
-        dimensions=["type"],
-        synonyms=["event rate", "events a minute", "throughput", "event throughput"],
-        unit="rate",
-    ),
-    MetricDefinition(
-        id="plan_cancellations",
-        label="Plan cancellations",
-        description="Devices whose coverage plan was cancelled in the window (plan_cancelled_at).",
-        source_table="devices",
-        measure="COUNT(*)",
-        time_column="plan_cancelled_at",
-        window_days=30,
-        base_filter="plan_cancelled_at IS NOT NULL",
-        dimensions=["make", "category"],
-        synonyms=[
-            "cancellations",
-            "plan cancellations",
-            "cancelled plans",
-            "plan churn",
-            "churned plans",
-        ],
-    ),
-    MetricDefinition(
-        id="claims_by_product_l3_asurion",
-        label="Claims by product (warehouse)",
-        description="Distinct claims per product over the trailing 30 days.",
-        source_table=WAREHOUSE_TABLE,
-        measure="COUNT(DISTINCT claim_id)",
-        time_column="created_at",
-        window_days=30,
-        dimensions=_EV_CLAIM_DIMS,
-        default_dimensions=["product_name"],
-        synonyms=["claims by product", "product mix", "claims per product"],
-        backend="databricks",
-    ),
-    MetricDefinition(
-        id="claim_status_mix_l3_asurion",
-        label="Claim status mix (warehouse)",
-        description="Distinct claims per claim status over the trailing 30 days.",
-        source_table=WAREHOUSE_TABLE,
-        measure="COUNT(DISTINCT claim_id)",
-        time_column="created_at",
-        window_days=30,
-        dimensions=_EV_CLAIM_DIMS,
-        default_dimensions=["claim_status"],
-        synonyms=["status mix", "claim status mix", "claims by status", "status breakdown"],
-        backend="databricks",
-    ),
-]
+
+SEEDED_METRICS: list[MetricDefinition] = load_seeded_metrics()
 
 
 # Dashboard KPI tile -> (catalog metric, window_days): the tile shows that widget's number.
