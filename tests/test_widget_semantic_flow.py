@@ -4,6 +4,7 @@ never built; a critic rejection blocks "Add to dashboard" with its reason."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -114,6 +115,27 @@ async def test_known_values_refresh_from_the_data(tmp_path: Any) -> None:
     finally:
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM devices WHERE external_id = 'DEV-ZORB-1'"))
+
+
+def test_a_stale_snapshot_is_served_while_one_background_refresh_reads() -> None:
+    release = threading.Event()
+    reads: list[int] = []
+
+    def reader() -> dict[tuple[str, str], list[str]]:
+        reads.append(len(reads) + 1)
+        if len(reads) > 1:  # the refresh: hold it until both stale readers have been served
+            assert release.wait(10)
+        return {("devices", "make"): [f"read {len(reads)}"]}
+
+    store = ValueStore(reader, refresh_seconds=-1)  # stale as soon as it is read
+    first = store.get()
+    assert first == {("devices", "make"): ["read 1"]}
+    assert store.get() == first and store.get() == first  # no reader waits for the refresh
+    release.set()
+    for thread in [t for t in threading.enumerate() if t.name == "semantic-values"]:
+        thread.join(10)
+    assert reads == [1, 2], "two stale readers must start one refresh"
+    assert store._values == {("devices", "make"): ["read 2"]}
 
 
 @pytest.mark.parametrize("raw", BAD_INPUTS, ids=range(len(BAD_INPUTS)))

@@ -1,9 +1,10 @@
 """Known values: the distinct values of every categorical dictionary column, read from the data.
 
 Postgres-backend tables are read from the OLTP database, `databricks` ones from the warehouse
-(local DuckDB or Databricks), each through the routed `Warehouse`. The store is filled at start
-and refreshed in the background when older than `SEMANTIC_REFRESH_SECONDS`; the builder only
-emits filter values found here.
+(local DuckDB or Databricks), each through the routed `Warehouse`. The store is filled by its
+first reader (the dashboard's filter bar, off the event loop, or the clarifier's worker thread)
+and, once older than `SEMANTIC_REFRESH_SECONDS`, refreshed by one background thread while
+readers keep the old snapshot; the builder only emits filter values found here.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class ValueStore:
         self._refresh = (
             refresh_seconds
             if refresh_seconds is not None
-            else float(getattr(get_settings(), "semantic_refresh_seconds", 300))
+            else float(get_settings().semantic_refresh_seconds)
         )
         self._values: KnownValues | None = None
         self._loaded_at = 0.0
@@ -109,9 +110,10 @@ class ValueStore:
         """The snapshot; the first call loads it, a stale one is refreshed in the background."""
         if self._values is None:
             return self.load()
-        stale = time.monotonic() - self._loaded_at > self._refresh
-        if stale and not self._refreshing:
-            self._refreshing = True
+        with self._lock:  # one refresh at a time, however many readers find it stale
+            start = time.monotonic() - self._loaded_at > self._refresh and not self._refreshing
+            self._refreshing = self._refreshing or start
+        if start:
 
             def refresh() -> None:
                 try:
