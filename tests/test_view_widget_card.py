@@ -168,3 +168,14 @@ def test_loading_and_error_states() -> None:
     )
     error = widget_view("w", kpi(), None, status="error", error="warehouse timeout")
     assert error["status"] == "error" and error["error"] == "warehouse timeout"
+
+
+def test_a_view_carries_only_the_shape_its_card_draws() -> None:
+    rows = [{"region": "west", "value": 3}, {"region": "east", "value": 4}]
+    intent = {"metric": "m", "dimensions": ["region"]}
+    chart = widget_view("w", {"type": "chart", "data_intent": intent}, rows)
+    assert len(chart["points"]) == 2 and (chart["columns"], chart["rows"]) == ([], [])
+    table = widget_view("w", {"type": "table", "data_intent": intent}, rows)
+    assert len(table["rows"]) == 2 and (table["points"], table["series"]) == ([], [])
+    tile = widget_view("w", kpi(), [{"value": 1}])
+    assert (tile["points"], tile["rows"]) == ([], []) and tile["display"] == "1"

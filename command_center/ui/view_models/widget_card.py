@@ -27,6 +27,7 @@ MAX_TABLE_ROWS = 100
 MAX_RECORDS = 200  # rows a custom widget receives (the records intent caps at 200)
 LONG_LABEL = 14  # beyond this, category ticks are rotated
 SINGLE_SERIES_KINDS = {"pie", "radial_bar"}
+DRAWN_WITHOUT_TABLE = {"kpi", "chart", "custom"}  # the card's table is for every other type
 PALETTE = list(ACCENTS.values())
 
 
@@ -142,19 +143,26 @@ def widget_view(
     kind = str(spec.get("chart_kind") or "bar")
     accent = str(spec.get("accent") or "blue")
     first_value = number(rows[0].get("value")) if rows else None
-    points, series = chart_data(
-        rows,
-        dimensions,
-        kind=kind,
-        accent=accent,
-        value_name=value_name or humanize(intent.get("metric") or "value"),
-    )
-    columns, cells = table_data(rows, list(spec.get("columns") or (rows[0] if rows else [])), unit)
+    widget_type = spec.get("type", "table")
+    # only the shape the card draws goes out (the views list is re-sent on every refresh)
+    points, series = [], []
+    if widget_type == "chart":
+        points, series = chart_data(
+            rows,
+            dimensions,
+            kind=kind,
+            accent=accent,
+            value_name=value_name or humanize(intent.get("metric") or "value"),
+        )
+    columns, cells = [], []
+    if widget_type not in DRAWN_WITHOUT_TABLE:
+        headings = list(spec.get("columns") or (rows[0] if rows else []))
+        columns, cells = table_data(rows, headings, unit)
     age, updated = freshness(cached_at or generated_at)
     longest = max((len(str(p["label"])) for p in points), default=0)
     return {
         "id": widget_id,
-        "type": spec.get("type", "table"),
+        "type": widget_type,
         "title": spec.get("title", "Widget"),
         "chart_kind": kind,
         "accent": accent,
@@ -176,7 +184,7 @@ def widget_view(
         "columns": columns,
         "rows": cells,
         "notes": list(notes or []),
-        "empty": not rows and spec.get("type") != "custom",  # a component shows its own
+        "empty": not rows and widget_type != "custom",  # a component shows its own
         **_custom_fields(spec, rows),
     }
 
