@@ -119,6 +119,14 @@ class WidgetsState(SessionState):
     _force: set[str] = set()
     _sorts: dict[str, list[Any]] = {}  # widget id → [column key, descending]
 
+    def _take_forced(self) -> set[str]:
+        """What handlers asked the loop to reload. Assigns only when there is something:
+        an untouched state is not written back (the Redis state manager) on every tick."""
+        forced = self._force
+        if forced:
+            self._force = set()
+        return forced
+
     def _set_view(self, view: dict[str, Any]) -> None:
         view = sort_rows(view, *self._sorts.get(view["id"], [None, False]))
         self.views = [view if v["id"] == view["id"] else v for v in self.views]
@@ -294,7 +302,7 @@ class WidgetsState(SessionState):
                 elif now - last_seen > GRACE_SECONDS:
                     return
                 async with self:
-                    forced, self._force = self._force, set()
+                    forced = self._take_forced()
                     choice = self._choice()
                 if forced & {RELOAD_ALL, RELOAD_BOARD}:
                     old, specs = specs, await self._load_specs()
