@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars.function import FunctionStringVar
 
+from command_center.ui.components.roles import editors_only
 from command_center.ui.components.widget_card import widget_card
 from command_center.ui.states.builder import BuilderState
 from command_center.ui.theme import BORDER, RADIUS
@@ -16,8 +17,6 @@ MONO = "ui-monospace, SFMono-Regular, Menlo, monospace"
 
 def add_widget_button() -> rx.Component:
     """Opens the builder panel (editors and admins only)."""
-    from command_center.ui.states.session import SessionState
-
     button = rx.button(
         rx.icon("plus", size=16),
         "Add widget",
@@ -25,7 +24,7 @@ def add_widget_button() -> rx.Component:
         id="add-widget",
         size="2",
     )
-    return rx.cond(SessionState.can_edit, button, rx.fragment())
+    return editors_only(button)
 
 
 # ---------------------------------------------------------------- chat side

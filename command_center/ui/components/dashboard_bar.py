@@ -4,7 +4,7 @@ import reflex as rx
 
 from command_center.dashboards.service import MAX_NAME
 from command_center.ui.components.builder_panel import add_widget_button
-from command_center.ui.components.widget_card import _editors_only
+from command_center.ui.components.roles import editors_only
 from command_center.ui.states.widget_actions import WidgetActions
 from command_center.ui.states.widgets import WidgetsState
 
@@ -72,7 +72,7 @@ def dashboard_bar() -> rx.Component:
     return rx.flex(
         rx.heading("Widgets", size="4"),
         dashboard_switcher(),
-        _editors_only(
+        editors_only(
             rx.icon_button(
                 rx.icon("pencil", size=14),
                 variant="soft",
@@ -82,7 +82,7 @@ def dashboard_bar() -> rx.Component:
                 id="rename-dashboard",
             )
         ),
-        _editors_only(
+        editors_only(
             rx.button(
                 rx.icon("plus", size=14),
                 "New dashboard",

@@ -3,9 +3,9 @@
 import reflex as rx
 
 from command_center.ui.components.liveness import last_update_label, liveness_watch
+from command_center.ui.components.roles import editors_only
 from command_center.ui.components.user_menu import user_menu
 from command_center.ui.states.dashboard import DashboardState
-from command_center.ui.states.session import SessionState
 
 BADGE_COLORS = {"database": "blue", "cache": "amber", "llm": "violet", "warehouse": "green"}
 
@@ -63,7 +63,7 @@ def simulator_switch() -> rx.Component:
         ),
         content="Generate a realistic stream of demo events",
     )
-    return rx.cond(SessionState.can_edit, switch, rx.fragment())
+    return editors_only(switch)
 
 
 def header() -> rx.Component:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from command_center.ui.components.charts import chart
+from command_center.ui.components.roles import editors_only
 from command_center.ui.theme import ACCENTS, CARD_STYLE
 from custom_components.sandboxed_widget import RUNTIME_URL, sandboxed_widget
 
@@ -130,20 +131,13 @@ def custom_body(view: rx.Var) -> rx.Component:
     )
 
 
-def _editors_only(component: rx.Component) -> rx.Component:
-    """Shown to editors and admins only (the server checks the role anyway)."""
-    from command_center.ui.states.session import SessionState
-
-    return rx.cond(SessionState.can_edit, component, rx.fragment())
-
-
 def actions_menu(view: rx.Var, actions: dict[str, rx.EventHandler]) -> rx.Component:
     """Edit / duplicate / remove, in a small menu on the card header."""
     title = view["title"].to(str)
     items = []
     if "edit" in actions:
         items.append(
-            _editors_only(
+            editors_only(
                 rx.dropdown_menu.item(
                     rx.icon("pencil", size=14),
                     "Edit",
@@ -154,7 +148,7 @@ def actions_menu(view: rx.Var, actions: dict[str, rx.EventHandler]) -> rx.Compon
         )
     if "duplicate" in actions:
         items.append(
-            _editors_only(
+            editors_only(
                 rx.dropdown_menu.item(
                     rx.icon("copy", size=14),
                     "Duplicate",
@@ -174,7 +168,7 @@ def actions_menu(view: rx.Var, actions: dict[str, rx.EventHandler]) -> rx.Compon
         )
     if "remove" in actions:
         items.append(
-            _editors_only(
+            editors_only(
                 rx.dropdown_menu.item(
                     rx.icon("trash_2", size=14),
                     "Remove",
@@ -201,7 +195,7 @@ def actions_menu(view: rx.Var, actions: dict[str, rx.EventHandler]) -> rx.Compon
 
 def drag_handle(view: rx.Var) -> rx.Component:
     """The grip: drag it to move the card; focus it and use arrow keys (Shift: resize)."""
-    return _editors_only(
+    return editors_only(
         rx.el.button(
             rx.icon("grip_vertical", size=14),
             type="button",
