@@ -131,53 +131,31 @@ def custom_body(view: rx.Var) -> rx.Component:
     )
 
 
+# the card menu, in order: action key (class `widget-<key>`), icon, label, editors only
+MENU_ITEMS = [
+    ("edit", "pencil", "Edit", True),
+    ("duplicate", "copy", "Duplicate", True),
+    ("csv", "download", "Download CSV", False),
+    ("remove", "trash_2", "Remove", True),
+]
+DANGER = {"remove": {"color": "red"}}
+
+
 def actions_menu(view: rx.Var, actions: dict[str, rx.EventHandler]) -> rx.Component:
-    """Edit / duplicate / remove, in a small menu on the card header."""
+    """Edit / duplicate / download / remove, in a small menu on the card header."""
     title = view["title"].to(str)
     items = []
-    if "edit" in actions:
-        items.append(
-            editors_only(
-                rx.dropdown_menu.item(
-                    rx.icon("pencil", size=14),
-                    "Edit",
-                    on_select=actions["edit"](view["id"]),
-                    class_name="widget-edit",
-                )
-            )
+    for key, icon, label, editing in MENU_ITEMS:
+        if key not in actions:
+            continue
+        item = rx.dropdown_menu.item(
+            rx.icon(icon, size=14),
+            label,
+            on_select=actions[key](view["id"]),
+            class_name=f"widget-{key}",
+            **DANGER.get(key, {}),
         )
-    if "duplicate" in actions:
-        items.append(
-            editors_only(
-                rx.dropdown_menu.item(
-                    rx.icon("copy", size=14),
-                    "Duplicate",
-                    on_select=actions["duplicate"](view["id"]),
-                    class_name="widget-duplicate",
-                )
-            )
-        )
-    if "csv" in actions:
-        items.append(
-            rx.dropdown_menu.item(
-                rx.icon("download", size=14),
-                "Download CSV",
-                on_select=actions["csv"](view["id"]),
-                class_name="widget-csv",
-            )
-        )
-    if "remove" in actions:
-        items.append(
-            editors_only(
-                rx.dropdown_menu.item(
-                    rx.icon("trash_2", size=14),
-                    "Remove",
-                    color="red",
-                    on_select=actions["remove"](view["id"]),
-                    class_name="widget-remove",
-                )
-            )
-        )
+        items.append(editors_only(item) if editing else item)
     return rx.dropdown_menu.root(
         rx.dropdown_menu.trigger(
             rx.icon_button(
