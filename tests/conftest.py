@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,6 +117,37 @@ def fake() -> Iterator[FakeBedrock]:
     server = FakeBedrock().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def catalog_db(settings: Settings) -> Any:
+    """The settings' database, migrated, with the metric catalog seeded."""
+    from command_center.db.migrate import upgrade_to_head
+    from command_center.db.seed import seed_catalog
+    from command_center.db.session import engine_for
+
+    upgrade_to_head(settings.effective_database_url)
+    engine = engine_for(settings.effective_database_url)
+    seed_catalog(engine)
+    return engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog_engine(request: pytest.FixtureRequest, settings: Settings) -> Any:
+    """A migrated database with the metric catalog seeded: SQLite, then PostgreSQL."""
+    from command_center.db.migrate import upgrade_to_head
+    from command_center.db.seed import seed_catalog
+    from command_center.db.session import engine_for
+
+    url = (
+        settings.effective_database_url
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    upgrade_to_head(url)
+    engine = engine_for(url)
+    seed_catalog(engine)
+    return engine
 
 
 # Browser tests that start a production server of their own. Every server builds into the

@@ -9,12 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from command_center.db.migrate import upgrade_to_head
 from command_center.db.models import MetricDefinitionRow
-from command_center.db.seed import seed_catalog
-from command_center.db.session import engine_for
 from command_center.metrics.definitions import SEEDED_METRICS, MetricDefinition
-from command_center.settings import Settings
 from command_center.ui.states import builder as builder_module
 from command_center.ui.states.builder import (
     EMPTY_ANSWER,
@@ -265,14 +261,6 @@ async def test_cancel_mid_stream_stops_applying_events(monkeypatch: pytest.Monke
 
 
 # ---------------------------------------------------------------- add to dashboard
-
-
-@pytest.fixture
-def catalog_db(settings: Settings) -> Any:
-    upgrade_to_head(settings.effective_database_url)
-    engine = engine_for(settings.effective_database_url)
-    seed_catalog(engine)
-    return engine
 
 
 async def _ready_state(runner: Any) -> BuilderState:

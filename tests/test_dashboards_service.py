@@ -17,24 +17,16 @@ from command_center.dashboards import service
 from command_center.dashboards import widgets as actions
 from command_center.db.migrate import upgrade_to_head
 from command_center.db.seed import seed_catalog
-from command_center.db.session import engine_for, get_engine
+from command_center.db.session import get_engine
 from command_center.settings import Settings
 from command_center.sql.intent import DataIntent
 from command_center.widgets.persist import add_widget_to_dashboard, remove_widget
 from command_center.widgets.spec import ChartWidgetSpec, KpiWidgetSpec
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Engine]:
-    url = (
-        settings.effective_database_url
-        if request.param == "sqlite"
-        else request.getfixturevalue("pg_url")
-    )
-    upgrade_to_head(url)
-    db = engine_for(url)
-    seed_catalog(db)
-    yield db
+@pytest.fixture
+def engine(catalog_engine: Engine) -> Engine:
+    return catalog_engine
 
 
 def _chart(title: str = "Claims by region") -> ChartWidgetSpec:

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from command_center.db.migrate import upgrade_to_head
 from command_center.db.models import MetricDefinitionRow, Widget
-from command_center.db.seed import seed_catalog
-from command_center.db.session import engine_for
 from command_center.metrics.definitions import MetricDefinition
-from command_center.settings import Settings
 from command_center.sql.intent import DataIntent
 from command_center.widgets.persist import (
     PersistError,
@@ -36,17 +30,9 @@ ONE_OFF = MetricDefinition(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Engine]:
-    url = (
-        settings.effective_database_url
-        if request.param == "sqlite"
-        else request.getfixturevalue("pg_url")
-    )
-    upgrade_to_head(url)
-    db = engine_for(url)
-    seed_catalog(db)
-    yield db
+@pytest.fixture
+def engine(catalog_engine: Engine) -> Engine:
+    return catalog_engine
 
 
 def _spec(metric: str = "claims_filed") -> ChartWidgetSpec:

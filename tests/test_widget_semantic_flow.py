@@ -40,14 +40,6 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.fixture
-def catalog_db(settings: Settings) -> Any:
-    upgrade_to_head(settings.effective_database_url)
-    engine = engine_for(settings.effective_database_url)
-    seed_catalog(engine)
-    return engine
-
-
 async def _result(runner: Any, request: str) -> dict[str, Any]:
     events = await collect(runner.start_clarification(request))
     assert not by_name(events, "questions"), (request, by_name(events, "questions"))
