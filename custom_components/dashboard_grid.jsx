@@ -2,6 +2,8 @@
 // Drag by the card's handle (`.widget-drag-handle`), resize from the corner; the handle is
 // a focusable button: arrow keys move the widget, Shift+arrows resize it. Every change is
 // saved once, `saveDelay` ms after the last drag/resize/key stop, through `onLayoutSave`.
+// The geometry (`breakpoints`, `cols`, `rowHeight`) comes from command_center/dashboards/
+// layout.py, the same numbers the server repairs layouts with.
 import React, { useCallback, useEffect, useRef, useState } from "react";
 import RGL from "react-grid-layout";
 import "react-grid-layout/css/styles.css";
@@ -9,21 +11,23 @@ import "react-resizable/css/styles.css";
 
 const { Responsive, WidthProvider, utils } = RGL;
 const ResponsiveGrid = WidthProvider(Responsive);
-const BREAKPOINTS = { lg: 1000, md: 760, sm: 560, xs: 380, xxs: 0 };
-const COLS = { lg: 12, md: 10, sm: 6, xs: 4, xxs: 2 };
 const KEYS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
 
 const plain = (layout) => layout.map(({ i, x, y, w, h }) => ({ i, x, y, w, h }));
 
-function breakpointFor(width) {
-  return Object.keys(BREAKPOINTS).find((name) => width >= BREAKPOINTS[name]) || "xxs";
+// the widest breakpoint `width` reaches (the names are in descending order)
+function breakpointFor(breakpoints, width) {
+  const names = Object.keys(breakpoints);
+  return names.find((name) => width >= breakpoints[name]) || names[names.length - 1];
 }
 
 export default function DashboardGrid({
   layouts,
   onLayoutSave,
   children,
-  rowHeight = 40,
+  breakpoints,
+  cols,
+  rowHeight,
   saveDelay = 400,
   ...rest
 }) {
@@ -47,7 +51,9 @@ export default function DashboardGrid({
 
   const commit = useCallback(
     (layout) => {
-      if (container.current) breakpoint.current = breakpointFor(container.current.offsetWidth);
+      if (container.current) {
+        breakpoint.current = breakpointFor(breakpoints, container.current.offsetWidth);
+      }
       const next = { ...current.current, [breakpoint.current]: plain(layout) };
       current.current = next;
       setLocal(next);
@@ -57,7 +63,7 @@ export default function DashboardGrid({
         if (onLayoutSave) onLayoutSave(current.current);
       }, saveDelay);
     },
-    [onLayoutSave, saveDelay],
+    [breakpoints, onLayoutSave, saveDelay],
   );
 
   const onKeyDown = useCallback(
@@ -66,8 +72,10 @@ export default function DashboardGrid({
       if (!handle || !KEYS[event.key]) return;
       event.preventDefault();
       const id = handle.getAttribute("data-grid-handle");
-      if (container.current) breakpoint.current = breakpointFor(container.current.offsetWidth);
-      const cols = COLS[breakpoint.current];
+      if (container.current) {
+        breakpoint.current = breakpointFor(breakpoints, container.current.offsetWidth);
+      }
+      const width = cols[breakpoint.current];
       const source = current.current[breakpoint.current] || current.current.lg || [];
       const layout = utils.cloneLayout(source);
       const item = utils.getLayoutItem(layout, id);
@@ -75,7 +83,7 @@ export default function DashboardGrid({
       const [dx, dy] = KEYS[event.key];
       let moved = layout;
       if (event.shiftKey) {
-        item.w = Math.max(1, Math.min(cols - item.x, item.w + dx));
+        item.w = Math.max(1, Math.min(width - item.x, item.w + dx));
         item.h = Math.max(2, item.h + dy);
       } else if (dy > 0) {
         // jump below the item underneath (a 1-row step would be compacted straight back)
@@ -83,13 +91,13 @@ export default function DashboardGrid({
           .filter((o) => o.i !== id && o.y >= item.y + item.h - 1 && o.x < item.x + item.w && item.x < o.x + o.w)
           .sort((a, b) => a.y - b.y)[0];
         const y = below ? below.y + below.h : item.y + 1;
-        moved = utils.moveElement(layout, item, item.x, y, true, false, "vertical", cols, false);
+        moved = utils.moveElement(layout, item, item.x, y, true, false, "vertical", width, false);
       } else {
-        const x = Math.max(0, Math.min(cols - item.w, item.x + dx));
+        const x = Math.max(0, Math.min(width - item.w, item.x + dx));
         const y = Math.max(0, item.y + dy);
-        moved = utils.moveElement(layout, item, x, y, true, false, "vertical", cols, false);
+        moved = utils.moveElement(layout, item, x, y, true, false, "vertical", width, false);
       }
-      const compacted = utils.compact(moved, "vertical", cols);
+      const compacted = utils.compact(moved, "vertical", width);
       const placed = utils.getLayoutItem(compacted, id);
       commit(compacted);
       setAnnouncement(
@@ -98,15 +106,15 @@ export default function DashboardGrid({
       );
       requestAnimationFrame(() => handle.focus());
     },
-    [commit],
+    [breakpoints, cols, commit],
   );
 
   return (
     <div ref={container} onKeyDown={onKeyDown} {...rest}>
       <ResponsiveGrid
         layouts={local}
-        breakpoints={BREAKPOINTS}
-        cols={COLS}
+        breakpoints={breakpoints}
+        cols={cols}
         rowHeight={rowHeight}
         margin={[12, 12]}
         containerPadding={[0, 0]}

@@ -29,6 +29,8 @@ class DashboardGrid(rx.NoSSRComponent):
     _memoization_mode = MemoizationMode(recursive=False)
 
     layouts: rx.Var[dict[str, Any]]
+    breakpoints: rx.Var[dict[str, int]]
+    cols: rx.Var[dict[str, int]]
     row_height: rx.Var[int]
     save_delay: rx.Var[int]
     on_layout_save: rx.EventHandler[passthrough_event_spec(dict[str, Any])]

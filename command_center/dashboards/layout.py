@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 LAYOUT_VERSION = 1
+# the grid's geometry, here and in the browser (ui/components/widget_grid.py passes it on)
 BREAKPOINTS: dict[str, int] = {"lg": 1000, "md": 760, "sm": 560, "xs": 380, "xxs": 0}
 COLS: dict[str, int] = {"lg": 12, "md": 10, "sm": 6, "xs": 4, "xxs": 2}
 REFERENCE = "lg"
@@ -19,7 +20,6 @@ MAX_ITEMS = 200
 MAX_ROWS = 10_000
 # default (w, h) on the 12-column grid by widget type; row height is ROW_HEIGHT px
 DEFAULT_SIZE: dict[str, tuple[int, int]] = {"kpi": (3, 4), "chart": (6, 8), "table": (6, 8)}
-MIN_SIZE: dict[str, tuple[int, int]] = {"kpi": (2, 3), "chart": (3, 5), "table": (3, 5)}
 FALLBACK_SIZE = (6, 8)
 ROW_HEIGHT = 40
 

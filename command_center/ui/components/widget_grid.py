@@ -2,12 +2,11 @@
 
 import reflex as rx
 
+from command_center.dashboards.layout import BREAKPOINTS, COLS, ROW_HEIGHT
 from command_center.ui.components.widget_card import widget_card
 from command_center.ui.states.widget_actions import WidgetActions
 from command_center.ui.states.widgets import WidgetsState
 from custom_components.grid import dashboard_grid
-
-ROW_HEIGHT = 40
 
 
 def _cell(view: rx.Var) -> rx.Component:
@@ -37,6 +36,8 @@ def widget_grid() -> rx.Component:
         dashboard_grid(
             rx.foreach(WidgetsState.views, _cell),
             layouts=WidgetsState.layouts,
+            breakpoints=BREAKPOINTS,
+            cols=COLS,
             row_height=ROW_HEIGHT,
             save_delay=400,
             on_layout_save=WidgetsState.save_layout,
