@@ -82,6 +82,18 @@ async def _sse(events: AsyncIterator[ClarifierEvent]) -> AsyncIterator[str]:
         yield event.sse()
 
 
+def _clarifier_problem(exc: ClarifierError, request: Request, invalid: str) -> ProblemError:
+    """The problem for a conversation that cannot continue (`invalid` titles a 422)."""
+    titles = {404: "Unknown thread", 409: "Conflict", 422: invalid}
+    return ProblemError(
+        exc.status,
+        titles.get(exc.status, "Clarifier error"),
+        str(exc),
+        type_=f"urn:command-center:clarifier:{exc.kind}",
+        instance=request.url.path,
+    )
+
+
 @router.post("/widgets/clarify", dependencies=[Depends(require_token)])
 async def clarify(
     body: ClarifyRequest, runner: ClarifierRunner = Depends(get_clarifier)
@@ -100,15 +112,7 @@ async def clarify_respond(
     try:
         await run_in_threadpool(runner.check_resumable, body.thread_id, answers, body.checkpoint_id)
     except ClarifierError as exc:
-        raise ProblemError(
-            exc.status,
-            {404: "Unknown thread", 409: "Conflict", 422: "Invalid answers"}.get(
-                exc.status, "Clarifier error"
-            ),
-            str(exc),
-            type_=f"urn:command-center:clarifier:{exc.kind}",
-            instance=request.url.path,
-        ) from None
+        raise _clarifier_problem(exc, request, "Invalid answers") from None
     events = runner.respond(body.thread_id, answers, checkpoint_id=body.checkpoint_id)
     return StreamingResponse(_sse(events), media_type="text/event-stream", headers=SSE_HEADERS)
 
@@ -130,15 +134,7 @@ async def clarify_refine(
     try:
         await run_in_threadpool(runner.check_refinable, body.thread_id, body.text)
     except ClarifierError as exc:
-        raise ProblemError(
-            exc.status,
-            {404: "Unknown thread", 409: "Conflict", 422: "Invalid refinement"}.get(
-                exc.status, "Clarifier error"
-            ),
-            str(exc),
-            type_=f"urn:command-center:clarifier:{exc.kind}",
-            instance=request.url.path,
-        ) from None
+        raise _clarifier_problem(exc, request, "Invalid refinement") from None
     events = runner.refine(body.thread_id, body.text)
     return StreamingResponse(_sse(events), media_type="text/event-stream", headers=SSE_HEADERS)
 
