@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -16,7 +17,7 @@ from command_center.db.session import session_scope
 from command_center.metrics.catalog import UnknownMetric
 from command_center.metrics.definitions import MetricDefinition
 from command_center.metrics.validation import MetricValidationError
-from command_center.resolver import resolve_widget_data
+from command_center.resolver import WidgetData, resolve_widget_data
 from command_center.settings import get_settings
 from command_center.sql.compiler import CompileError
 from command_center.sql.safety import SafetyError
@@ -61,18 +62,23 @@ def _data_problem(exc: Exception) -> ProblemError | None:
     return None
 
 
-@router.post("/widgets/{widget_id}/data", dependencies=[Depends(require_viewer)])
-async def widget_data(widget_id: str) -> dict[str, Any]:
-    """Rows, columns, source, generated-at and cached flag for one persisted widget."""
-    spec = await asyncio.to_thread(_widget_spec, widget_id)
+async def _answer(pending: Awaitable[WidgetData]) -> dict[str, Any]:
+    """The resolved rows as the response body; a resolver failure as its problem."""
     try:
-        data = await resolve_widget_data(widget_id, spec)
+        data = await pending
     except Exception as exc:
         problem = _data_problem(exc)
         if problem is None:
             raise
         raise problem from None
     return data.model_dump()
+
+
+@router.post("/widgets/{widget_id}/data", dependencies=[Depends(require_viewer)])
+async def widget_data(widget_id: str) -> dict[str, Any]:
+    """Rows, columns, source, generated-at and cached flag for one persisted widget."""
+    spec = await asyncio.to_thread(_widget_spec, widget_id)
+    return await _answer(resolve_widget_data(widget_id, spec))
 
 
 class PreviewRequest(BaseModel):
@@ -90,14 +96,7 @@ async def widget_preview(body: PreviewRequest) -> dict[str, Any]:
     down. Nothing is persisted."""
     from command_center.widgets.preview import preview_data
 
-    try:
-        data = await preview_data(body.spec.model_dump(mode="json"), body.promote_metric)
-    except Exception as exc:
-        problem = _data_problem(exc)
-        if problem is None:
-            raise
-        raise problem from None
-    return data.model_dump()
+    return await _answer(preview_data(body.spec.model_dump(mode="json"), body.promote_metric))
 
 
 @router.get("/databricks/health", dependencies=[Depends(require_viewer)])
