@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +20,15 @@ Period = Literal[
 ]
 PERIODS: tuple[str, ...] = Period.__args__  # type: ignore[attr-defined]
 
+# Size limits (a dimension name is a dictionary column; values as in the records intent).
+# Filter keys are not bounded by a key schema (`propertyNames` is not for the LLM tool
+# schema): the compiler refuses any key that is not one of the metric's dimensions.
+MAX_DIMENSIONS = 30
+MAX_VALUES = 50
+Name = Annotated[str, Field(max_length=80)]
+Value = Annotated[str, Field(max_length=200)]
+Values = Annotated[list[Value], Field(max_length=MAX_VALUES)]
+
 
 class DataIntent(BaseModel):
     """A request for a metric's data: grouping, equality/IN filters, window, refresh, limit.
@@ -33,11 +42,11 @@ class DataIntent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    entity: str | None = None
-    metric: str
-    dimensions: list[str] = Field(default_factory=list)
-    filters: dict[str, str | list[str]] = Field(default_factory=dict)
-    exclude: dict[str, list[str]] = Field(default_factory=dict)
+    entity: str | None = Field(default=None, max_length=80)
+    metric: str = Field(max_length=80)
+    dimensions: list[Name] = Field(default_factory=list, max_length=MAX_DIMENSIONS)
+    filters: dict[str, Value | Values] = Field(default_factory=dict, max_length=MAX_DIMENSIONS)
+    exclude: dict[str, Values] = Field(default_factory=dict, max_length=MAX_DIMENSIONS)
     period: Period | None = None
     sort: Literal["desc", "asc"] | None = None
     window_days: int | None = Field(default=None, ge=1, le=1826)  # five years

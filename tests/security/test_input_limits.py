@@ -23,6 +23,7 @@ from command_center import limits
 from command_center.api.input_limits import InputLimitsMiddleware
 from command_center.ops.live import stop_realtime
 from command_center.settings import get_settings
+from command_center.sql.intent import DataIntent
 from command_center.widgets.spec import parse_spec
 
 CHUNK = 64 * 1024
@@ -216,6 +217,28 @@ def _table(**fields: Any) -> dict[str, Any]:
 def test_spec_fields_are_bounded(fields: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         parse_spec(_table(**fields))
+
+
+@pytest.mark.parametrize(
+    "intent",
+    [
+        {"metric": "m" * 81},
+        {"entity": "e" * 81},
+        {"dimensions": ["region"] * 31},
+        {"dimensions": ["d" * 81]},
+        {"filters": {f"c{i}": "x" for i in range(31)}},
+        {"filters": {"region": "x" * 201}},
+        {"filters": {"region": ["x"] * 51}},
+        {"exclude": {"region": ["x" * 201]}},
+        {"exclude": {"region": ["x"] * 51}},
+    ],
+)
+def test_data_intent_fields_are_bounded(intent: dict[str, Any]) -> None:
+    """Also outside a spec: `/v1/sql/generate` takes a bare data intent."""
+    with pytest.raises(ValidationError):
+        DataIntent.model_validate({"metric": "claims_filed", **intent})
+    at_limit = {"dimensions": ["region"] * 30, "filters": {"region": ["x" * 200] * 50}}
+    assert DataIntent.model_validate({"metric": "m" * 80, **at_limit})
 
 
 def test_spec_total_size_is_bounded_and_realistic_specs_fit() -> None:
