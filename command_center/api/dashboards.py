@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from command_center.api.auth import require_token, require_viewer
 from command_center.api.problems import ProblemError
 from command_center.dashboards import service
-from command_center.dashboards.layout import MAX_ITEMS
+from command_center.dashboards.layout import BREAKPOINTS, MAX_ITEMS, LayoutItem
 
 router = APIRouter(tags=["dashboards"])
 
@@ -24,10 +24,12 @@ class NameRequest(BaseModel):
 
 
 class LayoutRequest(BaseModel):
-    """A grid layout: `{breakpoint: [{i, x, y, w, h}, ...]}`."""
+    """A grid layout: `{breakpoint: [{i, x, y, w, h}, ...]}` (each item bounded)."""
 
     model_config = ConfigDict(extra="forbid")
-    layouts: dict[str, list[dict[str, Any]]] = Field(max_length=5)
+    layouts: dict[str, Annotated[list[LayoutItem], Field(max_length=MAX_ITEMS)]] = Field(
+        max_length=len(BREAKPOINTS)
+    )
 
 
 def _problem(exc: service.DashboardError, request: Request) -> ProblemError:
@@ -78,10 +80,9 @@ async def get_layout(dashboard_id: int, request: Request) -> dict[str, Any]:
 @router.put("/dashboards/{dashboard_id}/layout", dependencies=[Depends(require_token)])
 async def put_layout(dashboard_id: int, body: LayoutRequest, request: Request) -> dict:
     """Store a layout (repaired) and tell every open tab on that dashboard."""
-    if any(len(items) > MAX_ITEMS for items in body.layouts.values()):
-        raise ProblemError(422, "Invalid layout", f"at most {MAX_ITEMS} items per breakpoint")
+    layouts = body.model_dump()["layouts"]
     try:
-        board = await service.save_layout(dashboard_id, body.layouts, origin="api")
+        board = await service.save_layout(dashboard_id, layouts, origin="api")
     except service.DashboardError as exc:
         raise _problem(exc, request) from None
     return board.as_dict()

@@ -241,6 +241,22 @@ def test_data_intent_fields_are_bounded(intent: dict[str, Any]) -> None:
     assert DataIntent.model_validate({"metric": "m" * 80, **at_limit})
 
 
+def test_layout_request_is_bounded_before_the_service_sees_it() -> None:
+    from command_center.api.dashboards import LayoutRequest
+    from command_center.dashboards.layout import BREAKPOINTS, MAX_ITEMS
+
+    item = {"i": "w1", "x": 0, "y": 0, "w": 3, "h": 4}
+    assert LayoutRequest.model_validate({"layouts": {"lg": [item] * MAX_ITEMS}})
+    for layouts in (
+        {"lg": [item] * (MAX_ITEMS + 1)},
+        {f"b{i}": [] for i in range(len(BREAKPOINTS) + 1)},
+        {"lg": [{**item, "i": "x" * 41}]},
+        {"lg": [{**item, "w": 13}]},
+    ):
+        with pytest.raises(ValidationError):
+            LayoutRequest.model_validate({"layouts": layouts})
+
+
 def test_spec_total_size_is_bounded_and_realistic_specs_fit() -> None:
     cell = "x" * limits.MOCK_CELL_MAX_CHARS
     row = {f"k{i}": cell for i in range(limits.MOCK_ROW_KEYS_MAX)}  # every field at its limit
