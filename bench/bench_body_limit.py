@@ -16,15 +16,15 @@ import argparse
 import socket
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.harness import prod_server
 from bench.results import emit
-from tests.e2e.prod_server import start_backend_only, stop_prod_server
+from tests.e2e.prod_server import start_backend_only
 
 FIFTY_MB = 50 * 1024 * 1024
 CHUNK = b"x" * (64 * 1024)
@@ -90,21 +90,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        server = start_backend_only(Path(tmp))
-        try:
-            host, port = server.url.removeprefix("http://").split(":")
-            addr = (host, int(port))
-            runs: dict[str, list[float]] = {"small": [], "declared": [], "streamed": []}
-            sent: list[int] = []
-            for _ in range(args.rounds):
-                runs["small"].append(small(addr)[0])
-                runs["declared"].append(declared(addr)[0])
-                seconds, body = streamed(addr)
-                runs["streamed"].append(seconds)
-                sent.append(body)
-        finally:
-            stop_prod_server(server)
+    runs: dict[str, list[float]] = {"small": [], "declared": [], "streamed": []}
+    sent: list[int] = []
+    with prod_server(start_backend_only) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        addr = (host, int(port))
+        for _ in range(args.rounds):
+            runs["small"].append(small(addr)[0])
+            runs["declared"].append(declared(addr)[0])
+            seconds, body = streamed(addr)
+            runs["streamed"].append(seconds)
+            sent.append(body)
     base = statistics.median(runs["small"]) * 1000
     for name, label in (("declared", "declared Content-Length"), ("streamed", "streamed")):
         ms = statistics.median(runs[name]) * 1000

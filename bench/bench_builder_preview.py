@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.harness import chromium, percentile, prod_server
 from bench.results import emit
-from tests.e2e.prod_server import CHROMIUM, CHROMIUM_ARGS, start_prod_server, stop_prod_server
 
 ARM_JS = """
 () => {
@@ -60,12 +60,6 @@ async () => {
   return [staged - window.__t0, painted - window.__t0];
 }
 """
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def _requests(count: int) -> tuple[list[str], list[float], list[float]]:
@@ -106,38 +100,29 @@ def _requests(count: int) -> tuple[list[str], list[float], list[float]]:
 
 def main() -> int:
     """Run the measurement and print p50/p95 for both paths."""
-    from playwright.sync_api import sync_playwright
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=50)
     args = parser.parse_args()
     requests, service_ms, disk_ms = _requests(args.requests)
     browser_ms: list[float] = []
     staged_ms: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        server = start_prod_server(Path(tmp))
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = browser.new_page()
-                page.goto(server.url + "/")
-                page.wait_for_selector(".kpi-tile", timeout=60_000)
-                for index, text in enumerate([requests[0], *requests]):  # first = warm-up
-                    page.click("#add-widget")
-                    page.wait_for_selector("#builder-preview-empty", timeout=30_000)
-                    page.evaluate(ARM_JS)
-                    box = page.locator("#builder-input")
-                    box.fill(text)
-                    box.press("Enter")
-                    staged, elapsed = page.evaluate(WAIT_JS)
-                    if index:
-                        browser_ms.append(elapsed)
-                        staged_ms.append(staged)
-                    page.click("#cancel-builder")
-                    page.wait_for_selector("#builder-panel", state="detached", timeout=30_000)
-                browser.close()
-        finally:
-            stop_prod_server(server)
+    with prod_server() as server, chromium() as browser:
+        page = browser.new_page()
+        page.goto(server.url + "/")
+        page.wait_for_selector(".kpi-tile", timeout=60_000)
+        for index, text in enumerate([requests[0], *requests]):  # first = warm-up
+            page.click("#add-widget")
+            page.wait_for_selector("#builder-preview-empty", timeout=30_000)
+            page.evaluate(ARM_JS)
+            box = page.locator("#builder-input")
+            box.fill(text)
+            box.press("Enter")
+            staged, elapsed = page.evaluate(WAIT_JS)
+            if index:
+                browser_ms.append(elapsed)
+                staged_ms.append(staged)
+            page.click("#cancel-builder")
+            page.wait_for_selector("#builder-panel", state="detached", timeout=30_000)
     for name, values in (
         ("service turn (memory)", service_ms),
         ("service turn (SQLite cp)", disk_ms),

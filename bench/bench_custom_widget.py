@@ -24,16 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from playwright.sync_api import sync_playwright
-
+from bench.harness import chromium, percentile
 from bench.results import emit
-from command_center.eval.sandbox_page import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    SANDBOX_ASSETS,
-    SandboxHost,
-    render,
-)
+from command_center.eval.sandbox_page import SANDBOX_ASSETS, SandboxHost, render
 from command_center.widgets.custom.compile import compile_sources
 from command_center.widgets.custom.templates import build_component, choose_template
 
@@ -64,15 +57,12 @@ ROWS = [
 
 
 def _stats(values: list[float]) -> str:
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"p50 {statistics.median(ordered):7.2f} ms   p95 {p95:7.2f} ms   (n={len(ordered)})"
+    p50, p95 = statistics.median(values), percentile(values, 95)
+    return f"p50 {p50:7.2f} ms   p95 {p95:7.2f} ms   (n={len(values)})"
 
 
 def _short(values: list[float]) -> str:
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"p50 {statistics.median(ordered):.1f} ms, p95 {p95:.1f} ms"
+    return f"p50 {statistics.median(values):.1f} ms, p95 {percentile(values, 95):.1f} ms"
 
 
 def main() -> None:
@@ -85,8 +75,7 @@ def main() -> None:
     (result,) = compile_sources([spec["tsx_source"]])
     assert result.code, result
     cold, cold_babel, fresh, warm, boot = [], [], [], [], []
-    with SandboxHost() as host, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with SandboxHost() as host, chromium() as browser:
         page = browser.new_page()
         for _ in range(args.rounds):
             page.goto(host.url)
@@ -109,7 +98,6 @@ def main() -> None:
             event = render(page, spec, rows)
             assert event["cached"], event
             warm.append(event["compileMs"] + event["renderMs"])
-        browser.close()
     bundle = (SANDBOX_ASSETS / "runtime.js").read_bytes()
     print(f"cold, compiled at persist {_stats(cold)}")
     print(f"cold, Babel in the iframe {_stats(cold_babel)}")

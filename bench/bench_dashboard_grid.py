@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,8 +21,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.harness import chromium, prod_server
 from bench.results import emit
-from tests.e2e.prod_server import CHROMIUM, CHROMIUM_ARGS, start_prod_server, stop_prod_server
 
 KINDS = ["bar", "line", "area", "pie", "scatter", "radar", "radial_bar", "composed"]
 DIMS = [["region"], ["channel"], ["loss_type"]]
@@ -92,11 +91,8 @@ def _load(browser, url: str, board: int, count: int) -> dict:  # type: ignore[no
 
 
 def run(url: str, count: int) -> None:
-    from playwright.sync_api import sync_playwright
-
     board, ids = _setup(url, count)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         cold = _load(browser, url, board, count)
         cached = _load(browser, url, board, count)
         context = browser.new_context(viewport={"width": 1400, "height": 900})
@@ -122,7 +118,6 @@ def run(url: str, count: int) -> None:
             api.put(f"/v1/dashboards/{board}/layout", json={"layouts": layout["layout"]["layouts"]})
         put_ms = (time.perf_counter() - t0) * 1000
         context.close()
-        browser.close()
     for name, t in (("cold", cold), ("cached", cached)):
         paint = t["painted"]
         emit(
@@ -153,11 +148,8 @@ def main() -> None:
     if args.url:
         run(args.url.rstrip("/"), args.widgets)
         return
-    server = start_prod_server(Path(tempfile.mkdtemp(prefix="bench-grid-")))
-    try:
+    with prod_server() as server:
         run(server.url, args.widgets)
-    finally:
-        stop_prod_server(server)
 
 
 if __name__ == "__main__":

@@ -14,18 +14,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.harness import chromium, percentile, prod_server
 from bench.results import emit
-from tests.e2e.prod_server import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    start_prod_server,
-    stop_prod_server,
-)
 
 MEASURE_JS = """
 async ([index, prefix]) => {
@@ -52,36 +46,21 @@ async ([index, prefix]) => {
 """
 
 
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
 def main() -> int:
     """Run the measurement and print p50/p95 for both paths."""
-    from playwright.sync_api import sync_playwright
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=200)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        server = start_prod_server(Path(tmp))
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = browser.new_page()
-                page.goto(server.url + "/")
-                page.wait_for_selector("#connection-status[data-status='live']", timeout=60_000)
-                http_ms, pixel_ms = [], []
-                for index in range(args.events):
-                    acked, painted = page.evaluate(MEASURE_JS, [index, "bench"])
-                    http_ms.append(acked)
-                    pixel_ms.append(painted)
-                    page.wait_for_timeout(20)
-                browser.close()
-        finally:
-            stop_prod_server(server)
+    with prod_server() as server, chromium() as browser:
+        page = browser.new_page()
+        page.goto(server.url + "/")
+        page.wait_for_selector("#connection-status[data-status='live']", timeout=60_000)
+        http_ms, pixel_ms = [], []
+        for index in range(args.events):
+            acked, painted = page.evaluate(MEASURE_JS, [index, "bench"])
+            http_ms.append(acked)
+            pixel_ms.append(painted)
+            page.wait_for_timeout(20)
     for name, values in (("POST → 202 (baseline)", http_ms), ("POST → tile changed", pixel_ms)):
         print(
             f"{name:26s} n={len(values)} p50={percentile(values, 50):7.1f} ms "

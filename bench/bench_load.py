@@ -22,7 +22,6 @@ import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -33,13 +32,9 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.harness import chromium, prod_server
+from bench.harness import percentile as pct
 from bench.results import emit
-from tests.e2e.prod_server import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    start_prod_server,
-    stop_prod_server,
-)
 
 DASHBOARD = "command_center___ui___states___dashboard____dashboard_state"
 DATA_KEYS = ("version_rx_state_", "feed_rx_state_")  # frames without them are not parsed
@@ -48,11 +43,8 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 def capture_connect_frame(url: str) -> tuple[str, str]:
     """The socket URL path and the CONNECT frame a real browser sends to this build."""
-    from playwright.sync_api import sync_playwright
-
     frames: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         page = browser.new_page()
 
         def route(ws) -> None:  # type: ignore[no-untyped-def]
@@ -63,7 +55,6 @@ def capture_connect_frame(url: str) -> tuple[str, str]:
         page.route_web_socket(re.compile(r".*/_event.*"), route)
         page.goto(url + "/")
         page.wait_for_selector("#connection-status[data-status='live']", timeout=60_000)
-        browser.close()
     connect = next(f for f in frames if isinstance(f, str) and f.startswith("40"))
     return "/_event/", connect
 
@@ -184,11 +175,6 @@ async def post_events(base: str, rate: float, duration: float, sent: dict[str, f
             response.raise_for_status()
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if values else 0.0
-
-
 async def run_level(base: str, frame: str, pids: list[int], clients: int, rate: float,
                     duration: float) -> dict:  # fmt: skip
     stop = asyncio.Event()
@@ -244,18 +230,15 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--json", type=Path, default=Path("bench/load.json"))
     args = parser.parse_args()
-    server = start_prod_server(Path(tempfile.mkdtemp(prefix="cc-load-")))
-    try:
+    results = []
+    with prod_server() as server:
         _path, frame = capture_connect_frame(server.url)
         pids = process_tree(server.process.pid)
-        results = []
         for level in args.clients:
             result = asyncio.run(run_level(server.url, frame, pids, level, args.rate,
                                            args.duration))  # fmt: skip
             results.append(result)
             print(json.dumps(result), flush=True)
-    finally:
-        stop_prod_server(server)
     base_p95 = results[0]["p95_ms"] or 1.0
     for r in results:
         emit(
