@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from command_center.settings import Settings, get_settings
 from tests.fake_bedrock import FakeBedrock
@@ -148,6 +149,21 @@ def catalog_engine(request: pytest.FixtureRequest, settings: Settings) -> Any:
     engine = engine_for(url)
     seed_catalog(engine)
     return engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, settings: Settings) -> Engine:
+    """The OLTP engine on embedded SQLite, then on a throwaway PostgreSQL database, each with
+    reference data (3 customers × 2 devices, `ops/fixtures.py`): the ingest tests run on both.
+    A module that defines its own `engine` fixture uses that one instead."""
+    from command_center.db.session import engine_for, get_engine
+    from command_center.ops.fixtures import create_reference_data
+
+    eng = (
+        get_engine() if request.param == "sqlite" else engine_for(request.getfixturevalue("pg_url"))
+    )
+    create_reference_data(eng, customers=3, devices_per_customer=2)
+    return eng
 
 
 # Browser tests that start a production server of their own. Every server builds into the

@@ -6,27 +6,14 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from command_center.db.models import Claim, Device, Event, IssueSession
-from command_center.ops.fixtures import create_reference_data, customer_id, device_id
+from command_center.ops.fixtures import customer_id, device_id
 from command_center.ops.ingest import ingest_events
 
 T0 = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, settings: Any) -> Engine:
-    from command_center.db.session import engine_for, get_engine
-
-    if request.param == "sqlite":
-        eng = get_engine()
-    else:
-        eng = engine_for(request.getfixturevalue("pg_url"))
-    create_reference_data(eng, customers=3, devices_per_customer=2)
-    return eng
 
 
 def at(minutes: float) -> str:

@@ -20,18 +20,6 @@ from command_center.settings import get_settings
 RECENT = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, settings: Any) -> Engine:
-    from command_center.db.session import engine_for, get_engine
-
-    if request.param == "sqlite":
-        eng = get_engine()
-    else:
-        eng = engine_for(request.getfixturevalue("pg_url"))
-    create_reference_data(eng, customers=3, devices_per_customer=2)
-    return eng
-
-
 def filed(event_id: str, claim: str, **extra: Any) -> dict[str, Any]:
     return {"event_id": event_id, "type": "claim_filed", "occurred_at": RECENT.isoformat(),
             "claim_id": claim, "customer_id": customer_id(1), "device_id": device_id(1, 1),
