@@ -1,7 +1,8 @@
-"""Shared helpers for API tests: a prepared TestClient and a problem-document assertion."""
+"""Shared helpers for API tests: prepared settings or TestClient, a problem-document assertion."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
@@ -9,7 +10,7 @@ from fastapi.testclient import TestClient
 from command_center import resolver
 from command_center.api.app import build_api
 from command_center.bootstrap import prepare
-from command_center.settings import get_settings
+from command_center.settings import Settings, get_settings
 from command_center.warehouse import factory
 
 PROBLEM = "application/problem+json"
@@ -21,13 +22,23 @@ def reset_process_caches() -> None:
     resolver.reset_caches()
 
 
+@contextlib.contextmanager
+def prepared() -> Iterator[Settings]:
+    """Migrate, seed and build the warehouse for the current settings (process caches reset
+    before and after); yields the settings."""
+    reset_process_caches()
+    try:
+        settings = get_settings()
+        prepare(settings)
+        yield settings
+    finally:
+        reset_process_caches()
+
+
 def prepared_client() -> Iterator[TestClient]:
-    """Migrate, seed and build the warehouse for the current settings; yield a TestClient."""
-    reset_process_caches()
-    prepare(get_settings())
-    with TestClient(build_api()) as test_client:
+    """`prepared()`, then a TestClient on the API."""
+    with prepared(), TestClient(build_api()) as test_client:
         yield test_client
-    reset_process_caches()
 
 
 def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]

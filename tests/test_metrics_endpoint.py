@@ -10,12 +10,10 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from command_center import resolver
-from command_center.api.app import build_api
-from command_center.bootstrap import prepare
 from command_center.instruments import record_fanout_lag
 from command_center.ops.live import stop_realtime
 from command_center.settings import get_settings
-from command_center.warehouse import factory
+from tests.api_helpers import prepared_client
 
 EVENT = {"event_id": "m1", "type": "claim_filed", "claim_id": "CLM-M1",
          "customer_id": "CUST-000001", "device_id": "DEV-000001",
@@ -39,14 +37,9 @@ def sample(text: str, name: str, **labels: str) -> float:
 
 @pytest.fixture
 def client(settings_env: Any) -> Iterator[TestClient]:
-    factory.close_all()
-    resolver.reset_caches()
-    prepare(get_settings())
-    with TestClient(build_api()) as test_client:
+    for test_client in prepared_client():
         yield test_client
         test_client.portal.call(stop_realtime)
-    factory.close_all()
-    resolver.reset_caches()
 
 
 def scrape(client: TestClient) -> str:

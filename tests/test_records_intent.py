@@ -9,8 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from command_center import resolver
-from command_center.bootstrap import prepare
-from command_center.settings import Settings, get_settings
+from command_center.settings import Settings
 from command_center.sql.records import (
     RecordsError,
     RecordsIntent,
@@ -18,7 +17,7 @@ from command_center.sql.records import (
     records_sql,
 )
 from command_center.sql.safety import SafetyError
-from command_center.warehouse import factory
+from tests.api_helpers import prepared as prepared_settings
 
 FEED = {
     "kind": "records",
@@ -103,13 +102,8 @@ def test_the_safety_gate_still_runs(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def prepared(settings_env: Path) -> Iterator[Settings]:
-    factory.close_all()
-    resolver.reset_caches()
-    settings = get_settings()
-    prepare(settings)
-    yield settings
-    factory.close_all()
-    resolver.reset_caches()
+    with prepared_settings() as settings:
+        yield settings
 
 
 async def test_resolver_serves_records_through_the_cache(prepared: Settings) -> None:

@@ -18,12 +18,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from command_center import resolver, telemetry
 from command_center.api.app import build_api
-from command_center.bootstrap import prepare
 from command_center.llm.bedrock import BedrockLLM
 from command_center.llm.errors import BuilderModeError
 from command_center.ops.live import stop_realtime
 from command_center.settings import get_settings
-from command_center.warehouse import factory
+from tests.api_helpers import prepared as prepared_settings
 from tests.fake_bedrock import FakeBedrock, error_reply, tool_reply, use_fake_bedrock
 from tests.widget_helpers import collect, memory_runner
 
@@ -104,12 +103,8 @@ def collector() -> Iterator[Collector]:
 
 @pytest.fixture
 def prepared(settings_env: Any) -> Iterator[None]:
-    factory.close_all()
-    resolver.reset_caches()
-    prepare(get_settings())
-    yield
-    factory.close_all()
-    resolver.reset_caches()
+    with prepared_settings():
+        yield
 
 
 def _configure(monkeypatch: pytest.MonkeyPatch, collector: Collector, fake: FakeBedrock) -> None:

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from command_center import resolver
-from command_center.bootstrap import prepare
 from command_center.db.models import Claim, Customer, Device
 from command_center.db.session import get_engine
 from command_center.ops.ingest import ingest_events
@@ -28,6 +27,7 @@ from command_center.warehouse.store import (
     read_meta,
 )
 from command_center.warehouse.sync import WarehouseSync
+from tests.api_helpers import prepared
 
 
 @pytest.fixture
@@ -35,13 +35,8 @@ def world(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setti
     """Migrated + seeded SQLite OLTP (60 customers, 45 days) and its warehouse."""
     monkeypatch.setenv("SEED_CUSTOMERS", "60")
     get_settings.cache_clear()
-    factory.close_all()
-    resolver.reset_caches()
-    settings = get_settings()
-    prepare(settings)
-    yield settings
-    factory.close_all()
-    resolver.reset_caches()
+    with prepared() as settings:
+        yield settings
 
 
 def _rows(settings: Settings, sql: str) -> list[tuple]:
