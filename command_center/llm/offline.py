@@ -15,7 +15,6 @@ from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic.grammar import ACCENTS
 from command_center.semantic.layer import TIME_DIMENSION
 from command_center.semantic.parser import Understanding, understand
-from command_center.semantic.text import normalize
 from command_center.sql.intent import DataIntent
 from command_center.widgets.spec import (
     AnyWidgetSpec,
@@ -213,4 +212,4 @@ def build_spec(
     return ChartWidgetSpec(**common, chart_kind=draft.chart_kind or "bar")
 
 
-__all__ = ["OfflineLLM", "build_spec", "draft_from", "normalize"]
+__all__ = ["OfflineLLM", "build_spec", "draft_from"]

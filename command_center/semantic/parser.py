@@ -22,9 +22,10 @@ from command_center.semantic.compose import (
     compose_metric,
     plain_counts,
 )
-from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer, Tag
+from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer
 from command_center.semantic.roles import Roles, assign_roles
 from command_center.semantic.scan import Scan, fuzzy, scan
+from command_center.semantic.text import key, stem
 
 MARGIN = 3.0
 
@@ -266,9 +267,7 @@ def _distinctive(found: Scan, layer: SemanticLayer) -> list[str]:
                 for word in phrase_key:
                     owners.setdefault(word, set()).add(tag.name if tag.kind == "metric" else "")
     hits: list[str] = []
-    for word in {w for w in found.unaccounted()}:
-        from command_center.semantic.text import stem
-
+    for word in set(found.unaccounted()):
         metrics = owners.get(stem(word), set())
         if len(metrics) == 1 and "" not in metrics:
             hits.append(next(iter(metrics)))
@@ -315,9 +314,6 @@ def _resolve(out: Understanding, roles: Roles, layer: SemanticLayer) -> bool:
     for span, _tags in roles.metric_spans:  # "claims by product": the metric's own grouping
         if re.search(grammar.GROUP_WORDS, span.words) and not out.dimensions:
             out.dimensions.extend(metric.default_dimensions)
-    for span, _tags in roles.metric_spans:  # "claims by product": the metric's own grouping
-        if re.search(grammar.GROUP_WORDS, span.words) and not out.dimensions:
-            out.dimensions.extend(metric.default_dimensions)
     for tags in roles.dimensions:
         if tags == TIME_DIMENSION:
             out.over_time = True
@@ -350,8 +346,6 @@ def _resolve(out: Understanding, roles: Roles, layer: SemanticLayer) -> bool:
 
 def _names_time_column(words: str, metric: MetricDefinition, layer: SemanticLayer) -> bool:
     """ "registered", "opened": the metric's own time column (its window), not a filter."""
-    from command_center.semantic.text import key
-
     tags = layer.lexicon.get(key(words), [])
     return any(
         t.kind == "column" and t.table == metric.source_table and t.column == metric.time_column
@@ -411,8 +405,3 @@ def title_from(raw: str) -> str | None:
     if not text or not re.search(r"[A-Za-z]", text):
         return None
     return (text[0].upper() + text[1:])[:120]
-
-
-def tag_list(tags: list[Tag]) -> list[str]:
-    """Readable tags (debugging)."""
-    return [f"{t.kind}:{t.table}.{t.column}={t.name}" for t in tags]
