@@ -35,15 +35,27 @@ GUARDED: list[tuple[str, str, dict | None, str]] = [
     ("DELETE", "/v1/widgets/no-such-widget", None, "editor"),
     ("POST", "/v1/sql/generate", {}, "editor"),
     ("POST", "/v1/sql/validate", {}, "editor"),
+    ("POST", "/v1/widgets/clarify/refine", {}, "editor"),
+    ("PUT", "/v1/widgets/no-such-widget", {}, "editor"),
+    ("POST", "/v1/widgets/no-such-widget/duplicate", None, "editor"),
+    ("POST", "/v1/dashboards", {}, "editor"),
+    ("PATCH", "/v1/dashboards/999999", {}, "editor"),
+    ("PUT", "/v1/dashboards/999999/layout", {}, "editor"),
     ("POST", "/v1/widgets/no-such-widget/data", None, "viewer"),
+    ("POST", "/v1/widgets/preview", {}, "viewer"),
     ("GET", "/v1/widgets", None, "viewer"),
+    ("GET", "/v1/dashboards", None, "viewer"),
+    ("GET", "/v1/dashboards/999999/layout", None, "viewer"),
     ("GET", "/v1/databricks/health", None, "viewer"),
     ("GET", "/v1/admin/tokens", None, "admin"),
     ("POST", "/v1/admin/tokens", {}, "admin"),
     ("DELETE", "/v1/admin/tokens/999999", None, "admin"),
     ("GET", "/v1/admin/users", None, "admin"),
     ("POST", "/v1/admin/users", {}, "admin"),
+    ("PATCH", "/v1/admin/users/nobody", {}, "admin"),
 ]
+# POSTs that only read (they run a query for rows, nothing is stored): a viewer may call them.
+READ_ONLY_POSTS = {"/v1/widgets/{widget_id}/data", "/v1/widgets/preview"}
 PUBLIC = ["/v1/kpis", "/v1/kpis/definitions", "/v1/health"]
 
 
@@ -215,15 +227,16 @@ def test_first_start_prints_a_one_time_admin_password_once(auth_db, capsys) -> N
     assert authenticate("admin", password, "127.0.0.1").role == "admin"
 
 
-def test_every_route_that_writes_declares_a_role() -> None:
-    """A new route without `require_role` fails here (unless listed as a safe read)."""
+def test_every_route_declares_a_role_and_every_write_needs_an_editor() -> None:
+    """A new route without `require_role` fails here (unless listed as a safe read), and so
+    does a route that changes something (not GET) guarded by less than the editor role."""
     from fastapi.routing import APIRoute
 
     from command_center.api.app import FEATURE_ROUTERS, health_router
 
     safe_reads = {*PUBLIC, "/v1/dashboard/events", "/v1/auth/oidc/login", "/v1/auth/oidc/callback"}
     routes = [r for router in (*FEATURE_ROUTERS, health_router) for r in router.routes]
-    checked, unguarded = 0, []
+    checked, unguarded, underguarded = 0, [], []
     for route in routes:
         if not isinstance(route, APIRoute):
             continue
@@ -232,5 +245,9 @@ def test_every_route_that_writes_declares_a_role() -> None:
         names = {getattr(d.call, "__name__", "") for d in route.dependant.dependencies}
         if not any(n.startswith("require_") for n in names) and path not in safe_reads:
             unguarded.append(f"{sorted(route.methods)} {path}")
+        writes = set(route.methods) - {"GET", "HEAD"} and path not in READ_ONLY_POSTS
+        if writes and not names & {"require_editor", "require_admin"}:
+            underguarded.append(f"{sorted(route.methods)} {path} {sorted(names)}")
     assert checked >= 25, checked
     assert not unguarded, f"routes without a role check: {unguarded}"
+    assert not underguarded, f"writes a viewer may call: {underguarded}"
