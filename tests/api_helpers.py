@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
 from command_center import resolver
 from command_center.api.app import build_api
+from command_center.api.problems import install_problem_handlers
 from command_center.bootstrap import prepare
 from command_center.settings import Settings, get_settings
 from command_center.warehouse import factory
@@ -39,6 +42,20 @@ def prepared_client() -> Iterator[TestClient]:
     """`prepared()`, then a TestClient on the API."""
     with prepared(), TestClient(build_api()) as test_client:
         yield test_client
+
+
+def v1_app(*routers: APIRouter, clarifier: Any = None) -> FastAPI:
+    """A bare app with the RFC 7807 handlers and `routers` under /v1; with `clarifier`, the
+    clarify routes use that runner instead of the process-wide one."""
+    app = FastAPI()
+    install_problem_handlers(app)
+    for router in routers:
+        app.include_router(router, prefix="/v1")
+    if clarifier is not None:
+        from command_center.api.widgets import get_clarifier
+
+        app.dependency_overrides[get_clarifier] = lambda: clarifier
+    return app
 
 
 def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]

@@ -6,13 +6,11 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from command_center.api import dashboards as dashboards_api
 from command_center.api import widgets as widgets_api
-from command_center.api.problems import install_problem_handlers
 from command_center.dashboards import service
 from command_center.dashboards import widgets as actions
 from command_center.db.migrate import upgrade_to_head
@@ -22,6 +20,7 @@ from command_center.settings import Settings
 from command_center.sql.intent import DataIntent
 from command_center.widgets.persist import add_widget_to_dashboard, remove_widget
 from command_center.widgets.spec import ChartWidgetSpec, KpiWidgetSpec
+from tests.api_helpers import v1_app
 
 
 @pytest.fixture
@@ -113,14 +112,8 @@ def test_remove_and_restore_put_the_widget_back_in_its_place(settings: Settings)
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    upgrade_to_head()
-    seed_catalog(get_engine())
-    app = FastAPI()
-    install_problem_handlers(app)
-    app.include_router(dashboards_api.router, prefix="/v1")
-    app.include_router(widgets_api.router, prefix="/v1")
-    with TestClient(app) as test_client:
+def client(catalog_db: Engine) -> Iterator[TestClient]:
+    with TestClient(v1_app(dashboards_api.router, widgets_api.router)) as test_client:
         yield test_client
 
 

@@ -7,15 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from command_center.api.problems import install_problem_handlers
-from command_center.api.widgets import get_clarifier, router
-from command_center.db.migrate import upgrade_to_head
-from command_center.db.seed import seed_catalog
-from command_center.db.session import get_engine
-from command_center.settings import Settings, get_settings
+from command_center.api.widgets import router
+from command_center.settings import get_settings
+from tests.api_helpers import v1_app
 from tests.widget_helpers import memory_runner
 
 PAYLOAD_KEYS = {
@@ -27,15 +23,8 @@ PAYLOAD_KEYS = {
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    upgrade_to_head()
-    seed_catalog(get_engine())
-    app = FastAPI()
-    install_problem_handlers(app)
-    app.include_router(router, prefix="/v1")
-    runner = memory_runner()
-    app.dependency_overrides[get_clarifier] = lambda: runner
-    with TestClient(app) as test_client:
+def client(catalog_db: Any) -> Iterator[TestClient]:
+    with TestClient(v1_app(router, clarifier=memory_runner())) as test_client:
         yield test_client
 
 

@@ -8,15 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from command_center import resolver
 from command_center.api.data import router as data_router
-from command_center.api.problems import install_problem_handlers
-from command_center.api.widgets import get_clarifier
 from command_center.api.widgets import router as widgets_router
-from command_center.bootstrap import prepare
 from command_center.settings import get_settings
 from command_center.ui.states import builder as builder_module
 from command_center.ui.states.builder import BuilderState
@@ -24,6 +19,7 @@ from command_center.warehouse import factory
 from command_center.warehouse.errors import WarehouseUnavailable
 from command_center.widgets.persist import list_widgets
 from command_center.widgets.preview import SAMPLE_SOURCE, preview_data
+from tests.api_helpers import prepared, v1_app
 from tests.test_widget_api import parse_sse
 from tests.widget_helpers import by_name, collect, memory_runner
 
@@ -32,12 +28,8 @@ from tests.widget_helpers import by_name, collect, memory_runner
 def seeded(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("SEED_CUSTOMERS", "300")
     get_settings.cache_clear()
-    factory.close_all()
-    resolver.reset_caches()
-    prepare(get_settings())
-    yield
-    factory.close_all()
-    resolver.reset_caches()
+    with prepared():
+        yield
 
 
 def _chat_widgets() -> list[Any]:
@@ -135,13 +127,8 @@ async def test_preview_falls_back_to_labelled_samples_when_backend_is_down(
 
 
 def test_preview_and_refine_over_http(seeded: None) -> None:
-    app = FastAPI()
-    install_problem_handlers(app)
-    app.include_router(widgets_router, prefix="/v1")
-    app.include_router(data_router, prefix="/v1")
     runner = memory_runner()
-    app.dependency_overrides[get_clarifier] = lambda: runner
-    with TestClient(app) as client:
+    with TestClient(v1_app(widgets_router, data_router, clarifier=runner)) as client:
         started = parse_sse(
             client.post("/v1/widgets/clarify", json={"raw_input": "open claims by channel"}).text
         )

@@ -8,23 +8,19 @@ import threading
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from command_center.api.problems import install_problem_handlers
-from command_center.api.widgets import get_clarifier, router
-from command_center.db.migrate import upgrade_to_head
-from command_center.db.seed import seed_catalog
-from command_center.db.session import engine_for, get_engine
+from command_center.api.widgets import router
+from command_center.db.session import engine_for
 from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic.values import ValueStore
-from command_center.settings import Settings
 from command_center.ui.states import builder as builder_module
 from command_center.ui.states.builder import BuilderState, blocked_reason
 from command_center.widgets.context import default_catalog
 from command_center.widgets.persist import add_widget_to_dashboard, list_widgets
 from command_center.widgets.spec import parse_spec
+from tests.api_helpers import v1_app
 from tests.widget_helpers import by_name, collect, memory_runner, seeded_values
 
 BAD_INPUTS = [
@@ -156,14 +152,8 @@ async def test_an_answer_that_names_nothing_is_asked_again() -> None:
     assert by_name(answered, "result")[-1]["spec"] is None
 
 
-def test_bad_input_over_http_is_a_question_or_a_problem(settings: Settings) -> None:
-    upgrade_to_head()
-    seed_catalog(get_engine())
-    app = FastAPI()
-    install_problem_handlers(app)
-    app.include_router(router, prefix="/v1")
-    runner = memory_runner()
-    app.dependency_overrides[get_clarifier] = lambda: runner
+def test_bad_input_over_http_is_a_question_or_a_problem(catalog_db: Any) -> None:
+    app = v1_app(router, clarifier=memory_runner())
     with TestClient(app) as client:
         for raw in [*BAD_INPUTS, "", "y" * 2001]:
             response = client.post("/v1/widgets/clarify", json={"raw_input": raw})
