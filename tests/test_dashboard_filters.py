@@ -61,3 +61,18 @@ def test_filter_options_merge_known_values_of_the_filter_columns() -> None:
     assert options["region"]["values"] == ["East", "North", "West"]
     assert options["make"]["values"] == ["Apple", "Samsung"]
     assert options["channel"]["values"] == [] and options["region"]["label"] == "Region"
+
+
+def test_a_filter_narrows_a_widgets_own_filter_and_never_replaces_it() -> None:
+    spec = _spec("claims_filed")
+    spec["data_intent"]["filters"] = {"region": ["West", "East"]}
+    metric = METRICS["claims_filed"]
+    narrowed, notes = apply_choice(spec, metric, ViewChoice(filters={"region": "East"}))
+    assert narrowed["data_intent"]["filters"] == {"region": "East"} and notes == []
+    kept, notes = apply_choice(spec, metric, ViewChoice(filters={"region": "North"}))
+    assert kept["data_intent"]["filters"] == {"region": ["West", "East"]}
+    assert notes == ["Not filtered by region: the widget shows only its own"]
+    single = {**spec, "data_intent": {**spec["data_intent"], "filters": {"region": "West"}}}
+    assert apply_choice(single, metric, ViewChoice(filters={"region": "North"}))[0]["data_intent"][
+        "filters"
+    ] == {"region": "West"}

@@ -3,7 +3,8 @@
 `config/dashboard_filters.yaml` names the filters (region, product, make, channel), the
 columns each one means and the range presets. A choice becomes part of each widget's data
 intent (`window_days`, `filters`), so the widget-data cache key includes it; a widget whose
-metric cannot honour a filter keeps its data and gets a note saying so.
+metric cannot honour a filter keeps its data and gets a note saying so; a filter narrows a
+widget's own filter on the same column and never replaces it.
 """
 
 from __future__ import annotations
@@ -110,9 +111,14 @@ def apply_choice(
     labels = load_config().filters
     for key, value in choice.filters.items():
         column = filter_column(metric, key)
+        label = labels.get(key, {}).get("label", key).lower()
         if column is None:
-            notes.append(f"Not filtered by {labels.get(key, {}).get('label', key).lower()}")
+            notes.append(f"Not filtered by {label}")
             continue
+        own = new_intent.get("filters", {}).get(column)
+        if own is not None and value not in ([own] if isinstance(own, str) else own):
+            notes.append(f"Not filtered by {label}: the widget shows only its own")
+            continue  # a dashboard filter narrows a widget's own filter, never replaces it
         new_intent.setdefault("filters", {})[column] = value
     return applied, notes
 
