@@ -9,7 +9,7 @@ A layout is repaired whenever it is read or written (see `layout.repair`).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -45,13 +45,7 @@ class Board:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON shape."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "layout": self.layout,
-            "widget_ids": self.widget_ids,
-            "updated_at": self.updated_at,
-        }
+        return asdict(self)
 
 
 def _clean_name(name: str) -> str:

@@ -8,7 +8,7 @@ and tells every tab (all processes) through a bus notice.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from command_center.dashboards import service
@@ -30,13 +30,7 @@ class RemovedWidget:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON shape (the UI keeps it for undo)."""
-        return {
-            "id": self.id,
-            "spec": self.spec,
-            "dashboard_id": self.dashboard_id,
-            "places": self.places,
-            "promoted_metric": self.promoted_metric,
-        }
+        return asdict(self)
 
 
 def cache_prefix(widget_id: str) -> str:
