@@ -14,3 +14,29 @@ def test_an_idle_tick_leaves_the_state_untouched() -> None:
     state._clean()
     assert state._take_forced() == {RELOAD_BOARD, "w1"}
     assert state._force == set() and "_force" in state.dirty_vars
+
+
+def test_dashboard_dialog_creates_renames_and_refuses_bad_names(catalog_db) -> None:
+    from command_center.dashboards import service
+    from command_center.ui.states.widget_actions import WidgetActions
+
+    state = WidgetActions(_reflex_internal_init=True)
+    default = service.list_dashboards()[0]
+    state.dashboard_id, state.dashboard_name = default["id"], default["name"]
+
+    state.dialog = "new"
+    switch = WidgetActions.submit_dialog.fn(state, {"name": "  Field   ops "})
+    created = next(d for d in state.dashboards if d["name"] == "Field ops")
+    assert state.dialog == "" and switch is not None  # the tab goes to the new dashboard
+    assert str(created["id"]) in str(switch)
+
+    state.dialog = "new"
+    assert WidgetActions.submit_dialog.fn(state, {"name": "Field ops"}) is None
+    assert "exists" in state.dialog_error and state.dialog == "new"
+    WidgetActions.submit_dialog.fn(state, {"name": "x" * (service.MAX_NAME + 500)})
+    assert f"at most {service.MAX_NAME}" in state.dialog_error
+
+    state.dialog = "rename"
+    assert WidgetActions.submit_dialog.fn(state, {"name": "Operations HQ"}) is None
+    assert state.dashboard_name == "Operations HQ" and state.dialog == ""
+    assert service.list_dashboards()[0]["name"] == "Operations HQ"
