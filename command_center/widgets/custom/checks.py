@@ -12,18 +12,18 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, Field
 
 from command_center.settings import PROJECT_ROOT
-from command_center.ui.theme import ACCENTS
+from command_center.widgets.spec import ColourFamily
 
 NODE_PROJECT = PROJECT_ROOT / "custom_components"
 RUNTIME_DIR = NODE_PROJECT / "sandbox_runtime"
 CHECK_SCRIPT = RUNTIME_DIR / "check.js"
 # Tailwind colour families of the design system: the accents plus the neutral gray.
-DESIGN_FAMILIES = (*ACCENTS, "gray")
+DESIGN_FAMILIES: tuple[str, ...] = get_args(ColourFamily)
 CHECK_TIMEOUT_SECONDS = 30.0
 
 
