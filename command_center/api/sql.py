@@ -34,15 +34,15 @@ router = APIRouter(prefix="/sql", tags=["sql"])
 class GenerateRequest(BaseModel):
     """A metric id and what the widget wants of it."""
 
-    metric_id: str
-    data_intent: dict[str, Any] = Field(default_factory=dict)
+    metric_id: str = Field(min_length=1, max_length=80)
+    data_intent: dict[str, Any] = Field(default_factory=dict, max_length=20)
 
 
 class ValidateRequest(BaseModel):
     """SQL to check against the allowlist of `metric_id`'s source table."""
 
     sql: str = Field(min_length=1, max_length=100_000)
-    metric_id: str
+    metric_id: str = Field(min_length=1, max_length=80)
 
 
 def _metric(metric_id: str) -> MetricDefinition:

@@ -53,7 +53,9 @@ class RespondRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     thread_id: str = Field(min_length=1, max_length=80)
     answers: list[Answer] = Field(min_length=1, max_length=20)
-    checkpoint_id: str | None = Field(default=None, description="from the questions event")
+    checkpoint_id: str | None = Field(
+        default=None, max_length=80, description="from the questions event"
+    )
 
 
 class AddWidgetRequest(BaseModel):

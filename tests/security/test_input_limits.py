@@ -257,6 +257,21 @@ def test_layout_request_is_bounded_before_the_service_sees_it() -> None:
             LayoutRequest.model_validate({"layouts": layouts})
 
 
+def test_sql_and_clarifier_request_ids_are_bounded() -> None:
+    from command_center.api.sql import GenerateRequest, ValidateRequest
+    from command_center.api.widgets import RespondRequest
+
+    answer = {"question_id": "q", "answer": "a"}
+    for model, body in (
+        (GenerateRequest, {"metric_id": "m" * 81}),
+        (GenerateRequest, {"metric_id": "m", "data_intent": {f"k{i}": 1 for i in range(21)}}),
+        (ValidateRequest, {"sql": "SELECT 1", "metric_id": "m" * 81}),
+        (RespondRequest, {"thread_id": "t", "answers": [answer], "checkpoint_id": "c" * 81}),
+    ):
+        with pytest.raises(ValidationError):
+            model.model_validate(body)
+
+
 def test_spec_total_size_is_bounded_and_realistic_specs_fit() -> None:
     cell = "x" * limits.MOCK_CELL_MAX_CHARS
     row = {f"k{i}": cell for i in range(limits.MOCK_ROW_KEYS_MAX)}  # every field at its limit
