@@ -40,3 +40,18 @@ def test_dashboard_dialog_creates_renames_and_refuses_bad_names(catalog_db) -> N
     assert WidgetActions.submit_dialog.fn(state, {"name": "Operations HQ"}) is None
     assert state.dashboard_name == "Operations HQ" and state.dialog == ""
     assert service.list_dashboards()[0]["name"] == "Operations HQ"
+
+
+def test_sorting_keeps_only_columns_of_cards_on_the_board() -> None:
+    from command_center.ui.view_models.widget_card import widget_view
+
+    state = WidgetsState(_reflex_internal_init=True)
+    rows = [{"loss_type": "theft", "value": 1}, {"loss_type": "screen", "value": 5}]
+    state.views = [widget_view("t1", {"type": "table", "data_intent": {"metric": "m"}}, rows)]
+    for widget_id, column in [("nope", "value"), ("t1", "x" * 10_000)]:
+        WidgetsState.sort_table.fn(state, widget_id, column)
+    assert state._sorts == {}  # a client cannot grow the tab's state with made-up names
+    WidgetsState.sort_table.fn(state, "t1", "value")
+    WidgetsState.sort_table.fn(state, "t1", "value")
+    assert state._sorts == {"t1": ["value", True]}
+    assert [row[1]["sort"] for row in state.views[0]["rows"]] == [5.0, 1.0]

@@ -134,15 +134,18 @@ class WidgetsState(SessionState):
     @rx.event
     @requires_role("viewer")
     def sort_table(self, widget_id: str, column: str) -> None:
-        """Sort a table card by `column`; again on the same column flips the order."""
+        """Sort a table card by `column`; again on the same column flips the order.
+
+        Only a column of a card on this board is kept (the client names both)."""
+        view = next((v for v in self.views if v["id"] == widget_id), None)
+        if view is None or column not in {c["key"] for c in view.get("columns") or []}:
+            return
         key, descending = self._sorts.get(widget_id, [None, False])
         self._sorts = {
             **self._sorts,
             widget_id: [column, not descending if key == column else False],
         }
-        for view in self.views:
-            if view["id"] == widget_id:
-                self._set_view(view)
+        self._set_view(view)
 
     @rx.event
     @requires_role("viewer")
