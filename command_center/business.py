@@ -38,7 +38,6 @@ LOSS_BASE_PAYOUT = {
 }
 LOSS_EXTRA_DEDUCTIBLE = {"theft": 100.0, "loss": 100.0, "water_damage": 25.0}
 TOPICS = ["claim_status", "device_setup", "billing", "coverage_question", "repair_scheduling"]
-CLAIM_STATUSES = ["filed", "in_review", "approved", "denied", "fulfilled", "cancelled"]
 
 
 @dataclass(frozen=True)
@@ -142,19 +141,6 @@ def claims_per_day(customers: int) -> float:
 def sessions_per_day(customers: int) -> float:
     """How many support sessions the business opens per day."""
     return customers * SESSIONS_PER_CUSTOMER_YEAR / 365.0
-
-
-def product_by_code(code: str) -> Product:
-    """The product with plan code `code` (KeyError when unknown)."""
-    for product in PRODUCTS:
-        if product.code == code:
-            return product
-    raise KeyError(code)
-
-
-def products_for(category: str) -> list[Product]:
-    """The products covering a device category."""
-    return [p for p in PRODUCTS if p.category == category]
 
 
 def payout(loss_type: str, payout_factor: float, draw: float) -> float:

@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from command_center.ops.state_machine import CLAIM_STATUSES
+
 RECENT_EVENTS = 25
 _status_cache: tuple[float, list[dict[str, Any]]] = (0.0, [])
-STATUS_ORDER = ["filed", "in_review", "approved", "fulfilled", "denied", "cancelled"]
 
 
 def claims_by_status(max_age_seconds: float = 1.0) -> list[dict[str, Any]]:
@@ -26,7 +27,7 @@ def claims_by_status(max_age_seconds: float = 1.0) -> list[dict[str, Any]]:
     with session_scope() as session:
         result = session.execute(select(Claim.status, func.count()).group_by(Claim.status))
         counts = {status: count for status, count in result.all()}
-    order = STATUS_ORDER + sorted(set(counts) - set(STATUS_ORDER))
+    order = [*CLAIM_STATUSES, *sorted(set(counts) - set(CLAIM_STATUSES))]
     rows = [{"status": s, "count": counts[s]} for s in order if s in counts]
     _status_cache = (time.monotonic(), rows)
     return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+CLAIM_STATUSES = ("filed", "in_review", "approved", "fulfilled", "denied", "cancelled")  # lifecycle
 CLAIM_OPEN_STATES = frozenset({"filed", "in_review", "approved"})
 CLAIM_TERMINAL_STATES = frozenset({"denied", "fulfilled", "cancelled"})
 SESSION_ACTIVE_STATES = frozenset({"open", "escalated"})
