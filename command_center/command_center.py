@@ -39,7 +39,7 @@ async def backends():
     from command_center.ops.live import start_realtime, stop_realtime
 
     try:
-        # `reflex run` (dev) did this once before the first worker; reloads skip it
+        # `reflex run` (dev) or docker/entrypoint.sh did this once before the first worker
         timings = {} if startup_done() else await asyncio.to_thread(prepare, settings)
     except StartupError as exc:
         print(f"command-center: {exc}", file=sys.stderr, flush=True)

@@ -7,7 +7,8 @@ each write restarted the worker, which restarted the warehouse build, which wrot
 
 `rxconfig.py` calls `configure_dev_run()`; in the `reflex run` CLI process (dev mode only) it
 excludes non-source directories from hot reload and runs migrate/seed/warehouse once, before
-Reflex checks the schema or starts a worker. Workers inherit `STARTUP_DONE_ENV` and skip it.
+Reflex checks the schema or starts a worker. Workers inherit `STARTUP_DONE_ENV` and skip it;
+`docker/entrypoint.sh` (production) sets it the same way after its bootstrap.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def exclude_from_hot_reload(paths: Sequence[Path]) -> str:
 
 
 def startup_done() -> bool:
-    """True in a process whose `reflex run` parent already migrated, seeded and built."""
+    """True in a process whose parent (`reflex run` in dev, or docker/entrypoint.sh) already
+    migrated, seeded and built."""
     return os.environ.get(STARTUP_DONE_ENV) == "1"
 
 

@@ -9,5 +9,6 @@ if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then  # workers share it; a new start
   rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 fi
 "$PYTHON" -m command_center.bootstrap
+export CC_STARTUP_DONE=1  # done once here: the server's workers skip it (command_center/devloop.py)
 exec "$PYTHON" -m reflex run --env prod --frontend-port "$PORT" --backend-port "$PORT" \
   --backend-host "${HOST:-0.0.0.0}"
