@@ -172,3 +172,35 @@ def test_persist_refuses_a_failing_component_and_names_the_check(engine) -> None
     assert [c.name for c in caught.value.report.failed] == ["no_inline_style"]
     assert "no_inline_style: style prop (line 25)" in str(caught.value)
     assert len(list_widgets(engine)) == before
+
+
+def test_an_edit_cannot_save_a_failing_component_either(engine) -> None:
+    from command_center.widgets.persist import (
+        ComponentRejected,
+        add_widget_to_dashboard,
+        get_widget,
+        update_widget,
+    )
+
+    widget = add_widget_to_dashboard(_custom(GOOD), engine=engine)
+    with pytest.raises(ComponentRejected) as caught:
+        update_widget(widget.id, _custom(CASES["no_inline_style"][1]), engine=engine)
+    assert [c.name for c in caught.value.report.failed] == ["no_inline_style"]
+    assert get_widget(widget.id, engine).spec["tsx_source"] == GOOD
+
+
+def test_put_of_a_failing_component_is_the_same_problem_as_post(engine) -> None:
+    from fastapi.testclient import TestClient
+
+    from command_center.api.widgets import router
+    from tests.api_helpers import assert_problem, v1_app
+
+    bad = _custom(CASES["no_inline_style"][1]).model_dump(mode="json")
+    with TestClient(v1_app(router)) as client:
+        posted = assert_problem(client.post("/v1/widgets", json={"spec": bad}), 422)
+        created = client.post("/v1/widgets", json={"spec": _custom(GOOD).model_dump(mode="json")})
+        assert created.status_code == 201, created.text
+        put = client.put(f"/v1/widgets/{created.json()['id']}", json={"spec": bad})
+        assert assert_problem(put, 422) == {**posted, "instance": put.json()["instance"]}
+        assert posted["type"].endswith("component-rejected")
+        assert [c["name"] for c in posted["checks"] if not c["passed"]] == ["no_inline_style"]

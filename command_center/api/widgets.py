@@ -142,10 +142,16 @@ async def clarify_refine(
 
 
 def _persist_problem(exc: PersistError, request: Request, status: int = 422) -> ProblemError:
-    extra = {"field": f"promote_metric.{exc.field}"} if exc.field else {}
+    extra: dict[str, Any] = {"field": f"promote_metric.{exc.field}"} if exc.field else {}
+    title = "Cannot add widget" if status == 422 else "Unknown widget"
+    if isinstance(exc, ComponentRejected):  # the static checks that failed, and why
+        title, extra = (
+            "Component failed static checks",
+            {"checks": [c.model_dump() for c in exc.report.checks]},
+        )
     return ProblemError(
         status,
-        "Cannot add widget" if status == 422 else "Unknown widget",
+        title,
         str(exc),
         type_=f"urn:command-center:widgets:{exc.kind}",
         instance=request.url.path,
@@ -160,15 +166,6 @@ async def add_widget(body: AddWidgetRequest, request: Request) -> JSONResponse:
         payload, _board = await actions.add_widget(
             body.spec, promote_metric=body.promote_metric, dashboard_id=body.dashboard_id
         )
-    except ComponentRejected as exc:  # the static checks that failed, and why
-        raise ProblemError(
-            422,
-            "Component failed static checks",
-            str(exc),
-            type_="urn:command-center:widgets:component-rejected",
-            instance=request.url.path,
-            checks=[c.model_dump() for c in exc.report.checks],
-        ) from None
     except PersistError as exc:
         raise _persist_problem(exc, request) from None
     except DashboardError as exc:

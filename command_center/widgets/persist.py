@@ -61,11 +61,7 @@ def add_widget_to_dashboard(
     when the dictionary does not allow what the promoted definition would read
     (`validate_metric_definition`).
     """
-    if isinstance(spec, CustomWidgetSpec):
-        report = check_component(spec)
-        if not report.passed:
-            raise ComponentRejected(report)
-        compile_sources([spec.tsx_source])  # once, cached by content hash for the sandbox
+    _check_component(spec)
     metric_id = getattr(spec.data_intent, "metric", None)  # None: a records intent
     if metric_id is None:
         if promote_metric is not None:
@@ -92,6 +88,16 @@ def add_widget_to_dashboard(
             session.add(MetricDefinitionRow(**data, created_at=utcnow()))
             session.flush()
         return _add_widget(session, spec, metric_id, widget_id)
+
+
+def _check_component(spec: AnyWidgetSpec) -> None:
+    """A custom widget's TSX must pass every static check (`ComponentRejected`); it is then
+    compiled once (cached by content hash for the sandbox). Other specs pass through."""
+    if isinstance(spec, CustomWidgetSpec):
+        report = check_component(spec)
+        if not report.passed:
+            raise ComponentRejected(report)
+        compile_sources([spec.tsx_source])
 
 
 def _insert_widget(
@@ -207,8 +213,10 @@ def promoted_metric(metric_id: str | None, engine: Engine | None = None) -> dict
 def update_widget(widget_id: str, spec: AnyWidgetSpec, engine: Engine | None = None) -> Widget:
     """Save an edited spec in place (same id, same place on the dashboard).
 
-    Raises PersistError when there is no such widget or the spec's metric is unknown.
+    Raises PersistError when there is no such widget or the spec's metric is unknown, and
+    `ComponentRejected` for a custom widget whose TSX fails the static checks (as on add).
     """
+    _check_component(spec)
     with session_scope(engine) as session:
         widget = session.get(Widget, widget_id)
         if widget is None:
