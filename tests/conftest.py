@@ -91,18 +91,30 @@ def _open_demo_unless_asked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
 
 
+# Settings a test never inherits from the machine: services, credentials, tokens, tracing.
+ISOLATED_PREFIXES = ("DATABASE_", "REDIS_", "DATABRICKS_", "BUILDER_", "LANGFUSE_", "API_")
+
+
+def isolate_settings(
+    patch: pytest.MonkeyPatch, root: Path, *, rows: int = 5000, customers: int = 50
+) -> Path:
+    """Data under `root` (also the working directory: no .env), none of `ISOLATED_PREFIXES`
+    from the environment; returns the data dir. For fixtures of any scope."""
+    for name in list(os.environ):
+        if name.startswith(ISOLATED_PREFIXES):
+            patch.delenv(name, raising=False)
+    patch.setenv("DATA_DIR", str(root / "data"))
+    patch.setenv("WAREHOUSE_ROWS", str(rows))
+    patch.setenv("SEED_CUSTOMERS", str(customers))
+    patch.chdir(root)
+    get_settings.cache_clear()
+    return root / "data"
+
+
 @pytest.fixture
 def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Isolate settings: data dir in tmp, no Redis/Postgres/Databricks unless a test sets them."""
-    for name in list(os.environ):
-        if name.startswith(("DATABASE_", "REDIS_", "DATABRICKS_", "BUILDER_", "LANGFUSE_")):
-            monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("WAREHOUSE_ROWS", "5000")
-    monkeypatch.setenv("SEED_CUSTOMERS", "50")
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield tmp_path / "data"
+    yield isolate_settings(monkeypatch, tmp_path)
     get_settings.cache_clear()
 
 

@@ -8,7 +8,6 @@ The adversarial corpus also runs over HTTP against `POST /v1/sql/validate`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +20,7 @@ from command_center.sql import safety
 from command_center.sql.dictionary import load_dictionary
 from command_center.sql.safety import CHECK_NAMES, GateLimits, check_sql
 from tests.api_helpers import assert_problem, prepared_client
+from tests.conftest import isolate_settings
 
 DICTIONARY = load_dictionary()
 OLTP = DICTIONARY.allowed_tables_for("claims")  # claims, devices, customers, issue_sessions
@@ -631,16 +631,8 @@ def test_adversarial_sql_is_rejected(sql: str, family: str) -> None:
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """One prepared API app for the module (the HTTP corpus is large)."""
-    root = tmp_path_factory.mktemp("gate")
     with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name.startswith(("DATABASE_", "REDIS_", "DATABRICKS_", "BUILDER_", "API_")):
-                patch.delenv(name, raising=False)
-        patch.setenv("DATA_DIR", str(root / "data"))
-        patch.setenv("WAREHOUSE_ROWS", "2000")
-        patch.setenv("SEED_CUSTOMERS", "20")
-        patch.chdir(root)
-        get_settings.cache_clear()
+        isolate_settings(patch, tmp_path_factory.mktemp("gate"), rows=2000, customers=20)
         yield from prepared_client()
         get_settings.cache_clear()
 
