@@ -12,19 +12,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from command_center import resolver
-from command_center.bootstrap import prepare
 from command_center.db.models import Claim, Event
 from command_center.db.session import get_engine
 from command_center.metrics.definitions import KPI_METRICS, seeded_metric
 from command_center.ops.kpis import KPI_NAMES, recompute_kpis
 from command_center.resolver import resolve_widget_data
 from command_center.settings import get_settings
-from command_center.warehouse import factory
-
-
-def _reset() -> None:
-    factory.close_all()
-    resolver.reset_caches()
+from tests.api_helpers import prepared
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -36,8 +30,13 @@ def seeded(
         monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("pg_url"))
     monkeypatch.setenv("SEED_CUSTOMERS", "400")
     get_settings.cache_clear()
-    _reset()
-    prepare(get_settings())
+    with prepared():
+        _fresh_rows()
+        yield
+
+
+def _fresh_rows() -> None:
+    """Three events in the last minute, and the fresh claims below."""
     now = datetime.now(UTC)
     rows = [
         {
@@ -53,8 +52,6 @@ def seeded(
     with get_engine().begin() as conn:
         conn.execute(insert(Event), rows)
         _fresh_claims(conn, now)
-    yield
-    _reset()
 
 
 def _fresh_claims(conn: Connection, now: datetime) -> None:
