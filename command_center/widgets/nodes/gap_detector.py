@@ -137,7 +137,7 @@ def apply_answers(
 
 
 def resolve_draft(
-    draft: IntentDraft, metric: MetricDefinition, dictionary: Any = None
+    draft: IntentDraft, metric: MetricDefinition
 ) -> tuple[IntentDraft, list[dict[str, Any]], list[str]]:
     """Resolve dimensions/filters to the metric's columns and settle type and chart kind.
 

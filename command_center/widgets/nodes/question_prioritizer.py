@@ -33,24 +33,19 @@ def _text(gap: dict[str, Any]) -> str:
 
 
 def question_prioritizer(state: ClarifierState, deps: GraphDeps) -> dict[str, Any]:
-    """Ask the metric question alone (other options depend on it); otherwise one per field."""
+    """Ask about the most important gap only: one question at a time, its answer parsed as a
+    full request (which may settle the other gaps)."""
     gaps = sorted(state.get("gaps") or [], key=lambda g: _PRIORITY.get(g["field"], 9))
-    gaps = gaps[:1]  # one question at a time; its answer is parsed as a full request
     round_ = int(state.get("question_round") or 0) + 1
-    questions: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for gap in gaps:
-        if gap["field"] in seen:
-            continue
-        seen.add(gap["field"])
-        questions.append(
-            {
-                "id": f"q{round_}-{gap['field']}",
-                "field": gap["field"],
-                "text": _text(gap),
-                "options": list(gap.get("options") or []),
-            }
-        )
+    questions = [
+        {
+            "id": f"q{round_}-{gap['field']}",
+            "field": gap["field"],
+            "text": _text(gap),
+            "options": list(gap.get("options") or []),
+        }
+        for gap in gaps[:1]
+    ]
     return {
         "questions": questions,
         "asked": {q["id"]: q["field"] for q in questions},
