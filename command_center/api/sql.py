@@ -64,10 +64,6 @@ def _problem_args(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _dialect_for(metric: MetricDefinition) -> str:
-    return warehouse_for_metric(metric, get_settings()).dialect
-
-
 @router.post("/generate", dependencies=[Depends(require_token)])
 async def generate(body: GenerateRequest) -> dict[str, Any]:
     """Generate SQL for the metric + intent (compiler, or the fast-tier LLM in live mode with
@@ -132,7 +128,8 @@ async def validate(body: ValidateRequest) -> JSONResponse:
     when not — naming the limit (`limit`) when the query was too large to parse."""
     metric = await asyncio.to_thread(_metric, body.metric_id)
     dictionary = load_dictionary()
-    target = _dialect_for(metric)
+    warehouse = await asyncio.to_thread(warehouse_for_metric, metric, get_settings())
+    target = warehouse.dialect
     result = await asyncio.to_thread(  # bounded before parsing; off the event loop anyway
         check_sql,
         body.sql,
