@@ -126,6 +126,23 @@ def test_a_stale_snapshot_is_served_while_one_background_refresh_reads() -> None
     assert store._values == {("devices", "make"): ["read 2"]}
 
 
+def test_the_layer_follows_each_value_snapshot_and_keeps_one_per_catalog() -> None:
+    from command_center.llm.offline import OfflineLLM
+    from command_center.widgets.context import seeded_catalog
+    from command_center.widgets.state import GraphDeps
+
+    snapshots = iter([{("devices", "make"): [f"Make{i}"]} for i in range(3)])
+    store = ValueStore(lambda: next(snapshots), refresh_seconds=3600)
+    deps = GraphDeps(llm=OfflineLLM(), values=store.get)
+    state: Any = {"catalog": [m.model_dump(mode="json") for m in seeded_catalog()]}
+    for i in range(3):
+        store.load()  # a refresh: the store hands out a new snapshot
+        layer = deps.context(state).layer
+        assert layer.has_value("devices", "make", f"Make{i}"), i
+        assert layer is deps.context(state).layer  # the same snapshot: the cached layer
+    assert len(deps._layers) == 1, "a layer built on an old snapshot must not be kept"
+
+
 @pytest.mark.parametrize("raw", BAD_INPUTS, ids=range(len(BAD_INPUTS)))
 async def test_bad_input_is_asked_about_never_built(raw: str) -> None:
     runner = memory_runner()

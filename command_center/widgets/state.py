@@ -57,22 +57,26 @@ class GraphDeps:
     dictionary: DataDictionary = field(default_factory=load_dictionary)
     max_revisions: int = 2
     values: Callable[[], KnownValues] = dict
-    _layers: dict[Any, SemanticLayer] = field(default_factory=dict)
+    # catalog snapshot -> (the values snapshot it was built on, its semantic layer)
+    _layers: dict[tuple[str, ...], tuple[KnownValues, SemanticLayer]] = field(default_factory=dict)
 
     def context(self, state: ClarifierState) -> BuilderContext:
         """The LLM context for `state`: its catalog snapshot (plus a composed one-off metric),
-        the dictionary and the known values, over one cached semantic layer."""
+        the dictionary and the known values, over one cached semantic layer per catalog —
+        rebuilt when the value store hands out a new snapshot (compared by identity, the
+        snapshot held so its id cannot be reused)."""
         items = list(state.get("catalog", []))
         if state.get("composed"):
             items.append(state["composed"])
         catalog = [MetricDefinition.model_validate(item) for item in items]
         values = self.values()
-        cache_key = (tuple(m.model_dump_json() for m in catalog), id(values))
-        layer = self._layers.get(cache_key)
-        if layer is None:
+        cache_key = tuple(m.model_dump_json() for m in catalog)
+        cached = self._layers.get(cache_key)
+        if cached is None or cached[0] is not values:
             if len(self._layers) > 16:
                 self._layers.clear()
-            layer = self._layers[cache_key] = build_layer(catalog, values, self.dictionary)
+            cached = (values, build_layer(catalog, values, self.dictionary))
+            self._layers[cache_key] = cached
         context = BuilderContext(catalog=catalog, dictionary=self.dictionary, values=values)
-        context._layer = layer
+        context._layer = cached[1]
         return context
