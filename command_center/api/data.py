@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from command_center.api.auth import require_viewer
+from command_center.api.auth import require_editor, require_viewer
 from command_center.api.problems import ProblemError, problem_response
 from command_center.db.models import Widget
 from command_center.db.session import session_scope
@@ -89,11 +89,11 @@ class PreviewRequest(BaseModel):
     promote_metric: MetricDefinition | None = None
 
 
-@router.post("/widgets/preview", dependencies=[Depends(require_viewer)])
+@router.post("/widgets/preview", dependencies=[Depends(require_editor)])
 async def widget_preview(body: PreviewRequest) -> dict[str, Any]:
     """Rows for a spec that is not saved: the resolver's cache, safety gate and source badge;
     the spec's sample rows (source "sample rows — backend unavailable") when the backend is
-    down. Nothing is persisted."""
+    down. Nothing is persisted. Building, so editor (as the builder UI)."""
     from command_center.widgets.preview import preview_data
 
     return await _answer(preview_data(body.spec.model_dump(mode="json"), body.promote_metric))

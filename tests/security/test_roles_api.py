@@ -41,8 +41,8 @@ GUARDED: list[tuple[str, str, dict | None, str]] = [
     ("POST", "/v1/dashboards", {}, "editor"),
     ("PATCH", "/v1/dashboards/999999", {}, "editor"),
     ("PUT", "/v1/dashboards/999999/layout", {}, "editor"),
+    ("POST", "/v1/widgets/preview", {}, "editor"),
     ("POST", "/v1/widgets/no-such-widget/data", None, "viewer"),
-    ("POST", "/v1/widgets/preview", {}, "viewer"),
     ("GET", "/v1/widgets", None, "viewer"),
     ("GET", "/v1/dashboards", None, "viewer"),
     ("GET", "/v1/dashboards/999999/layout", None, "viewer"),
@@ -54,8 +54,8 @@ GUARDED: list[tuple[str, str, dict | None, str]] = [
     ("POST", "/v1/admin/users", {}, "admin"),
     ("PATCH", "/v1/admin/users/nobody", {}, "admin"),
 ]
-# POSTs that only read (they run a query for rows, nothing is stored): a viewer may call them.
-READ_ONLY_POSTS = {"/v1/widgets/{widget_id}/data", "/v1/widgets/preview"}
+# A POST that only reads (a saved widget's rows, nothing is stored): a viewer may call it.
+READ_ONLY_POSTS = {"/v1/widgets/{widget_id}/data"}
 PUBLIC = ["/v1/kpis", "/v1/kpis/definitions", "/v1/health"]
 
 
