@@ -153,6 +153,31 @@ def test_sync_applies_new_and_changed_claims_and_is_idempotent(world: Settings) 
                         "WHERE claim_id = 'CLM-SYNC-1'")[0][0] == 1  # fmt: skip
 
 
+def test_a_caught_up_sync_skips_idle_steps_until_something_changes(
+    world: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Idle steps do not open the warehouse; a new event, or a touched working file, does."""
+    from command_center.warehouse import sync as sync_module
+
+    job = WarehouseSync(world, interval=1, gap_grace=0)
+    caught_up = job.step()
+    assert caught_up is not None
+    opened: list[Path] = []
+    real_connect = sync_module.connect_writer
+    monkeypatch.setattr(
+        sync_module, "connect_writer", lambda path: opened.append(path) or real_connect(path)
+    )
+    idle = job.step()
+    assert opened == [] and idle is not None
+    assert (idle.claims, idle.hwm, idle.seq) == (0, caught_up.hwm, caught_up.seq)
+    _ingest(_file("CLM-SYNC-IDLE"))
+    assert job.step().claims == 1 and len(opened) == 1  # type: ignore[union-attr]
+    assert job.step().claims == 0 and len(opened) == 1  # type: ignore[union-attr]
+    world.warehouse_path.touch()  # someone else wrote the working file: look again
+    job.step()
+    assert len(opened) == 2
+
+
 def test_two_status_changes_between_syncs_land_in_the_last_status(world: Settings) -> None:
     job = WarehouseSync(world, interval=1, gap_grace=0)
     _ingest(_file("CLM-SYNC-2"))

@@ -8,8 +8,11 @@ the warehouse is a per-host file: every host with its own `DATA_DIR` needs its o
 
 Each step (every `WAREHOUSE_SYNC_SECONDS`): under the writers' lock, open the working file,
 apply the claim changes after the high-water mark in one transaction (`warehouse/oltp.py`),
-checkpoint, close, and publish a snapshot when rows changed (`warehouse/store.py`). Off when
-Databricks is configured (its own pipeline fills `ev_claim`) or the interval is 0.
+checkpoint, close, and publish a snapshot when rows changed (`warehouse/store.py`). A step
+whose predecessor left the mark at the OLTP's newest event id, with the working file and the
+snapshot pointer untouched since, has nothing to do: it reads that one id and returns (no lock,
+no DuckDB open). Off when Databricks is configured (its own pipeline fills `ev_claim`) or the
+interval is 0.
 """
 
 from __future__ import annotations
@@ -24,7 +27,13 @@ from typing import IO, Any
 
 from command_center.settings import Settings, get_settings
 from command_center.warehouse.oltp import GapTracker, OltpSource, StepResult, apply_changes
-from command_center.warehouse.store import META_TABLE, build_lock, connect_writer, publish
+from command_center.warehouse.store import (
+    META_TABLE,
+    build_lock,
+    connect_writer,
+    pointer_stamp,
+    publish,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +57,7 @@ class WarehouseSync:
         self._engine = engine
         self._gaps = GapTracker()
         self._lock_file: IO[str] | None = None
+        self._caught_up: tuple[tuple[Any, ...], StepResult] | None = None
         self.steps = 0
 
     # ------------------------------------------------------------------ leadership
@@ -86,11 +96,24 @@ class WarehouseSync:
 
     # ------------------------------------------------------------------ work
 
+    def _marker(self, source: OltpSource) -> tuple[Any, ...] | None:
+        """The OLTP's newest event id, and the working file and snapshot pointer as they are."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        files = (stat.st_ino, stat.st_mtime_ns, stat.st_size, pointer_stamp(self.path))
+        return (source.max_event_id(), *files)
+
     def step(self) -> StepResult | None:
         """Apply one micro-batch and publish it (blocking); None when there is no warehouse."""
         if not self.path.exists():
             return None
         source = OltpSource.for_settings(self.settings, self._engine)
+        if self._caught_up is not None and self._caught_up[0] == self._marker(source):
+            last = self._caught_up[1]  # nothing new since a step that left the mark at the top
+            self.steps += 1
+            return StepResult(hwm=last.hwm, seq=last.seq, as_of=last.as_of)
         meta: dict[str, str] = {}
         with build_lock(self.path):
             with contextlib.closing(connect_writer(self.path)) as conn:
@@ -105,6 +128,9 @@ class WarehouseSync:
                     meta = dict(conn.execute(f"SELECT key, value FROM {META_TABLE}").fetchall())
             if meta:  # rows changed: readers move to a new snapshot
                 publish(self.path, meta)
+        marker = self._marker(source)
+        caught_up = marker is not None and marker[0] == result.hwm
+        self._caught_up = (marker, result) if caught_up else None
         self.steps += 1
         return result
 
