@@ -146,13 +146,14 @@ def outcome_matches(item: dict[str, Any], events: list[ClarifierEvent]) -> tuple
     result = results[-1]
     spec = result["spec"]
     intent = spec["data_intent"]
+    metric = intent.get("metric", "")  # none: a custom widget's records intent
     diffs = []
     composed = result.get("promote_metric")
-    same = metric_signature(intent["metric"], composed, intent.get("filters")) == metric_signature(
+    same = metric_signature(metric, composed, intent.get("filters")) == metric_signature(
         item.get("metric", ""), None, item.get("filters")
     )
-    if "metric" in item and intent["metric"] != item["metric"] and not same:
-        diffs.append(f"metric: got {intent['metric']!r}, expected {item['metric']!r}")
+    if "metric" in item and metric != item["metric"] and not same:
+        diffs.append(f"metric: got {metric!r}, expected {item['metric']!r}")
     got = {
         "type": spec["type"],
         "dimensions": intent.get("dimensions"),
