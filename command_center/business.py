@@ -7,6 +7,7 @@ older warehouse history look like one business. Pure data and small pure functio
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 Weighted = list[tuple[str, float]]
@@ -131,6 +132,9 @@ CLAIMS_PER_CUSTOMER_YEAR = 3.0
 SESSIONS_PER_CUSTOMER_YEAR = 5.0
 DEVICES_PER_CUSTOMER: Weighted = [("1", 65), ("2", 28), ("3", 7)]
 ENROLLED_SHARE = 0.85
+# hours from filing to resolution: a minimum plus an exponential tail with this mean
+RESOLVE_MIN_HOURS = 6.0
+RESOLVE_TAIL_MEAN_HOURS = 48.0
 
 
 def claims_per_day(customers: int) -> float:
@@ -152,6 +156,13 @@ def payout(loss_type: str, payout_factor: float, draw: float) -> float:
 def deductible(plan_deductible: float, loss_type: str) -> float:
     """What the customer pays on a claim: the plan's deductible plus a loss-type surcharge."""
     return round(plan_deductible + LOSS_EXTRA_DEDUCTIBLE.get(loss_type, 0.0), 2)
+
+
+def resolve_delay_hours(draw: float) -> float:
+    """Hours from filing to resolution for a uniform `draw` in [0, 1)."""
+    if draw > 0.999999:
+        return RESOLVE_MIN_HOURS
+    return RESOLVE_MIN_HOURS + (-math.log(1.0 - draw)) * RESOLVE_TAIL_MEAN_HOURS
 
 
 def status_weights(age_days: float) -> Weighted:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -352,11 +351,6 @@ class DemoDataBuilder:
 _DOWNGRADE = {"fulfilled": "approved", "denied": "in_review", "cancelled": "filed"}
 
 
-def resolve_delay_hours(draw: float) -> float:
-    """Hours from filing to resolution: 6 h plus an exponential tail (mean 2 days)."""
-    return 6.0 if draw > 0.999999 else 6.0 + (-math.log(1.0 - draw)) * 48.0
-
-
 def _claim_outcome(
     rng: random.Random, filed: datetime, now: datetime
 ) -> tuple[str, datetime | None, datetime | None]:
@@ -364,7 +358,7 @@ def _claim_outcome(
     age_days = (now - filed).total_seconds() / 86_400
     weights = biz.status_weights(age_days)
     status = rng.choices([s for s, _ in weights], weights=[w for _, w in weights])[0]
-    resolved = filed + timedelta(hours=resolve_delay_hours(rng.random()))
+    resolved = filed + timedelta(hours=biz.resolve_delay_hours(rng.random()))
     decided = filed + (resolved - filed) * rng.uniform(0.2, 0.8)
     if status in _DOWNGRADE and resolved >= now:
         status = _DOWNGRADE[status]

@@ -196,10 +196,12 @@ WITH draws AS (
     SELECT
         *,
         {status_case} AS claim_status,
-        -- resolution: 6 h + exponential tail (mean 2 days), as the OLTP seed
+        -- resolution: minimum + exponential tail, as the OLTP seed (biz.resolve_delay_hours)
         created_at + to_seconds(CAST(3600 * (
-            CASE WHEN u_resolve > 0.999999 THEN 6.0
-                 ELSE 6.0 + (-ln(1.0 - u_resolve)) * 48.0 END) AS BIGINT)) AS resolve_candidate
+            CASE WHEN u_resolve > 0.999999 THEN {biz.RESOLVE_MIN_HOURS}
+                 ELSE {biz.RESOLVE_MIN_HOURS}
+                      + (-ln(1.0 - u_resolve)) * {biz.RESOLVE_TAIL_MEAN_HOURS} END) AS BIGINT))
+            AS resolve_candidate
     FROM aged
     WHERE created_at < TIMESTAMP '{boundary}'
 )
