@@ -142,3 +142,24 @@ def test_api_layout_round_trip_and_repair_after_delete(client: TestClient) -> No
     renamed = client.patch(f"/v1/dashboards/{created.json()['id']}", json={"name": "Nights"})
     assert renamed.json()["name"] == "Nights"
     assert client.get("/v1/dashboards/999/layout").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("put", "/v1/dashboards/9223372036854775808/layout"),
+        ("get", "/v1/dashboards/0/layout"),
+        ("patch", "/v1/dashboards/-1"),
+        ("delete", "/v1/widgets/" + "w" * 41),
+        ("put", "/v1/widgets/bad%20id"),
+    ],
+)
+def test_out_of_range_ids_are_a_problem_not_a_database_error(
+    client: TestClient, method: str, path: str
+) -> None:
+    """An id no row can have is refused before any query (it once overflowed SQLite: a 500)."""
+    body = {"layouts": {"lg": []}} if path.endswith("layout") else {"name": "x"}
+    answer = client.request(method.upper(), path, json=body if method != "get" else None)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["status"] == 422

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from command_center.api.auth import require_admin
+from command_center.api.params import RowId
 from command_center.api.problems import ProblemError
 from command_center.auth.roles import Principal, Role
 from command_center.auth.tokens import create_token, list_tokens, revoke_token, token_to_dict
@@ -63,7 +64,7 @@ async def post_token(body: NewToken, who: Principal = Depends(require_admin)) ->
 
 @router.delete("/tokens/{token_id}", status_code=204)
 async def delete_token(
-    token_id: int, request: Request, _: Principal = Depends(require_admin)
+    token_id: RowId, request: Request, _: Principal = Depends(require_admin)
 ) -> Response:
     """Revoke a token at once (404 when unknown or already revoked)."""
     if not await asyncio.to_thread(revoke_token, token_id):

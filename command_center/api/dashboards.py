@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from command_center.api.auth import require_token, require_viewer
+from command_center.api.params import RowId
 from command_center.api.problems import ProblemError
 from command_center.dashboards import service
 from command_center.dashboards.layout import BREAKPOINTS, MAX_ITEMS, LayoutItem
@@ -59,7 +60,7 @@ async def post_dashboard(body: NameRequest, request: Request) -> dict[str, Any]:
 
 
 @router.patch("/dashboards/{dashboard_id}", dependencies=[Depends(require_token)])
-async def patch_dashboard(dashboard_id: int, body: NameRequest, request: Request) -> dict:
+async def patch_dashboard(dashboard_id: RowId, body: NameRequest, request: Request) -> dict:
     """Rename a dashboard."""
     try:
         return await run_in_threadpool(service.rename_dashboard, dashboard_id, body.name)
@@ -68,7 +69,7 @@ async def patch_dashboard(dashboard_id: int, body: NameRequest, request: Request
 
 
 @router.get("/dashboards/{dashboard_id}/layout", dependencies=[Depends(require_viewer)])
-async def get_layout(dashboard_id: int, request: Request) -> dict[str, Any]:
+async def get_layout(dashboard_id: RowId, request: Request) -> dict[str, Any]:
     """The dashboard's layout, repaired against the current widgets."""
     try:
         board = await run_in_threadpool(service.load_layout, dashboard_id)
@@ -78,7 +79,7 @@ async def get_layout(dashboard_id: int, request: Request) -> dict[str, Any]:
 
 
 @router.put("/dashboards/{dashboard_id}/layout", dependencies=[Depends(require_token)])
-async def put_layout(dashboard_id: int, body: LayoutRequest, request: Request) -> dict:
+async def put_layout(dashboard_id: RowId, body: LayoutRequest, request: Request) -> dict:
     """Store a layout (repaired) and tell every open tab on that dashboard."""
     layouts = body.model_dump()["layouts"]
     try:

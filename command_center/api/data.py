@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from command_center.api.auth import require_editor, require_viewer
+from command_center.api.params import WidgetId
 from command_center.api.problems import ProblemError, problem_response
 from command_center.db.models import Widget
 from command_center.db.session import session_scope
@@ -75,7 +76,7 @@ async def _answer(pending: Awaitable[WidgetData]) -> dict[str, Any]:
 
 
 @router.post("/widgets/{widget_id}/data", dependencies=[Depends(require_viewer)])
-async def widget_data(widget_id: str) -> dict[str, Any]:
+async def widget_data(widget_id: WidgetId) -> dict[str, Any]:
     """Rows, columns, source, generated-at and cached flag for one persisted widget."""
     spec = await asyncio.to_thread(_widget_spec, widget_id)
     return await _answer(resolve_widget_data(widget_id, spec))

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from command_center.api.auth import require_token, require_viewer
+from command_center.api.params import MAX_ROW_ID, WidgetId
 from command_center.api.problems import ProblemError
 from command_center.dashboards import widgets as actions
 from command_center.dashboards.service import DashboardError
@@ -64,7 +65,9 @@ class AddWidgetRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     spec: WidgetSpec
     promote_metric: MetricDefinition | None = None
-    dashboard_id: int | None = Field(default=None, description="default dashboard when absent")
+    dashboard_id: int | None = Field(
+        default=None, ge=1, le=MAX_ROW_ID, description="default dashboard when absent"
+    )
 
 
 class UpdateWidgetRequest(BaseModel):
@@ -175,7 +178,7 @@ async def add_widget(body: AddWidgetRequest, request: Request) -> JSONResponse:
 
 
 @router.put("/widgets/{widget_id}", dependencies=[Depends(require_token)])
-async def put_widget(widget_id: str, body: UpdateWidgetRequest, request: Request) -> dict:
+async def put_widget(widget_id: WidgetId, body: UpdateWidgetRequest, request: Request) -> dict:
     """Save an edited spec in place (its cached data is dropped)."""
     try:
         return await actions.update_widget(widget_id, body.spec)
@@ -187,7 +190,7 @@ async def put_widget(widget_id: str, body: UpdateWidgetRequest, request: Request
 @router.post(
     "/widgets/{widget_id}/duplicate", status_code=201, dependencies=[Depends(require_token)]
 )
-async def duplicate_widget(widget_id: str, request: Request) -> JSONResponse:
+async def duplicate_widget(widget_id: WidgetId, request: Request) -> JSONResponse:
     """A copy of the widget, placed next to it."""
     try:
         payload = await actions.duplicate_widget(widget_id)
@@ -198,7 +201,7 @@ async def duplicate_widget(widget_id: str, request: Request) -> JSONResponse:
 
 
 @router.delete("/widgets/{widget_id}", status_code=204, dependencies=[Depends(require_token)])
-async def delete_widget(widget_id: str, request: Request) -> Response:
+async def delete_widget(widget_id: WidgetId, request: Request) -> Response:
     """Remove a widget from the dashboard (and drop its cached data)."""
     if await actions.remove_widget(widget_id) is None:
         raise ProblemError(
