@@ -167,6 +167,11 @@ class Settings(BaseSettings):
         """OIDC single sign-on is offered when issuer and client id are set."""
         return bool(self.oidc_issuer and self.oidc_client_id)
 
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry `Secure` when the app is served over https (`PUBLIC_URL`)."""
+        return self.public_url.lower().startswith("https://")
+
     @model_validator(mode="after")
     def _redis_state_needs_redis(self) -> Settings:
         if self.state_manager == "redis" and not self.redis_url:

@@ -23,6 +23,11 @@ def _redirect_uri(request: Request) -> str:
     return f"{base}/v1/auth/oidc/callback"
 
 
+def _secure(request: Request) -> bool:
+    """`Secure` behind a TLS-terminating proxy too (PUBLIC_URL https), not only on https."""
+    return request.url.scheme == "https" or get_settings().secure_cookies
+
+
 def _check_enabled() -> None:
     settings = get_settings()
     if settings.auth_mode == "open" or not settings.oidc_enabled:
@@ -44,7 +49,7 @@ async def oidc_login(request: Request) -> RedirectResponse:
         max_age=FLOW_SECONDS,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
         path="/v1/auth/oidc",
     )
     return response
@@ -75,7 +80,7 @@ async def oidc_callback(
         token,
         max_age=settings.session_ttl_minutes * 60,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
         path="/",
     )
     return response

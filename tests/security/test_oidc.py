@@ -133,3 +133,16 @@ def test_a_forged_id_token_is_rejected(provider: str) -> None:
 def test_sso_routes_are_off_without_configuration(settings_env) -> None:
     with TestClient(build_api()) as plain:
         assert plain.get("/v1/auth/oidc/login", follow_redirects=False).status_code == 404
+
+
+def test_cookies_are_secure_behind_an_https_proxy(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind a TLS proxy the app sees http; an https PUBLIC_URL still marks cookies Secure."""
+    plain = client.get("/v1/auth/oidc/login", follow_redirects=False)
+    assert "secure" not in plain.headers["set-cookie"].lower()
+    monkeypatch.setenv("PUBLIC_URL", "https://cc.example.com")
+    get_settings.cache_clear()
+    start = client.get("/v1/auth/oidc/login", follow_redirects=False)
+    assert start.status_code == 302, start.text
+    assert "; secure" in start.headers["set-cookie"].lower()

@@ -39,7 +39,9 @@ def public(fn: Any) -> Any:
 class SessionState(rx.State):
     """The browser's session token (a cookie) and what the page shows about the user."""
 
-    session_token: str = rx.Cookie("", name=SESSION_COOKIE, same_site="lax")
+    session_token: str = rx.Cookie(
+        "", name=SESSION_COOKIE, same_site="lax", secure=get_settings().secure_cookies
+    )
     user_name: str = ""
     role: str = ""
     open_demo: bool = False
