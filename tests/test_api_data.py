@@ -148,12 +148,12 @@ def test_health_503_when_the_warehouse_file_cannot_be_opened(client: TestClient)
 
 
 def test_llm_sql_failure_is_a_typed_502(client: TestClient, monkeypatch) -> None:
-    from command_center.api import data as data_api
+    from command_center.dashboards import view_data
     from command_center.llm.errors import BuilderModeError
 
     async def failing(*_args, **_kwargs):
         raise BuilderModeError("throttled", "ThrottlingException: slow down")
 
-    monkeypatch.setattr(data_api, "resolve_widget_data", failing)
+    monkeypatch.setattr(view_data, "resolve_widget_data", failing)
     body = assert_problem(client.post("/v1/widgets/seed-claims-by-product/data"), 502)
     assert body["kind"] == "throttled" and body["builder_mode"] == "live"

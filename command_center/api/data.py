@@ -6,19 +6,21 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from command_center.api.auth import require_editor, require_viewer
 from command_center.api.params import WidgetId
 from command_center.api.problems import ProblemError, problem_response
+from command_center.dashboards.filters import ChoiceError, ViewChoice, parse_choice
+from command_center.dashboards.view_data import widget_data_in_view
 from command_center.db.models import Widget
 from command_center.db.session import session_scope
 from command_center.metrics.catalog import UnknownMetric
 from command_center.metrics.definitions import MetricDefinition
 from command_center.metrics.validation import MetricValidationError
-from command_center.resolver import WidgetData, resolve_widget_data
+from command_center.resolver import WidgetData
 from command_center.settings import get_settings
 from command_center.sql.compiler import CompileError
 from command_center.sql.safety import SafetyError
@@ -75,11 +77,29 @@ async def _answer(pending: Awaitable[WidgetData]) -> dict[str, Any]:
     return data.model_dump()
 
 
+def _choice(request: Request) -> ViewChoice:
+    """The dashboard range and filters from the query (`range`, `from`/`to`, filter keys)."""
+    try:
+        return parse_choice(dict(request.query_params))
+    except ChoiceError as exc:
+        raise ProblemError(422, "Invalid time range or filter", str(exc), field=exc.field) from None
+
+
 @router.post("/widgets/{widget_id}/data", dependencies=[Depends(require_viewer)])
-async def widget_data(widget_id: WidgetId) -> dict[str, Any]:
-    """Rows, columns, source, generated-at and cached flag for one persisted widget."""
+async def widget_data(widget_id: WidgetId, request: Request) -> dict[str, Any]:
+    """Rows, columns, source, generated-at and cached flag for one persisted widget — under
+    the dashboard's time range and filters when the query names them (as the dashboard shows
+    it), with `notes` for what the widget cannot honour."""
+    choice = _choice(request)
     spec = await asyncio.to_thread(_widget_spec, widget_id)
-    return await _answer(resolve_widget_data(widget_id, spec))
+    try:
+        found = await widget_data_in_view(widget_id, spec, choice)
+    except Exception as exc:
+        problem = _data_problem(exc)
+        if problem is None:
+            raise
+        raise problem from None
+    return {**found.data.model_dump(), "notes": found.notes}
 
 
 class PreviewRequest(BaseModel):

@@ -1,16 +1,23 @@
 """Dashboard time range and filters: which widgets they apply to, and how.
 
 `config/dashboard_filters.yaml` names the filters (region, product, make, channel), the
-columns each one means and the range presets. A choice becomes part of each widget's data
-intent (`window_days`, `filters`), so the widget-data cache key includes it; a widget whose
-metric cannot honour a filter keeps its data and gets a note saying so; a filter narrows a
-widget's own filter on the same column and never replaces it.
+columns each one means and the range presets. A range is a preset, the last N days
+(`custom:N`) or an absolute range of calendar days (`from`/`to`, both inclusive, UTC). A
+choice becomes part of each widget's data intent (`window_days`, or `start`/`end`;
+`filters`), so the widget-data cache key includes it; a widget whose metric cannot honour a
+filter keeps its data and gets a note saying so; a filter narrows a widget's own filter on
+the same column and never replaces it.
+
+`parse_choice` is the one strict reading of a choice (the filter bar's handlers and `/v1`);
+`ViewChoice.from_params` is the lenient one for a link (unusable parts are dropped).
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,14 +25,23 @@ from typing import Any
 import yaml
 
 from command_center.metrics.definitions import MetricDefinition
-from command_center.sql.intent import DataIntent
+from command_center.sql.intent import FIRST_DATE, LAST_DATE, MAX_WINDOW_DAYS, check_range
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "dashboard_filters.yaml"
-MAX_DAYS = next(  # the data intent's own limit on window_days
-    int(m.le) for m in DataIntent.model_fields["window_days"].metadata if hasattr(m, "le")
-)
+MAX_DAYS = MAX_WINDOW_DAYS  # the data intent's own limit on window_days and on a range's span
 MAX_VALUE = 120
+MAX_PARAMS = 12  # range, from, to and the filters, with room to spare
 CUSTOM_PREFIX = "custom:"  # "custom:14" = the last 14 days
+DATE_LENGTH = 10  # YYYY-MM-DD
+MAX_RANGE_CHARS = 20
+
+
+class ChoiceError(ValueError):
+    """A time range or filter that cannot be applied; `field` names the URL parameter."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -46,19 +62,24 @@ def load_config(path: Path = CONFIG) -> FilterConfig:
 
 @dataclass
 class ViewChoice:
-    """What the operator chose: a range (preset id or `custom:N`) and filter values."""
+    """What the operator chose: a range (preset id or `custom:N`) or an absolute range
+    (`start`..`end`, inclusive), and filter values."""
 
     range: str = ""
     filters: dict[str, str] = field(default_factory=dict)
+    start: date | None = None
+    end: date | None = None
 
     @classmethod
-    def from_params(cls, params: dict[str, str]) -> ViewChoice:
-        """From URL query parameters; unknown keys and unusable values are dropped."""
-        config = load_config()
-        choice = cls(range=params.get("range", ""))
-        if range_days(choice.range) is None:
-            choice.range = ""
-        for key in config.filters:
+    def from_params(cls, params: Mapping[str, str]) -> ViewChoice:
+        """From a link's query parameters; unknown keys and unusable values are dropped."""
+        choice = cls()
+        _lenient(lambda: setattr(choice, "range", parse_range(params.get("range", ""))))
+        if params.get("from") or params.get("to"):
+            dates = _lenient(lambda: parse_dates(params.get("from", ""), params.get("to", "")))
+            if dates is not None:
+                choice.range, (choice.start, choice.end) = "", dates
+        for key in load_config().filters:
             value = str(params.get(key) or "")[:MAX_VALUE]
             if value:
                 choice.filters[key] = value
@@ -66,12 +87,82 @@ class ViewChoice:
 
     def params(self) -> dict[str, str]:
         """As URL query parameters (empty ones left out)."""
-        return {k: v for k, v in {"range": self.range, **self.filters}.items() if v}
+        days = {"from": self.start.isoformat(), "to": self.end.isoformat()} if self.end else {}
+        both = {"range": self.range, **days, **self.filters}
+        return {k: v for k, v in both.items() if v}
 
     @property
     def active(self) -> bool:
         """Whether anything is chosen."""
-        return bool(self.range or self.filters)
+        return bool(self.range or self.start or self.filters)
+
+
+def _lenient(read: Callable[[], Any]) -> Any:
+    try:
+        return read()
+    except ChoiceError:
+        return None
+
+
+def parse_range(value: str) -> str:
+    """A preset id or `custom:N` ("" = each widget's own window); `ChoiceError` otherwise."""
+    value = str(value or "")
+    if value and (len(value) > MAX_RANGE_CHARS or range_days(value) is None):
+        presets = ", ".join(load_config().ranges)
+        raise ChoiceError(
+            f"unknown time range: use one of {presets}, custom:N (1–{MAX_DAYS}) or from/to",
+            "range",
+        )
+    return value
+
+
+def _day(value: str, name: str) -> date:
+    text = str(value or "").strip()
+    if not text:
+        raise ChoiceError(f"the {name} date is missing", name)
+    if len(text) != DATE_LENGTH:
+        raise ChoiceError(f"the {name} date must look like 2026-01-31", name)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ChoiceError(f"the {name} date {text!r} is not a calendar date", name) from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ChoiceError(f"the {name} date must lie between {FIRST_DATE} and {LAST_DATE}", name)
+    return day
+
+
+def parse_dates(start: str, end: str) -> tuple[date, date]:
+    """An absolute range of calendar days from `YYYY-MM-DD` texts: start ≤ end, at most
+    `MAX_DAYS` days; `ChoiceError` (naming `from` or `to`) otherwise."""
+    first, last = _day(start, "from"), _day(end, "to")
+    try:
+        check_range(first, last)
+    except ValueError as exc:
+        raise ChoiceError(str(exc), "to" if first <= last else "from") from None
+    return first, last
+
+
+def parse_choice(params: Mapping[str, str]) -> ViewChoice:
+    """The strict reading of a range and filters (`range`, `from`/`to`, a filter key each):
+    the first unusable part raises `ChoiceError` with a readable message."""
+    if len(params) > MAX_PARAMS:
+        raise ChoiceError(f"at most {MAX_PARAMS} range and filter parameters", "params")
+    filters = load_config().filters
+    for key in params:
+        if key not in {"range", "from", "to", *filters}:
+            raise ChoiceError(f"unknown parameter {str(key)[:40]!r}", str(key)[:40])
+    choice = ViewChoice(range=parse_range(params.get("range", "")))
+    if params.get("from") or params.get("to"):
+        if choice.range:
+            raise ChoiceError("give either a range or from/to, not both", "range")
+        choice.start, choice.end = parse_dates(params.get("from", ""), params.get("to", ""))
+    for key in filters:
+        value = str(params.get(key) or "")
+        if len(value) > MAX_VALUE:
+            raise ChoiceError(f"a {key} value has at most {MAX_VALUE} characters", key)
+        if value:
+            choice.filters[key] = value
+    return choice
 
 
 def range_days(choice: str) -> int | None:
@@ -104,8 +195,18 @@ def apply_choice(
     new_intent = applied["data_intent"]
     notes = []
     days = range_days(choice.range)
+    if choice.start and choice.end:
+        days = (choice.end - choice.start).days + 1
     if days is not None and metric.window_days is not None:
-        new_intent["window_days"] = days
+        new_intent.pop("period", None)  # the dashboard's range replaces the widget's own
+        new_intent["window_days"] = days  # an absolute range: its approximate length
+        if choice.start and choice.end:
+            new_intent["start"], new_intent["end"] = (
+                choice.start.isoformat(),
+                choice.end.isoformat(),
+            )
+        else:
+            new_intent.pop("start", None), new_intent.pop("end", None)
     elif days is not None:  # a point-in-time metric (open claims now): no window to set
         notes.append("Not limited by the time range")
     labels = load_config().filters

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Literal
 
 import sqlglot
@@ -76,6 +77,24 @@ def _period(column: str, period: str) -> list[exp.Expression]:
     return conditions
 
 
+def _day(value: object) -> exp.Expression:
+    """A validated calendar day as `CAST('YYYY-MM-DD' AS DATE)` (never text from a request)."""
+    if not isinstance(value, date):
+        raise CompileError(f"range dates must be dates, got {type(value).__name__}", field="start")
+    day = exp.Literal.string(value.isoformat()[:10])
+    return exp.Cast(this=day, to=exp.DataType.build("DATE"))
+
+
+def _absolute(column: str, start: object, end: object) -> list[exp.Expression]:
+    """`start <= column < end + 1 day`: both days inclusive, whatever the column's time."""
+    if not isinstance(end, date):
+        raise CompileError("an absolute range needs both a start and an end date", field="end")
+    return [
+        exp.GTE(this=exp.column(column), expression=_day(start)),
+        exp.LT(this=exp.column(column), expression=_day(end + timedelta(days=1))),
+    ]
+
+
 def _day_of(metric: MetricDefinition) -> exp.Expression:
     return exp.Cast(this=exp.column(metric.time_column), to=exp.DataType.build("DATE"))
 
@@ -117,8 +136,11 @@ def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) 
 
     conditions: list[exp.Expression] = []
     period = getattr(intent, "period", None)
+    start, end = getattr(intent, "start", None), getattr(intent, "end", None)
     window_days = intent.window_days or metric.window_days
-    if period:
+    if start is not None or end is not None:  # an absolute range replaces period and window
+        conditions.extend(_absolute(metric.time_column, start, end))
+    elif period:
         conditions.extend(_period(metric.time_column, period))
     elif window_days:
         conditions.append(_window(metric.time_column, window_days))
@@ -167,8 +189,9 @@ def compile_metric_sql(metric: MetricDefinition, intent: DataIntentLike) -> str:
     """Compile `metric` + `intent` to one Databricks-dialect SELECT.
 
     SELECT the dimensions (intent's, else the metric's defaults) and ``measure AS value``
-    FROM the source table, WHERE the time window (intent's, else the metric's; none = all
-    time), the base filter and the intent's equality/IN filters (quoted literals), GROUP BY
+    FROM the source table, WHERE the time window (the intent's absolute range, else its
+    calendar period, else its trailing window, else the metric's; none = all time), the
+    base filter and the intent's equality/IN filters (quoted literals), GROUP BY
     the dimensions, ORDER BY value DESC when grouped, LIMIT when the intent sets one.
     Raises `CompileError` for an unknown dimension or filter column.
     """

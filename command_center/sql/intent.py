@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Protocol
+from datetime import date
+from typing import Annotated, Literal, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Period = Literal[
     "today",
@@ -24,6 +25,9 @@ PERIODS: tuple[str, ...] = Period.__args__  # type: ignore[attr-defined]
 # Filter keys are not bounded by a key schema (`propertyNames` is not for the LLM tool
 # schema): the compiler refuses any key that is not one of the metric's dimensions.
 MAX_DIMENSIONS = 30
+MAX_WINDOW_DAYS = 1826  # five years: a trailing window, and an absolute range's span
+FIRST_DATE = date(2000, 1, 1)  # an absolute range lies within these (UTC calendar days)
+LAST_DATE = date(2099, 12, 31)
 MAX_VALUES = 50
 Name = Annotated[str, Field(max_length=80)]
 Value = Annotated[str, Field(max_length=200)]
@@ -36,8 +40,9 @@ class DataIntent(BaseModel):
     `window_days` None means "the metric's default window"; `filters` map a dimension to one
     value (equality) or a list of values (IN); `exclude` maps a dimension to values to leave
     out (NOT IN). `period` is a calendar window (UTC) that, when set, replaces the trailing
-    `window_days` (which then only says its approximate length). `sort` orders grouped rows by
-    value (default: descending).
+    `window_days` (which then only says its approximate length); `start`/`end` (UTC calendar
+    days, both inclusive, given together) are an absolute range that replaces both. `sort`
+    orders grouped rows by value (default: descending).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -49,9 +54,30 @@ class DataIntent(BaseModel):
     exclude: dict[str, Values] = Field(default_factory=dict, max_length=MAX_DIMENSIONS)
     period: Period | None = None
     sort: Literal["desc", "asc"] | None = None
-    window_days: int | None = Field(default=None, ge=1, le=1826)  # five years
+    start: date | None = Field(default=None, ge=FIRST_DATE, le=LAST_DATE)
+    end: date | None = Field(default=None, ge=FIRST_DATE, le=LAST_DATE)
+    window_days: int | None = Field(default=None, ge=1, le=MAX_WINDOW_DAYS)
     refresh_seconds: int = Field(default=60, ge=1)
     limit: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _absolute_range(self) -> Self:
+        """`start` and `end` come together, in order, at most `MAX_WINDOW_DAYS` apart."""
+        check_range(self.start, self.end)
+        return self
+
+
+def check_range(start: date | None, end: date | None) -> None:
+    """Raise `ValueError` unless `start`..`end` (inclusive) is a usable absolute range (or
+    both are None)."""
+    if (start is None) != (end is None):
+        raise ValueError("an absolute range needs both a start and an end date")
+    if start is None or end is None:
+        return
+    if start > end:
+        raise ValueError("the start date is after the end date")
+    if (end - start).days + 1 > MAX_WINDOW_DAYS:
+        raise ValueError(f"an absolute range spans at most {MAX_WINDOW_DAYS} days")
 
 
 class DataIntentLike(Protocol):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import date, timedelta
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, field_validator
@@ -72,15 +73,26 @@ def _metric_text(metric: MetricDefinition) -> str:
     )
 
 
+def _absolute_range(intent: DataIntentLike) -> tuple[str, str] | None:
+    """The intent's validated absolute range as ISO days (start, day after end), or None."""
+    start, end = getattr(intent, "start", None), getattr(intent, "end", None)
+    if not isinstance(start, date) or not isinstance(end, date):
+        return None
+    return start.isoformat()[:10], (end + timedelta(days=1)).isoformat()[:10]
+
+
 def _intent_text(metric: MetricDefinition, intent: DataIntentLike) -> str:
     dims = _dimensions(metric, intent)
     window_days = intent.window_days or metric.window_days
     filters = "; ".join(f"{col} = {val!r}" for col, val in sorted(intent.filters.items()))
+    window = f"last {window_days} days" if window_days else "all time"
+    if absolute := _absolute_range(intent):
+        window = f"from {absolute[0]} up to (not including) {absolute[1]}"
     return (
         "Requested data:\n"
         f"- group by: {', '.join(dims) or '(nothing: one total row)'}\n"
         f"- filters: {filters or '(none)'}\n"
-        f"- window: {f'last {window_days} days' if window_days else 'all time'}\n"
+        f"- window: {window}\n"
         f"- row limit: {intent.limit if intent.limit is not None else '(none)'}"
     )
 
@@ -116,7 +128,12 @@ def _rules_text(metric: MetricDefinition, intent: DataIntentLike, allowed: set[s
         "GROUP BY the group-by columns; ORDER BY day ascending when grouping by day, "
         "otherwise by value descending.",
     ]
-    if window_days:
+    if absolute := _absolute_range(intent):
+        rules.append(
+            f"Apply the date range exactly as `{metric.time_column} >= CAST('{absolute[0]}' AS "
+            f"DATE) AND {metric.time_column} < CAST('{absolute[1]}' AS DATE)`."
+        )
+    elif window_days:
         rules.append(
             f"Apply the window exactly as `{metric.time_column} >= CURRENT_TIMESTAMP() - "
             f"INTERVAL '{int(window_days)}' DAY`."

@@ -118,15 +118,17 @@ class WidgetActions(WidgetsState):
     @rx.event(background=True)
     @requires_role("viewer")
     async def download_csv(self, widget_id: str):  # type: ignore[no-untyped-def]
-        """The widget's current rows as a CSV file (from the cache when fresh)."""
-        from command_center.resolver import resolve_widget_data
+        """The widget's current rows, under the dashboard's range and filters, as a CSV file
+        (from the cache when fresh)."""
+        from command_center.dashboards.view_data import widget_data_in_view
 
         async with self:
             spec = self._specs.get(widget_id)
+            choice = self._choice()
         if spec is None:
             return
         try:
-            data = await resolve_widget_data(widget_id, spec)
+            data = (await widget_data_in_view(widget_id, spec, choice)).data
         except Exception as exc:
             yield rx.toast.error(f"No data to download: {exc}")
             return

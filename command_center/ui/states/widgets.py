@@ -13,12 +13,13 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from command_center.dashboards.filters import (
+    ChoiceError,
     ViewChoice,
-    apply_choice,
     filter_options,
+    parse_choice,
     range_options,
 )
-from command_center.resolver import metric_definition, resolve_widget_data
+from command_center.dashboards.view_data import widget_data_in_view
 from command_center.ui.states.connection import client_connected
 from command_center.ui.states.guard import requires_role
 from command_center.ui.states.loops import single_loop
@@ -62,15 +63,14 @@ async def resolve_view(
 ) -> dict[str, Any]:
     """Resolve one widget under the dashboard's range and filters into its view; failures
     become a readable error view."""
-    metric = await metric_definition((spec.get("data_intent") or {}).get("metric"))
-    applied, notes = apply_choice(spec, metric, choice or ViewChoice())
     try:
-        data = await resolve_widget_data(widget_id, applied)
+        found = await widget_data_in_view(widget_id, spec, choice)
     except WarehouseError as exc:  # which warehouse, what kind of failure, the driver's words
         return widget_view(widget_id, spec, None, status="error", error=exc.describe()[:300])
     except Exception as exc:  # shown on the card, with a retry button
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return widget_view(widget_id, spec, None, status="error", error=message[:300])
+    data, metric = found.data, found.metric
     return widget_view(
         widget_id,
         spec,
@@ -80,7 +80,7 @@ async def resolve_view(
         generated_at=data.generated_at,
         cached_at=data.cached_at,
         value_name=metric.label if metric else "",
-        notes=notes,
+        notes=found.notes,
         as_of=data.as_of,
     )
 
@@ -112,6 +112,9 @@ class WidgetsState(SessionState):
     dashboards: list[dict[str, Any]] = []
     layouts: dict[str, Any] = {}
     range_choice: str = ""
+    range_start: str = ""  # an absolute range (YYYY-MM-DD, inclusive); "" = none
+    range_end: str = ""
+    range_error: str = ""  # why the last custom range was refused
     filters: dict[str, str] = {}
     filter_options: list[dict[str, Any]] = []
     range_options: list[dict[str, str]] = []
@@ -188,7 +191,19 @@ class WidgetsState(SessionState):
         return rx.call_script(f"history.replaceState(null, '', '?' + {query})")
 
     def _choice(self) -> ViewChoice:
-        return ViewChoice(range=self.range_choice, filters=dict(self.filters))
+        dates = {"from": self.range_start, "to": self.range_end} if self.range_end else {}
+        choice = ViewChoice.from_params(dates)
+        choice.range, choice.filters = self.range_choice, dict(self.filters)
+        return choice
+
+    def _show_choice(self, choice: ViewChoice) -> Any:
+        """Keep `choice` (range, dates, filters), reload every widget, update the URL."""
+        self.range_choice, self.filters = choice.range, dict(choice.filters)
+        self.range_start = choice.start.isoformat() if choice.start else ""
+        self.range_end = choice.end.isoformat() if choice.end else ""
+        self.range_error = ""
+        self._force = {*self._force, RELOAD_ALL}
+        return self._url_script()
 
     @rx.event
     @requires_role("viewer")
@@ -204,9 +219,21 @@ class WidgetsState(SessionState):
     def set_range(self, value: str) -> Any:
         """A range preset id, `custom:N`, or "all" for each widget's own window."""
         choice = ViewChoice.from_params({"range": "" if value == "all" else value})
-        self.range_choice = choice.range
-        self._force = {*self._force, RELOAD_ALL}
-        return self._url_script()
+        choice.filters = dict(self.filters)
+        return self._show_choice(choice)
+
+    @rx.event
+    @requires_role("viewer")
+    def set_dates(self, form: dict[str, Any]) -> Any:
+        """The absolute range form (from/to dates, inclusive); a refusal is shown beside it."""
+        try:
+            choice = parse_choice({"from": str(form.get("from") or "")[:40],
+                                   "to": str(form.get("to") or "")[:40]})  # fmt: skip
+        except ChoiceError as exc:
+            self.range_error = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+            return None
+        choice.filters = dict(self.filters)
+        return self._show_choice(choice)
 
     @rx.event
     @requires_role("viewer")
@@ -220,18 +247,16 @@ class WidgetsState(SessionState):
     def set_filter(self, key: str, value: str) -> Any:
         """One filter's value ("all" clears it)."""
         wanted = {**self.filters, key: "" if value == "all" else value}
-        choice = ViewChoice.from_params({k: v for k, v in wanted.items() if v})
-        self.filters = choice.filters
-        self._force = {*self._force, RELOAD_ALL}
-        return self._url_script()
+        chosen = ViewChoice.from_params({k: v for k, v in wanted.items() if v})
+        choice = self._choice()
+        choice.filters = chosen.filters
+        return self._show_choice(choice)
 
     @rx.event
     @requires_role("viewer")
     def clear_filters(self) -> Any:
         """Back to every widget's own range and no filters."""
-        self.range_choice, self.filters = "", {}
-        self._force = {*self._force, RELOAD_ALL}
-        return self._url_script()
+        return self._show_choice(ViewChoice())
 
     @rx.event(background=True)
     @requires_role("viewer")
@@ -249,6 +274,8 @@ class WidgetsState(SessionState):
                 self.dashboard_id = int(wanted)
             choice = ViewChoice.from_params(params)
             self.range_choice, self.filters = choice.range, choice.filters
+            self.range_start = choice.start.isoformat() if choice.start else ""
+            self.range_end = choice.end.isoformat() if choice.end else ""
             self.range_options = range_options()
         with single_loop("widget-refresh", token) as mine:
             if not mine:

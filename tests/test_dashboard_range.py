@@ -1,0 +1,194 @@
+"""An absolute dashboard time range (from/to dates): validated once, carried in the data
+intent, compiled to bound date literals, part of the cache key, the same for the UI and /v1."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlglot
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from command_center.dashboards.filters import (
+    MAX_DAYS,
+    ChoiceError,
+    ViewChoice,
+    apply_choice,
+    parse_choice,
+)
+from command_center.metrics.definitions import seeded_metric
+from command_center.resolver import cache_key
+from command_center.sql.compiler import CompileError, compile_metric_sql, transpile_for
+from command_center.sql.intent import DataIntent
+from command_center.sql.llm_generator import build_prompt
+from tests.api_helpers import assert_problem
+
+SPEC = {
+    "type": "table",
+    "title": "Claims by region",
+    "data_intent": {"metric": "claims_filed", "dimensions": ["region"], "period": "this_month"},
+}
+
+
+def test_parse_choice_accepts_an_inclusive_range_and_round_trips_through_the_url() -> None:
+    choice = parse_choice({"from": "2026-01-01", "to": "2026-01-31", "region": "West"})
+    assert (choice.start, choice.end) == (date(2026, 1, 1), date(2026, 1, 31))
+    assert choice.params() == {"from": "2026-01-01", "to": "2026-01-31", "region": "West"}
+    assert ViewChoice.from_params(choice.params()) == choice
+    single_day = parse_choice({"from": "2026-03-05", "to": "2026-03-05"})
+    assert single_day.start == single_day.end
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "words"),
+    [
+        ({"from": "2026-02-01", "to": "2026-01-01"}, "from", "after the end"),
+        ({"from": "2020-01-01", "to": "2026-01-01"}, "to", f"at most {MAX_DAYS} days"),
+        ({"from": "2026-01-01"}, "to", "missing"),
+        ({"from": "2026-02-30", "to": "2026-03-01"}, "from", "not a calendar date"),
+        ({"from": "2026-1-1", "to": "2026-01-02"}, "from", "look like"),
+        ({"from": "2026-01-01" + "x" * 5000, "to": "2026-01-02"}, "from", "look like"),
+        ({"from": "1999-12-31", "to": "2000-01-02"}, "from", "between"),
+        ({"from": "2026-01-01'; DROP TABLE claims; --", "to": "2026-01-02"}, "from", "look"),
+        ({"range": "7d", "from": "2026-01-01", "to": "2026-01-02"}, "range", "not both"),
+        ({"range": "custom:00014" + "9" * 100}, "range", "unknown time range"),
+        ({"colour": "red"}, "colour", "unknown parameter"),
+        ({"region": "x" * 121}, "region", "at most 120"),
+        ({f"k{i}": "v" for i in range(50)}, "params", "at most"),
+    ],
+)
+def test_parse_choice_refuses_with_a_readable_error(params, field, words) -> None:
+    with pytest.raises(ChoiceError, match=words) as info:
+        parse_choice(params)
+    assert info.value.field == field
+
+
+def test_a_link_with_a_bad_range_keeps_the_rest() -> None:
+    choice = ViewChoice.from_params({"from": "2026-02-01", "to": "2026-01-01", "region": "West"})
+    assert choice.start is None and choice.filters == {"region": "West"}
+    assert not ViewChoice.from_params({"from": "nonsense", "to": "2026-01-01"}).active
+
+
+def test_the_range_replaces_the_widgets_period_and_changes_the_cache_key() -> None:
+    metric = seeded_metric("claims_filed")
+    january = parse_choice({"from": "2026-01-01", "to": "2026-01-31"})
+    applied, notes = apply_choice(SPEC, metric, january)
+    intent = applied["data_intent"]
+    assert notes == [] and "period" not in intent
+    assert (intent["start"], intent["end"], intent["window_days"]) == (
+        "2026-01-01",
+        "2026-01-31",
+        31,
+    )
+    february = apply_choice(SPEC, metric, parse_choice({"from": "2026-02-01", "to": "2026-02-28"}))
+    keys = {cache_key("w", s) for s in (SPEC, applied, february[0])}
+    assert len(keys) == 3  # each range is its own cache entry
+    preset, _ = apply_choice(applied, metric, ViewChoice(range="7d"))
+    assert "start" not in preset["data_intent"] and preset["data_intent"]["window_days"] == 7
+    _, point = apply_choice(
+        {"data_intent": {"metric": "open_claims"}}, seeded_metric("open_claims"), january
+    )
+    assert point == ["Not limited by the time range"]
+
+
+def test_intent_validates_the_range_server_side() -> None:
+    ok = DataIntent.model_validate({"metric": "m", "start": "2026-01-01", "end": "2026-01-02"})
+    assert ok.start == date(2026, 1, 1)
+    for bad in (
+        {"start": "2026-01-02", "end": "2026-01-01"},
+        {"start": "2026-01-01"},
+        {"start": "2020-01-01", "end": "2026-01-01"},
+        {"start": "2026-01-01'--", "end": "2026-01-02"},
+    ):
+        with pytest.raises(ValidationError):
+            DataIntent.model_validate({"metric": "m", **bad})
+
+
+def test_the_range_compiles_to_date_literals_in_every_dialect() -> None:
+    metric = seeded_metric("claims_filed")
+    intent = DataIntent.model_validate(
+        {
+            **apply_choice(SPEC, metric, parse_choice({"from": "2026-01-01", "to": "2026-01-31"}))[
+                0
+            ]["data_intent"]
+        }
+    )
+    sql = compile_metric_sql(metric, intent)
+    assert (
+        "WHERE filed_at >= CAST('2026-01-01' AS DATE) AND filed_at < CAST('2026-02-01' AS DATE)"
+    ) in sql
+    assert "INTERVAL" not in sql and "DATE_TRUNC" not in sql  # the period was replaced
+    tree = sqlglot.parse_one(sql, read="databricks")
+    days = [lit.this for lit in tree.find_all(sqlglot.exp.Literal) if lit.is_string]
+    assert days == ["2026-01-01", "2026-02-01"]
+    assert "DATE('2026-02-01')" in transpile_for(sql, "sqlite")
+    forged = intent.model_copy(update={"start": "2026-01-01' OR 1=1 --"})  # unvalidated
+    with pytest.raises(CompileError, match="must be dates"):
+        compile_metric_sql(metric, forged)
+
+
+def test_the_llm_is_told_the_same_range() -> None:
+    from command_center.sql.dictionary import load_dictionary
+
+    metric = seeded_metric("claims_filed")
+    intent = DataIntent(metric=metric.id, start=date(2026, 1, 1), end=date(2026, 1, 31))
+    prompt = build_prompt(metric, intent, load_dictionary())
+    assert "filed_at >= CAST('2026-01-01' AS DATE) AND filed_at < CAST('2026-02-01'" in prompt
+    assert "INTERVAL" not in prompt
+
+
+@pytest.fixture
+def client(settings_env: Path):  # type: ignore[no-untyped-def]
+    from tests.api_helpers import prepared_client
+
+    yield from prepared_client()
+
+
+def test_v1_data_honours_the_range_like_the_dashboard(client: TestClient) -> None:
+    from command_center.db.models import Widget
+    from command_center.db.session import session_scope
+
+    with session_scope() as session:
+        template = session.get(Widget, "seed-claims-by-product")
+        columns = {c.name: getattr(template, c.name) for c in Widget.__table__.columns}
+        spec = {**SPEC, "data_intent": {**SPEC["data_intent"], "period": None}}
+        spec["data_intent"]["window_days"] = 365
+        session.add(Widget(**{**columns, "id": "w-range", "spec": spec}))
+    url = "/v1/widgets/w-range/data"
+    everything = client.post(url).json()
+    assert everything["rows"] and everything["notes"] == []
+    today = date.today()
+    recent = client.post(url, params={"from": str(today - timedelta(days=400)), "to": str(today)})
+    assert recent.status_code == 200, recent.text
+    assert sum(r["value"] for r in recent.json()["rows"]) >= sum(
+        r["value"] for r in everything["rows"]
+    )
+    empty = client.post(url, params={"from": "2000-01-01", "to": "2000-01-31"}).json()
+    assert empty["rows"] == [] and "2000-01-01" in empty["sql"]
+    assert len({everything["cache_key"], recent.json()["cache_key"], empty["cache_key"]}) == 3
+    body = assert_problem(client.post(url, params={"from": "2026-02-01", "to": "2026-01-01"}), 422)
+    assert body["field"] == "from" and "after the end" in body["detail"]
+    assert_problem(client.post(url, params={"to": "2026-01-01"}), 422)
+
+
+def test_the_filter_bar_form_refuses_and_applies_like_v1() -> None:
+    from command_center.ui.states.widgets import WidgetsState
+
+    state = WidgetsState(_reflex_internal_init=True)
+    state.filters = {"region": "West"}
+    assert WidgetsState.set_dates.fn(state, {"from": "2026-02-01", "to": "2026-01-01"}) is None
+    assert state.range_error == "The start date is after the end date." and not state.range_start
+    script = WidgetsState.set_dates.fn(state, {"from": "2026-01-01", "to": "2026-01-31"})
+    assert (state.range_start, state.range_end, state.range_error) == (
+        "2026-01-01",
+        "2026-01-31",
+        "",
+    )
+    assert "from=2026-01-01&to=2026-01-31&region=West" in str(script)
+    assert state._choice() == parse_choice(
+        {"from": "2026-01-01", "to": "2026-01-31", "region": "West"}
+    )
+    WidgetsState.set_range.fn(state, "7d")
+    assert (state.range_start, state.range_choice, state.filters) == ("", "7d", {"region": "West"})
