@@ -21,7 +21,7 @@ def add_widget_button() -> rx.Component:
     button = rx.button(
         rx.icon("plus", size=16),
         "Add widget",
-        on_click=BuilderState.open_builder,
+        on_click=[rx.call_script(REMEMBER_ACTIVE), BuilderState.open_builder],
         id="add-widget",
         size="2",
     )
@@ -155,10 +155,17 @@ def preview_pane() -> rx.Component:
 # ---------------------------------------------------------------- the dialog
 
 
-RECORD_OPENER = FunctionStringVar.create("(() => { window.__ccOpener = document.activeElement; })")
+# Esc / Close returns focus to the control that opened the builder. It is opened from state,
+# not from a Radix trigger, and its chat input takes focus as it mounts (so Radix's
+# onOpenAutoFocus never fires): the opener leaves a hint as it is used — "Add widget" itself,
+# a card's Edit its card's menu button (widget_card.REMEMBER_MENU) — with the card's id, for
+# a card re-rendered while the builder was open.
+REMEMBER_ACTIVE = "window.__ccReturnTo = {el: document.activeElement, card: ''}"
 RESTORE_OPENER = FunctionStringVar.create(
-    "((e) => { const o = window.__ccOpener; const el = o && o.isConnected && o !== document.body"
-    " ? o : document.getElementById('add-widget'); if (el) { e.preventDefault(); el.focus(); } })"
+    "((e) => { const h = window.__ccReturnTo || {}; window.__ccReturnTo = null;"
+    " const el = h.el && h.el.isConnected && h.el !== document.body ? h.el"
+    " : (h.card && document.querySelector('#' + CSS.escape(h.card) + ' .widget-menu'))"
+    " || document.getElementById('add-widget'); if (el) { e.preventDefault(); el.focus(); } })"
 )
 
 
@@ -205,10 +212,7 @@ def builder_panel() -> rx.Component:
                 height="100%",
             ),
             id="builder-panel",
-            # Esc / close returns focus to the control that opened the builder (it is opened
-            # from state, not from a Radix trigger, so Radix cannot know which one it was)
-            on_open_auto_focus=RECORD_OPENER,
-            on_close_auto_focus=RESTORE_OPENER,
+            on_close_auto_focus=RESTORE_OPENER,  # back to the opener (see above)
             max_width="min(1280px, 96vw)",
             width="96vw",
             height="min(860px, 92vh)",

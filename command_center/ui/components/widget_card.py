@@ -139,6 +139,12 @@ MENU_ITEMS = [
     ("remove", "trash_2", "Remove", True),
 ]
 DANGER = {"remove": {"color": "red"}}
+# Edit opens the builder from state: remember the open menu's button (and its card) so closing
+# the builder puts focus back on this card (builder_panel.RESTORE_OPENER reads it).
+REMEMBER_MENU = (
+    "(() => { const el = document.querySelector('.widget-menu[data-state=\"open\"]');"
+    " window.__ccReturnTo = {el, card: el && el.closest('.widget-card')?.id || ''}; })()"
+)
 
 
 def actions_menu(view: rx.Var, actions: dict[str, rx.EventHandler]) -> rx.Component:
@@ -151,7 +157,11 @@ def actions_menu(view: rx.Var, actions: dict[str, rx.EventHandler]) -> rx.Compon
         item = rx.dropdown_menu.item(
             rx.icon(icon, size=14),
             label,
-            on_select=actions[key](view["id"]),
+            on_select=(
+                [rx.call_script(REMEMBER_MENU), actions[key](view["id"])]
+                if key == "edit"
+                else actions[key](view["id"])
+            ),
             class_name=f"widget-{key}",
             **DANGER.get(key, {}),
         )
