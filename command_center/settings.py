@@ -38,6 +38,12 @@ class Settings(BaseSettings):
         description="Reflex's per-tab state: memory (one worker) or redis (several workers)",
     )
     data_dir: Path = Field(default=PROJECT_ROOT / "data")
+    render_budget_per_second: int = Field(
+        default=4000,
+        ge=10,
+        le=1_000_000,
+        description="live dashboard state pushes per second per process, shared by its tabs",
+    )
 
     # LLM
     builder_mode: BuilderMode = BuilderMode.offline

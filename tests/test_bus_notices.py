@@ -40,5 +40,28 @@ async def test_notices_reach_every_consumer_unmerged() -> None:
         await bus.close()
 
 
+async def test_a_notices_only_consumer_is_never_woken_by_kpi_traffic() -> None:
+    """A tab's widget refresh loop listens for notices only: no snapshot, update or status."""
+    bus = InProcessBus(interval=0.05)
+    fanout = FanOut(bus, _snapshot)
+    await bus.start()
+    await fanout.start()
+    assert await fanout.wait_live(5)
+    try:
+        async with fanout.subscribe(notices_only=True) as quiet, fanout.subscribe() as kpis:
+            for version in (2, 3, 4):
+                await bus.publish({"version": version, "kpis": {"open_claims": version}})
+            await bus.publish(notices.notice(notices.WIDGETS, dashboard_id=1, action="added"))
+            async with asyncio.timeout(5):
+                while (await kpis.get())["kind"] != "notice":
+                    pass
+            assert (await quiet.get(5))["topic"] == "widgets"
+            assert quiet.queue.empty()
+            assert fanout.consumer_count == 1  # connected dashboards, not refresh loops
+    finally:
+        await fanout.stop()
+        await bus.close()
+
+
 async def test_publish_notice_without_a_running_runtime_is_a_no_op() -> None:
     assert await notices.publish_notice(notices.LAYOUT, dashboard_id=1) is False

@@ -3,6 +3,7 @@ latest events (what the dashboard's live panels start from)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -12,6 +13,7 @@ from command_center.ops.state_machine import CLAIM_STATUSES
 
 RECENT_EVENTS = 25
 _status_cache: tuple[float, list[dict[str, Any]]] = (0.0, [])
+_status_query: asyncio.Future[list[dict[str, Any]]] | None = None
 
 
 def claims_by_status(max_age_seconds: float = 1.0) -> list[dict[str, Any]]:
@@ -31,6 +33,20 @@ def claims_by_status(max_age_seconds: float = 1.0) -> list[dict[str, Any]]:
     rows = [{"status": s, "count": counts[s]} for s in order if s in counts]
     _status_cache = (time.monotonic(), rows)
     return rows
+
+
+async def shared_claims_by_status(max_age_seconds: float = 1.0) -> list[dict[str, Any]]:
+    """`claims_by_status` for every tab of this process at once: a fresh memo is returned
+    without leaving the event loop, and a stale one is re-read by a single query that all
+    waiting tabs share (never one query, or one thread hop, per tab)."""
+    global _status_query
+    stamp, rows = _status_cache
+    if time.monotonic() - stamp < max_age_seconds:
+        return rows
+    loop = asyncio.get_running_loop()
+    if _status_query is None or _status_query.done() or _status_query.get_loop() is not loop:
+        _status_query = loop.run_in_executor(None, claims_by_status, max_age_seconds)
+    return await asyncio.shield(_status_query)
 
 
 def recent_events(limit: int = RECENT_EVENTS) -> list[dict[str, Any]]:

@@ -68,6 +68,7 @@ class FanOut:
         self._queue_size = queue_size
         self._max_backoff = max_backoff
         self._consumers: set[Consumer] = set()
+        self._notice_consumers: set[Consumer] = set()  # notices only (widget refresh loops)
         self._task: asyncio.Task[None] | None = None
         self.status = "starting"
         self.version = 0
@@ -102,9 +103,20 @@ class FanOut:
             self._task = None
 
     @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[Consumer]:
-        """Register a consumer; its first item is the current snapshot (when one exists)."""
+    async def subscribe(self, *, notices_only: bool = False) -> AsyncIterator[Consumer]:
+        """Register a consumer; its first item is the current snapshot (when one exists).
+
+        A `notices_only` consumer (a tab's widget refresh loop) receives only `notice`
+        items: KPI updates, snapshots and status changes are never queued for it.
+        """
         consumer = Consumer(self._queue_size)
+        if notices_only:
+            self._notice_consumers.add(consumer)
+            try:
+                yield consumer
+            finally:
+                self._notice_consumers.discard(consumer)
+            return
         snapshot = await self._read_snapshot()
         if snapshot is not None and (self.latest is None or snapshot.version > self.latest.version):
             self.latest = snapshot
@@ -170,7 +182,7 @@ class FanOut:
     async def _deliver(self, message: dict[str, Any]) -> None:
         record_fanout_lag(message)
         if message.get("kind") == "notice":  # no KPI state: every consumer, as it is
-            for consumer in list(self._consumers):
+            for consumer in [*self._consumers, *self._notice_consumers]:
                 self._put_notice(consumer, message)
             return
         if self._observer is not None:

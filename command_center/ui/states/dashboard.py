@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 import reflex as rx
 
-from command_center.ops.activity import claims_by_status, recent_events
+from command_center.ops.activity import recent_events, shared_claims_by_status
 from command_center.realtime.notices import SIMULATOR as SIMULATOR_TOPIC
 from command_center.realtime.notices import publish_notice
+from command_center.realtime.pacing import min_render_interval
 from command_center.settings import get_settings
 from command_center.ui.states.connection import client_connected
 from command_center.ui.states.guard import requires_role
@@ -76,7 +78,7 @@ class DashboardState(SessionState):
                     async with self:
                         self.simulator_on = _simulator_running(live)
                     async with live.fanout.subscribe() as consumer:
-                        await self._consume(consumer, token)
+                        await self._consume(consumer, token, live.fanout)
                     return
                 except Exception as exc:  # keep the last numbers, say so, and retry
                     log.warning("dashboard stream interrupted (%s); retrying", exc)
@@ -85,7 +87,9 @@ class DashboardState(SessionState):
                             self.connection = "reconnecting"
                     await asyncio.sleep(RETRY_SECONDS)
 
-    async def _consume(self, consumer: Any, token: str) -> None:
+    async def _consume(self, consumer: Any, token: str, fanout: Any) -> None:
+        budget = get_settings().render_budget_per_second
+        rendered_at = 0.0
         view = FeedView()
         try:
             view.events = [feed_entry(e) for e in await asyncio.to_thread(recent_events)]
@@ -100,6 +104,9 @@ class DashboardState(SessionState):
                 async with self:
                     self.heartbeat += 1
                 continue
+            interval = min_render_interval(fanout.consumer_count, budget)
+            if (wait := rendered_at + interval - time.monotonic()) > 0:
+                await asyncio.sleep(wait)  # many tabs share the render budget (realtime/pacing)
             while not consumer.queue.empty():  # a burst: apply all, render once
                 items.append(consumer.queue.get_nowait())
             switched = [
@@ -116,7 +123,7 @@ class DashboardState(SessionState):
             try:
                 counts = [
                     {"label": humanize(row["status"]), "value": row["count"]}
-                    for row in await asyncio.to_thread(claims_by_status)
+                    for row in await shared_claims_by_status()
                 ]
             except Exception as exc:  # the chart keeps its last counts
                 log.warning("claims by status unavailable: %s", exc)
@@ -131,6 +138,7 @@ class DashboardState(SessionState):
                 self.loading = False
                 self.error = ""
                 self.heartbeat += 1
+            rendered_at = time.monotonic()
 
     @rx.event
     @requires_role("viewer")

@@ -318,7 +318,7 @@ class WidgetsState(SessionState):
         from command_center.ops.live import get_live_ops
 
         live = await get_live_ops()
-        async with live.fanout.subscribe() as consumer:
+        async with live.fanout.subscribe(notices_only=True) as consumer:
             specs = await self._load_specs()
             options = await asyncio.to_thread(_filter_options)  # after the cards are up
             async with self:
@@ -354,15 +354,15 @@ class WidgetsState(SessionState):
 
     async def _await_notices(self, consumer: Any, token: str) -> None:
         """Wait out one tick on the bus; a notice about this board asks for a reload (and
-        ends the wait). KPI items on the same bus are skipped."""
+        ends the wait). The consumer receives notices only (no KPI traffic)."""
         deadline = time.monotonic() + TICK_SECONDS
         while (left := deadline - time.monotonic()) > 0:
             try:
                 item = await consumer.get(timeout=left)
             except TimeoutError:
                 return
-            if item.get("kind") != "notice" or item.get("origin") == token:
-                continue  # KPI traffic, or this tab's own save
+            if item.get("origin") == token:
+                continue  # this tab's own save
             async with self:
                 mine = self.dashboard_id
             board = item.get("dashboard_id")
