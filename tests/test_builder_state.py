@@ -378,3 +378,21 @@ async def test_events_are_applied_as_they_stream(monkeypatch: pytest.MonkeyPatch
         (False, []),
     ]
     assert _chat(state)[-1][0] == "warning" and not state.spec_ready
+
+
+async def test_edit_reads_the_spec_by_id_and_takes_none_from_the_client(
+    catalog_db: Any, offline_runner: Any
+) -> None:
+    import inspect
+
+    state = await _ready_state(offline_runner)
+    await BuilderState.add_to_dashboard.fn(state)
+    [widget] = list_widgets(catalog_db)
+    # the handler's only argument is the id: a client cannot hand the builder a spec
+    assert list(inspect.signature(BuilderState.edit_widget.fn).parameters) == ["self", "widget_id"]
+    await BuilderState.edit_widget.fn(state, widget.id)
+    assert state.open and state.editing == widget.id and state._spec == widget.spec
+    for unknown in ("no-such-widget", "x" * 10_000):
+        fresh = _state()
+        refused = await BuilderState.edit_widget.fn(fresh, unknown)
+        assert "gone" in str(refused) and not fresh.open and fresh.editing == ""

@@ -170,7 +170,7 @@ async def test_builder_refines_after_a_preview_and_draws_real_rows(
     [widget] = _chat_widgets()
     assert widget.spec["chart_kind"] == "pie"
     # reopen it, refine by describing it again, save in place (same id, same position)
-    BuilderState.edit_widget.fn(state, widget.id, widget.spec)
+    await BuilderState.edit_widget.fn(state, widget.id)
     assert state.editing == widget.id and state.spec_ready
     await BuilderState.submit.fn(state, {"text": "open claims by region as a pie"})
     assert state.editing == widget.id and state._spec["data_intent"]["metric"] == "open_claims"

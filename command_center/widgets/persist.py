@@ -3,6 +3,7 @@ metric into the catalog in ONE transaction."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 from typing import Any
 
@@ -17,6 +18,8 @@ from command_center.metrics.validation import MetricValidationError, validate_me
 from command_center.widgets.custom.checks import StaticCheckReport, check_component
 from command_center.widgets.custom.compile import compile_sources
 from command_center.widgets.spec import AnyWidgetSpec, CustomWidgetSpec, spec_hash
+
+WIDGET_ID_MAX_CHARS = 40  # widgets.id is VARCHAR(40)
 
 CHAT_ORIGIN = "chat"
 PROMOTED_ORIGIN = "promoted"
@@ -195,6 +198,15 @@ def get_widget(widget_id: str, engine: Engine | None = None) -> Widget | None:
     """One widget row, or None."""
     with session_scope(engine) as session:
         return session.get(Widget, widget_id)
+
+
+def stored_spec(widget_id: str, engine: Engine | None = None) -> dict[str, Any] | None:
+    """A stored widget's spec (a copy), or None — an id longer than any row's is none."""
+    if not widget_id or len(widget_id) > WIDGET_ID_MAX_CHARS:
+        return None
+    with session_scope(engine) as session:
+        widget = session.get(Widget, widget_id)
+        return copy.deepcopy(dict(widget.spec)) if widget is not None else None
 
 
 def promoted_metric(metric_id: str | None, engine: Engine | None = None) -> dict | None:

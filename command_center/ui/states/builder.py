@@ -2,8 +2,8 @@
 
 The clarifier runs in a background handler: its async iterator is consumed OUTSIDE the state
 lock and each event is applied inside a short `async with self:` block, so the chat updates
-as events arrive and other events are never blocked. The pure helpers below (event → stage
-list / chat messages / preview facts) carry the logic and are unit-tested on their own.
+as events arrive and other events are never blocked. Pure helpers (builder_views) carry the
+logic (event → stage list / chat messages / preview facts) and are unit-tested on their own.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from command_center.ui.states.builder_views import (  # noqa: F401  (re-exported
     finish_stages,
     message,
     promotion_candidate,
+    question_items,
     result_messages,
     short_error,
     spec_facts,
@@ -33,6 +34,7 @@ from command_center.ui.states.guard import requires_role
 from command_center.ui.states.session import SessionState
 from command_center.ui.states.widgets import WidgetsState
 from command_center.ui.view_models.widget_card import widget_view
+from command_center.widgets.persist import stored_spec
 
 EMPTY_REQUEST = (
     "Describe the widget you want — e.g. “bar chart of claims filed by region last 7 days”."
@@ -117,8 +119,6 @@ class BuilderState(SessionState):
     _spec: dict[str, Any] = {}
     _result: dict[str, Any] = {}
 
-    # ---------------------------------------------------------------- open / close
-
     @rx.event
     @requires_role("editor")
     def open_builder(self) -> None:
@@ -127,8 +127,12 @@ class BuilderState(SessionState):
 
     @rx.event
     @requires_role("editor")
-    def edit_widget(self, widget_id: str, spec: dict[str, Any]) -> None:
-        """Open the builder on an existing widget's spec; saving writes it back in place."""
+    async def edit_widget(self, widget_id: str) -> Any:
+        """Open the builder on a stored widget's spec, read here by id (never a spec from the
+        client); saving writes it back in place."""
+        spec = await asyncio.to_thread(stored_spec, str(widget_id))
+        if spec is None:
+            return rx.toast.error("That widget is gone")
         self._reset_builder()
         self.editing = widget_id
         self._apply("result", {"spec": dict(spec), "interrupted": False})
@@ -176,8 +180,7 @@ class BuilderState(SessionState):
         self._result = {}
 
     def _clear_error(self) -> None:
-        self.error_kind = ""
-        self.error_message = ""
+        self.error_kind = self.error_message = ""
 
     @rx.event
     @requires_role("editor")
@@ -326,15 +329,7 @@ class BuilderState(SessionState):
         if name == "stage":
             self.stages = stage_step(self.stages, str(data.get("stage", "")))
         elif name == "questions":
-            self.questions = [
-                {
-                    "id": str(q.get("id", "")),
-                    "field": str(q.get("field", "")),
-                    "text": str(q.get("text", "")),
-                    "options": [str(o) for o in q.get("options") or []],
-                }
-                for q in data.get("questions") or []
-            ]
+            self.questions = question_items(data)
             self._checkpoint_id = str(data.get("checkpoint_id") or "")
             self._flush_trace()  # still running until the `result` event releases the thread
             for question in self.questions:

@@ -65,6 +65,19 @@ def spec_facts(spec: Mapping[str, Any]) -> list[dict[str, str]]:
     return facts
 
 
+def question_items(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A `questions` event's questions as the chat shows them (id, field, text, options)."""
+    return [
+        {
+            "id": str(q.get("id", "")),
+            "field": str(q.get("field", "")),
+            "text": str(q.get("text", "")),
+            "options": [str(o) for o in q.get("options") or []],
+        }
+        for q in data.get("questions") or []
+    ]
+
+
 def result_messages(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Chat lines for a non-interrupted `result` event."""
     spec = data.get("spec")

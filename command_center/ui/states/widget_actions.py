@@ -107,13 +107,13 @@ class WidgetActions(WidgetsState):
     @rx.event
     @requires_role("editor")
     def edit(self, widget_id: str) -> Any:
-        """Reopen the builder on this widget's spec; saving writes it back in place."""
+        """Reopen the builder on this widget (a card on this board); the builder reads its
+        spec from the database by id, so saving writes it back in place."""
         from command_center.ui.states.builder import BuilderState
 
-        spec = self._specs.get(widget_id)
-        if spec is None:
+        if widget_id not in self._specs:
             return rx.toast.error("That widget is gone")
-        return BuilderState.edit_widget(widget_id, spec)
+        return BuilderState.edit_widget(widget_id)
 
     @rx.event(background=True)
     @requires_role("viewer")
