@@ -192,3 +192,52 @@ def test_the_filter_bar_form_refuses_and_applies_like_v1() -> None:
     )
     WidgetsState.set_range.fn(state, "7d")
     assert (state.range_start, state.range_choice, state.filters) == ("", "7d", {"region": "West"})
+
+
+# ------------------------------------------------- filter values: only the known ones
+
+ALLOWED = {"region": {"West", "East"}, "channel": {"app"}}
+
+
+def test_filter_values_must_be_known_values() -> None:
+    assert parse_choice({"region": "West"}, ALLOWED).filters == {"region": "West"}
+    with pytest.raises(ChoiceError, match="Region 'Narnia' is not one of the known values") as e:
+        parse_choice({"region": "Narnia"}, ALLOWED)
+    assert e.value.field == "region"
+    with pytest.raises(ChoiceError, match="not one of the known"):
+        parse_choice({"make": "Apple"}, ALLOWED)  # a filter with no known values at all
+    link = ViewChoice.from_params({"region": "Narnia", "channel": "app"}, ALLOWED)
+    assert link.filters == {"channel": "app"}
+
+
+def test_v1_refuses_made_up_filter_values(client: TestClient) -> None:
+    from command_center.dashboards.view_data import filter_choices
+
+    regions = next(o["values"] for o in filter_choices() if o["key"] == "region")
+    assert regions  # the seeded data has regions
+    url = "/v1/widgets/seed-claims-by-product/data"
+    made_up = [f"Region {i}" for i in range(3)]
+    for value in made_up:
+        body = assert_problem(client.post(url, params={"region": value}), 422)
+        assert body["field"] == "region" and "known values" in body["detail"]
+    ok = client.post(url, params={"region": regions[0]})
+    assert ok.status_code == 200, ok.text
+
+
+def test_the_filter_bar_takes_only_known_values() -> None:
+    from command_center.ui.states.widgets import WidgetsState
+
+    state = WidgetsState(_reflex_internal_init=True)
+    state.filter_options = [
+        {"key": k, "label": k.title(), "values": sorted(v)} for k, v in ALLOWED.items()
+    ]
+    refused = WidgetsState.set_filter.fn(state, "region", "Narnia")
+    assert "not one of the known values" in str(refused) and state.filters == {}
+    WidgetsState.set_filter.fn(state, "colour", "red")
+    WidgetsState.set_filter.fn(state, "region", "x" * 100_000)
+    assert state.filters == {} and not state._force
+    WidgetsState.set_filter.fn(state, "region", "East")
+    assert state.filters == {"region": "East"}
+    state.filters = {"region": "Narnia", "channel": "app"}  # as read from a link
+    state._keep_known_filters()
+    assert state.filters == {"channel": "app"}

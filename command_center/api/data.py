@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from command_center.api.auth import require_editor, require_viewer
 from command_center.api.params import WidgetId
 from command_center.api.problems import ProblemError, problem_response
-from command_center.dashboards.filters import ChoiceError, ViewChoice, parse_choice
-from command_center.dashboards.view_data import widget_data_in_view
+from command_center.dashboards.filters import ChoiceError, ViewChoice
+from command_center.dashboards.view_data import checked_choice, widget_data_in_view
 from command_center.db.models import Widget
 from command_center.db.session import session_scope
 from command_center.metrics.catalog import UnknownMetric
@@ -77,10 +77,11 @@ async def _answer(pending: Awaitable[WidgetData]) -> dict[str, Any]:
     return data.model_dump()
 
 
-def _choice(request: Request) -> ViewChoice:
-    """The dashboard range and filters from the query (`range`, `from`/`to`, filter keys)."""
+async def _choice(request: Request) -> ViewChoice:
+    """The dashboard range and filters from the query (`range`, `from`/`to`, filter keys;
+    filter values must be known values)."""
     try:
-        return parse_choice(dict(request.query_params))
+        return await asyncio.to_thread(checked_choice, dict(request.query_params))
     except ChoiceError as exc:
         raise ProblemError(422, "Invalid time range or filter", str(exc), field=exc.field) from None
 
@@ -90,7 +91,7 @@ async def widget_data(widget_id: WidgetId, request: Request) -> dict[str, Any]:
     """Rows, columns, source, generated-at and cached flag for one persisted widget — under
     the dashboard's time range and filters when the query names them (as the dashboard shows
     it), with `notes` for what the widget cannot honour."""
-    choice = _choice(request)
+    choice = await _choice(request)
     spec = await asyncio.to_thread(_widget_spec, widget_id)
     try:
         found = await widget_data_in_view(widget_id, spec, choice)

@@ -15,7 +15,7 @@ the same column and never replaces it.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -71,8 +71,11 @@ class ViewChoice:
     end: date | None = None
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str]) -> ViewChoice:
-        """From a link's query parameters; unknown keys and unusable values are dropped."""
+    def from_params(
+        cls, params: Mapping[str, str], allowed: Mapping[str, Collection[str]] | None = None
+    ) -> ViewChoice:
+        """From a link's query parameters; unknown keys and unusable values are dropped (with
+        `allowed`, so are filter values it does not list)."""
         choice = cls()
         _lenient(lambda: setattr(choice, "range", parse_range(params.get("range", ""))))
         if params.get("from") or params.get("to"):
@@ -81,7 +84,7 @@ class ViewChoice:
                 choice.range, (choice.start, choice.end) = "", dates
         for key in load_config().filters:
             value = str(params.get(key) or "")[:MAX_VALUE]
-            if value:
+            if value and (allowed is None or value in allowed.get(key, ())):
                 choice.filters[key] = value
         return choice
 
@@ -142,9 +145,13 @@ def parse_dates(start: str, end: str) -> tuple[date, date]:
     return first, last
 
 
-def parse_choice(params: Mapping[str, str]) -> ViewChoice:
+def parse_choice(
+    params: Mapping[str, str], allowed: Mapping[str, Collection[str]] | None = None
+) -> ViewChoice:
     """The strict reading of a range and filters (`range`, `from`/`to`, a filter key each):
-    the first unusable part raises `ChoiceError` with a readable message."""
+    the first unusable part raises `ChoiceError` with a readable message. With `allowed`
+    (filter key → its known values, see `allowed_values`), a filter value must be one of
+    them: made-up values would each be a new cache entry and a new query."""
     if len(params) > MAX_PARAMS:
         raise ChoiceError(f"at most {MAX_PARAMS} range and filter parameters", "params")
     filters = load_config().filters
@@ -160,6 +167,9 @@ def parse_choice(params: Mapping[str, str]) -> ViewChoice:
         value = str(params.get(key) or "")
         if len(value) > MAX_VALUE:
             raise ChoiceError(f"a {key} value has at most {MAX_VALUE} characters", key)
+        if value and allowed is not None and value not in allowed.get(key, ()):
+            label = str(filters[key].get("label", key))
+            raise ChoiceError(f"{label} {value!r} is not one of the known values", key)
         if value:
             choice.filters[key] = value
     return choice
@@ -234,6 +244,11 @@ def filter_options(known: dict[tuple[str, str], list[str]]) -> list[dict[str, An
                 values.update(found)
         options.append({"key": key, "label": entry["label"], "values": sorted(values)})
     return options
+
+
+def allowed_values(options: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Filter key → its known values, from `filter_options`' output."""
+    return {str(o["key"]): set(o["values"]) for o in options}
 
 
 def range_options() -> list[dict[str, str]]:

@@ -15,11 +15,11 @@ import reflex as rx
 from command_center.dashboards.filters import (
     ChoiceError,
     ViewChoice,
-    filter_options,
+    allowed_values,
     parse_choice,
     range_options,
 )
-from command_center.dashboards.view_data import widget_data_in_view
+from command_center.dashboards.view_data import filter_choices, widget_data_in_view
 from command_center.ui.states.connection import client_connected
 from command_center.ui.states.guard import requires_role
 from command_center.ui.states.loops import single_loop
@@ -45,17 +45,6 @@ def _board_specs(dashboard_id: int | None) -> tuple[Any, list[tuple[str, dict[st
         board = load_layout(None)
     specs = {w.id: dict(w.spec) for w in list_widgets()}
     return board, [(wid, specs[wid]) for wid in board.widget_ids if wid in specs]
-
-
-def _filter_options() -> list[dict[str, Any]]:
-    from command_center.semantic.values import value_store
-
-    try:
-        known = value_store().get()
-    except Exception as exc:  # no choices is better than no dashboard
-        log.warning("filter values unavailable: %s", exc)
-        known = {}
-    return filter_options(known)
 
 
 async def resolve_view(
@@ -242,12 +231,24 @@ class WidgetsState(SessionState):
         days = str(form.get("days", "")).strip()[:5]
         return self.set_range(f"custom:{days}" if days.isdigit() else "all")
 
+    def _keep_known_filters(self) -> None:
+        """Drop filter values (from a link) that are not among the known ones."""
+        allowed = allowed_values(self.filter_options)
+        known = {k: v for k, v in self.filters.items() if v in allowed.get(k, ())}
+        if known != self.filters:
+            self.filters = known
+
     @rx.event
     @requires_role("viewer")
     def set_filter(self, key: str, value: str) -> Any:
-        """One filter's value ("all" clears it)."""
-        wanted = {**self.filters, key: "" if value == "all" else value}
-        chosen = ViewChoice.from_params({k: v for k, v in wanted.items() if v})
+        """One filter's value ("all" clears it): only a known value of a known filter."""
+        wanted = {**self.filters, str(key)[:40]: "" if value == "all" else str(value)}
+        try:
+            chosen = parse_choice(
+                {k: v for k, v in wanted.items() if v}, allowed_values(self.filter_options)
+            )
+        except ChoiceError as exc:
+            return rx.toast.error(f"Filter not applied: {exc}")
         choice = self._choice()
         choice.filters = chosen.filters
         return self._show_choice(choice)
@@ -320,9 +321,10 @@ class WidgetsState(SessionState):
         live = await get_live_ops()
         async with live.fanout.subscribe(notices_only=True) as consumer:
             specs = await self._load_specs()
-            options = await asyncio.to_thread(_filter_options)  # after the cards are up
-            async with self:
+            options = await asyncio.to_thread(filter_choices)  # after the cards are up
+            async with self:  # before any widget is resolved: only known filter values stay
                 self.filter_options = options
+                self._keep_known_filters()
             next_due: dict[str, float] = {}
             last_seen = time.monotonic()
             while True:
