@@ -278,3 +278,27 @@ def test_simulator_stream_is_accepted(engine: Engine) -> None:
     result = ingest_events(events, engine=engine)
     assert (result.accepted, result.rejected) == (300, [])
     assert {e["type"] for e in events} >= {"claim_filed", "claim_approved", "session_opened"}
+
+
+def test_a_connection_killed_while_idle_costs_no_batch(engine: Engine) -> None:
+    """PostgreSQL's fast path keeps its connections without a pre-ping: when the server
+    drops them while idle (a restart), the next batch retries on a new one and applies once."""
+    if engine.dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    assert ingest_events([filed(1, "CLM-A")], engine=engine).accepted == 1  # one kept idle
+    with engine.connect() as conn:
+        killed = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    assert killed >= 1
+    result = ingest_events(
+        [filed(2, "CLM-B"), step(3, "claim_approved", "CLM-A", 5)], engine=engine
+    )
+    assert (result.accepted, result.rejected) == (2, [])
+    assert count(engine, Event) == 3
+    assert claim_row(engine, "CLM-A").status == "approved"

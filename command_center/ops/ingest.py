@@ -9,8 +9,9 @@ entity) rolls back and retries.
 
 Two implementations of the load and write steps do the same reads and writes: SQLAlchemy Core
 (`_load`, `_write`; SQLite and any other driver) and, on PostgreSQL through psycopg 3, array
-parameters sent in pipeline mode (`_load_pg`, `_write_pg`): two round trips and the commit per
-batch, whatever its size.
+parameters sent in pipeline mode (`_load_pg`, `_write_pg`) on connections of its own
+(`ingest_pgconn`): two round trips per batch, the second carrying the COMMIT, whatever its
+size.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from command_center.ops.ingest_batch import (
     _Race,
 )
 from command_center.ops.ingest_pg import _load_pg, _write_pg
+from command_center.ops.ingest_pgconn import pg_connections
 from command_center.ops.kpis import as_utc
 
 __all__ = ["AcceptedEvent", "IngestResult", "ingest_events"]
@@ -226,13 +228,13 @@ def _pipelines(engine: Engine) -> bool:
 def _attempt(
     engine: Engine, parsed: list[tuple[int, Any]], now: datetime, result: IngestResult
 ) -> None:
-    with engine.begin() as conn:
-        if _pipelines(engine):
-            dbapi = conn.connection.driver_connection
+    if _pipelines(engine):
+        with pg_connections(engine).connection() as dbapi:
             ctx = _load_pg(dbapi, parsed)
             accepted, rejected_ids = apply_batch(ctx, parsed, result)
-            _write_pg(dbapi, ctx, accepted, now, rejected_ids)
-        else:
+            _write_pg(dbapi, ctx, accepted, now, rejected_ids)  # commits
+    else:
+        with engine.begin() as conn:
             ctx = _load(conn, parsed, lock=engine.dialect.name == "postgresql")
             accepted, rejected_ids = apply_batch(ctx, parsed, result)
             event_rows = [

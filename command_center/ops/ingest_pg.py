@@ -52,12 +52,17 @@ _PG_LOADS = (
 
 
 def _pipelined(
-    dbapi: psycopg.Connection[Any], calls: Sequence[tuple[Any, str, Sequence[Any]]]
+    dbapi: psycopg.Connection[Any],
+    calls: Sequence[tuple[Any, str, Sequence[Any]]],
+    commit: bool = False,
 ) -> None:
-    """Run (cursor, SQL, params) in order in one pipeline; results stay on the cursors.
+    """Run (cursor, SQL, params) in order in one pipeline, then COMMIT when `commit`;
+    results stay on the cursors.
 
-    Statements run in order on the server, so later ones see what earlier ones wrote. The
-    first failing statement's error is raised (once the pipeline is closed cleanly).
+    Statements run in order on the server, so later ones see what earlier ones wrote; the
+    COMMIT is queued behind them (same round trip) and is skipped by the server when one of
+    them failed. The first failing statement's error is raised (once the pipeline is closed
+    cleanly).
     """
     import psycopg
 
@@ -70,6 +75,8 @@ def _pipelined(
                 except psycopg.Error as exc:  # an earlier statement failed; stop sending
                     error = exc
                     break
+            if commit and error is None:
+                dbapi.commit()
     except psycopg.Error:  # the statements queued after the failure report "aborted"
         if error is None:
             raise
@@ -209,20 +216,20 @@ _PG_SESSION_UPDATE = _pg_update(
     "issue_sessions",
     (("id", _INT), ("status", _TEXT), ("escalated_at", _TS), ("resolved_at", _TS)),
 )
-_PG_EVENT_INSERT = (
-    _pg_insert(
-        "events",
-        (
-            ("event_id", _TEXT),
-            ("type", _TEXT),
-            ("occurred_at", _TS),
-            ("received_at", _TS),
-            ("subject_id", _TEXT),
-            ("payload", "json"),
-        ),
-        {},
-    )
-    + " ON CONFLICT (event_id) DO NOTHING"
+# No ON CONFLICT: every event id was checked after the row locks, so a conflict means a
+# concurrent batch stored it since; the unique violation aborts the batch (and its COMMIT,
+# queued behind it) and the batch is retried, where the id is then a duplicate.
+_PG_EVENT_INSERT = _pg_insert(
+    "events",
+    (
+        ("event_id", _TEXT),
+        ("type", _TEXT),
+        ("occurred_at", _TS),
+        ("received_at", _TS),
+        ("subject_id", _TEXT),
+        ("payload", "json"),
+    ),
+    {},
 )
 _PG_STORED = "SELECT 1 FROM events WHERE event_id = ANY(%b) LIMIT 1"
 
@@ -356,16 +363,17 @@ def _write_pg(
     now: datetime,
     rejected_ids: list[str],
 ) -> None:
-    """`_write` and `_check_rejected_not_stored` for PostgreSQL, in one pipelined round trip."""
+    """`_write` and `_check_rejected_not_stored` for PostgreSQL, and the COMMIT: one
+    pipelined round trip (two when events were rejected: the check must pass first)."""
     *entities, (event_sql, event_columns) = _pg_writes(ctx, accepted, now)
-    with dbapi.cursor() as cursor, dbapi.cursor() as events, dbapi.cursor() as check:
+    with dbapi.cursor() as cursor, dbapi.cursor() as check:
         calls = [(cursor, sql, columns) for sql, columns in entities if columns]
         if event_columns:
-            calls.append((events, event_sql, event_columns))
+            calls.append((cursor, event_sql, event_columns))
         if rejected_ids:
             calls.append((check, _PG_STORED, (rejected_ids,)))
-        _pipelined(dbapi, calls)
-        if accepted and events.rowcount != len(accepted):
-            raise _Race("an event id was stored concurrently")
-        if rejected_ids and check.fetchone() is not None:
-            raise _Race("a rejected event was stored concurrently")
+        _pipelined(dbapi, calls, commit=not rejected_ids)
+        if rejected_ids:
+            if check.fetchone() is not None:
+                raise _Race("a rejected event was stored concurrently")
+            dbapi.commit()

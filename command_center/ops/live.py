@@ -118,7 +118,8 @@ class LiveOps:
             self._stale = True
 
     async def _refresh_if_stale(self) -> None:
-        """Reload the KPI state from the database when another process has written events.
+        """Reload the KPI state from the database when another process has written events
+        or a batch failed (it may have committed).
 
         Runs with new ingests held and none in flight, like `reconcile`, so no delta of this
         process is lost or counted twice.
@@ -130,7 +131,11 @@ class LiveOps:
             await self._drained.wait()
             if self._stale:
                 self._stale = False
-                self.state = await asyncio.to_thread(self._load, utcnow())
+                try:
+                    self.state = await asyncio.to_thread(self._load, utcnow())
+                except BaseException:
+                    self._stale = True  # e.g. the database is still down: next time
+                    raise
         finally:
             self._gate.set()
 
@@ -152,7 +157,14 @@ class LiveOps:
         try:
             with observe("ingest.batch") as span:
                 started = time.perf_counter()
-                result = await asyncio.to_thread(ingest_events, events_raw, engine=self.engine)
+                try:
+                    result = await asyncio.to_thread(ingest_events, events_raw, engine=self.engine)
+                except Exception:
+                    # The batch may have committed with the acknowledgement lost (the
+                    # connection dropped after COMMIT): reload the KPIs from the database
+                    # before the next batch rather than guess.
+                    self._stale = True
+                    raise
                 seconds = time.perf_counter() - started
                 record_ingest(seconds, result.accepted, result.duplicates, len(result.rejected))
                 span.update(metadata={"events": len(events_raw), "accepted": result.accepted,
