@@ -59,14 +59,14 @@ async def post_events(
     conflicting one with 409.
     """
     limit = get_settings().event_batch_limit
+    items: list[Any]
     if isinstance(body, dict):
         try:
-            parse_event(body)
+            items = [parse_event(body)]  # validated once: ingest takes it as it is
         except ValidationError as exc:
             return JSONResponse(
                 validation_problem(exc, body), status_code=422, media_type=PROBLEM_MEDIA_TYPE
             )
-        items = [body]
     elif isinstance(body, list):
         if len(body) > limit:
             raise ProblemError(

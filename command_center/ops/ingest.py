@@ -9,9 +9,8 @@ entity) rolls back and retries.
 
 Two implementations of the load and write steps do the same reads and writes: SQLAlchemy Core
 (`_load`, `_write`; SQLite and any other driver) and, on PostgreSQL through psycopg 3, array
-parameters sent in pipeline mode (`_load_pg`, `_write_pg`) on connections of its own
-(`ingest_pgconn`): two round trips per batch, the second carrying the COMMIT, whatever its
-size.
+parameters sent in pipeline mode (`ingest_pg`, run by `ingest_pgconn` on connections of its
+own): two round trips per batch, the second carrying the COMMIT, whatever its size.
 """
 
 from __future__ import annotations
@@ -38,8 +37,6 @@ from command_center.ops.ingest_batch import (
     _load,
     _Race,
 )
-from command_center.ops.ingest_pg import _load_pg, _write_pg
-from command_center.ops.ingest_pgconn import pg_connections
 from command_center.ops.kpis import as_utc
 
 __all__ = ["AcceptedEvent", "IngestResult", "ingest_events"]
@@ -227,31 +224,52 @@ def _pipelines(engine: Engine) -> bool:
 
 def _attempt(
     engine: Engine, parsed: list[tuple[int, Any]], now: datetime, result: IngestResult
-) -> None:
+) -> _Context:
     if _pipelines(engine):
-        with pg_connections(engine).connection() as dbapi:
-            ctx = _load_pg(dbapi, parsed)
-            accepted, rejected_ids = apply_batch(ctx, parsed, result)
-            _write_pg(dbapi, ctx, accepted, now, rejected_ids)  # commits
-    else:
-        with engine.begin() as conn:
-            ctx = _load(conn, parsed, lock=engine.dialect.name == "postgresql")
-            accepted, rejected_ids = apply_batch(ctx, parsed, result)
-            event_rows = [
-                {
-                    "event_id": e.event_id,
-                    "type": e.type,
-                    "occurred_at": e.occurred_at,
-                    "received_at": now,
-                    "subject_id": e.subject_id,
-                    "payload": e.payload(),
-                }
-                for e in accepted
-            ]
-            _write(conn, ctx, event_rows)
-            _check_rejected_not_stored(conn, rejected_ids)
+        from command_center.ops.ingest_pgconn import attempt_pg, pg_connections
+
+        return attempt_pg(pg_connections(engine), parsed, now, result)
+    with engine.begin() as conn:
+        ctx = _load(conn, parsed, lock=engine.dialect.name == "postgresql")
+        accepted, rejected_ids = apply_batch(ctx, parsed, result)
+        event_rows = [
+            {
+                "event_id": e.event_id,
+                "type": e.type,
+                "occurred_at": e.occurred_at,
+                "received_at": now,
+                "subject_id": e.subject_id,
+                "payload": e.payload(),
+            }
+            for e in accepted
+        ]
+        _write(conn, ctx, event_rows)
+        _check_rejected_not_stored(conn, rejected_ids)
+    return ctx
+
+
+def _parse(events_raw: list[Any]) -> tuple[list[tuple[int, Any]], list[dict[str, Any]]]:
+    """(index, validated event) for the valid items, {index, problem} for the others. An
+    item already validated (an `EventBase`, as the API passes a single event) is kept."""
+    invalid: list[dict[str, Any]] = []
+    parsed: list[tuple[int, Any]] = []
+    window = ev.event_window()
+    for index, raw in enumerate(events_raw):
+        if isinstance(raw, ev.EventBase):
+            parsed.append((index, raw))
+            continue
+        try:
+            parsed.append((index, ev.parse_event(raw, window)))
+        except ValidationError as exc:
+            invalid.append({"index": index, "problem": ev.validation_problem(exc, raw)})
+    return parsed, invalid
+
+
+def _conclude(result: IngestResult, ctx: _Context, invalid: list[dict[str, Any]]) -> IngestResult:
     result.accepted = len(result.events)
     result.delta = kpi_delta(ctx, result.events)
+    result.rejected = sorted(invalid + result.rejected, key=lambda r: r["index"])
+    return result
 
 
 def ingest_events(
@@ -270,26 +288,18 @@ def ingest_events(
 
     engine = engine or get_engine()
     now = as_utc(now or utcnow())
-    invalid: list[dict[str, Any]] = []
-    parsed: list[tuple[int, Any]] = []
-    window = ev.event_window()
-    for index, raw in enumerate(events_raw):
-        try:
-            parsed.append((index, ev.parse_event(raw, window)))
-        except ValidationError as exc:
-            invalid.append({"index": index, "problem": ev.validation_problem(exc, raw)})
+    parsed, invalid = _parse(events_raw)
     lock = _lock_for(engine)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         result = IngestResult()
         try:
             if lock is not None:
                 with lock:
-                    _attempt(engine, parsed, now, result)
+                    ctx = _attempt(engine, parsed, now, result)
             else:
-                _attempt(engine, parsed, now, result)
+                ctx = _attempt(engine, parsed, now, result)
             break
         except _RETRY:
             if attempt == MAX_ATTEMPTS:
                 raise
-    result.rejected = sorted(invalid + result.rejected, key=lambda r: r["index"])
-    return result
+    return _conclude(result, ctx, invalid)

@@ -1,15 +1,13 @@
 """Ingest on PostgreSQL through psycopg 3: the same reads and writes as the SQLAlchemy path,
-as array parameters in two pipelined round trips per batch."""
+as array parameters for two pipelined round trips per batch. The statements only (no I/O):
+`ingest_pgconn` runs them, on a thread or on the event loop."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import psycopg
+from typing import Any
 
 from command_center.ops.ingest_batch import (
     _CLAIM_COLUMNS,
@@ -20,19 +18,18 @@ from command_center.ops.ingest_batch import (
     _Context,
     _context,
     _DeviceRow,
-    _Race,
     _references,
 )
 
 # ---------------------------------------------------------------- PostgreSQL fast path
 #
-# The same reads and writes as `_load` and `_write`, sent on the psycopg connection inside
-# the SQLAlchemy transaction: array parameters (`= ANY(%b)`, `unnest`) instead of long IN
-# lists and one statement per row, all reads in one pipeline and all writes in another, so a
-# batch costs two round trips plus the commit. Parameters go in binary (`%b`): quoting text
-# arrays was the largest client-side cost. A new row that refers to another new row (a
-# session on a claim filed in the same batch) finds its id by external id on the server:
-# statements in a pipeline run in order, so the referenced row is already inserted.
+# The same reads and writes as `_load` and `_write`: array parameters (`= ANY(%b)`,
+# `unnest`) instead of long IN lists and one statement per row, all reads in one pipeline and
+# all writes with the COMMIT in another, so a batch costs two round trips. Parameters go in
+# binary (`%b`): quoting text arrays was the largest client-side cost. A new row that refers
+# to another new row (a session on a claim filed in the same batch) finds its id by external
+# id on the server: statements in a pipeline run in order, so the referenced row is already
+# inserted.
 
 
 def _pg_select(table: str, columns: Sequence[str], key: str, lock: bool = False) -> str:
@@ -51,54 +48,17 @@ _PG_LOADS = (
 )
 
 
-def _pipelined(
-    dbapi: psycopg.Connection[Any],
-    calls: Sequence[tuple[Any, str, Sequence[Any]]],
-    commit: bool = False,
-) -> None:
-    """Run (cursor, SQL, params) in order in one pipeline, then COMMIT when `commit`;
-    results stay on the cursors.
-
-    Statements run in order on the server, so later ones see what earlier ones wrote; the
-    COMMIT is queued behind them (same round trip) and is skipped by the server when one of
-    them failed. The first failing statement's error is raised (once the pipeline is closed
-    cleanly).
-    """
-    import psycopg
-
-    error: psycopg.Error | None = None
-    try:
-        with dbapi.pipeline():  # leaving the block syncs: every result has arrived
-            for cursor, sql, params in calls:
-                try:
-                    cursor.execute(sql, params)
-                except psycopg.Error as exc:  # an earlier statement failed; stop sending
-                    error = exc
-                    break
-            if commit and error is None:
-                dbapi.commit()
-    except psycopg.Error:  # the statements queued after the failure report "aborted"
-        if error is None:
-            raise
-    if error is not None:
-        raise error
+Statement = tuple[str, Sequence[Any]]  # SQL, parameters
 
 
-def _load_pg(dbapi: psycopg.Connection[Any], parsed: list[tuple[int, Any]]) -> _Context:
-    """`_load` for PostgreSQL in one pipelined round trip (rows locked `FOR UPDATE` by id)."""
-    from psycopg.rows import namedtuple_row
-
+def load_statements(parsed: list[tuple[int, Any]]) -> list[tuple[str, Statement]]:
+    """`_load` as (reference field, statement): what a batch refers to, rows locked by id."""
     refs = _references(parsed)
-    fetched: dict[str, list[Any]] = {}
-    cursors = [
-        (name, sql, dbapi.cursor(row_factory=namedtuple_row))
-        for name, sql in _PG_LOADS
-        if refs[name]
-    ]
-    _pipelined(dbapi, [(cursor, sql, (refs[name],)) for name, sql, cursor in cursors])
-    for name, _sql, cursor in cursors:
-        fetched[name] = cursor.fetchall()
-        cursor.close()
+    return [(name, (sql, (refs[name],))) for name, sql in _PG_LOADS if refs[name]]
+
+
+def load_context(fetched: dict[str, list[Any]]) -> _Context:
+    """The working copy from the rows `load_statements` returned (named tuples)."""
     return _context(
         fetched.get("customer_id", ()),
         fetched.get("plan_code", ()),
@@ -356,24 +316,11 @@ def _pg_writes(
     ]
 
 
-def _write_pg(
-    dbapi: psycopg.Connection[Any],
-    ctx: _Context,
-    accepted: list[Any],
-    now: datetime,
-    rejected_ids: list[str],
-) -> None:
-    """`_write` and `_check_rejected_not_stored` for PostgreSQL, and the COMMIT: one
-    pipelined round trip (two when events were rejected: the check must pass first)."""
-    *entities, (event_sql, event_columns) = _pg_writes(ctx, accepted, now)
-    with dbapi.cursor() as cursor, dbapi.cursor() as check:
-        calls = [(cursor, sql, columns) for sql, columns in entities if columns]
-        if event_columns:
-            calls.append((cursor, event_sql, event_columns))
-        if rejected_ids:
-            calls.append((check, _PG_STORED, (rejected_ids,)))
-        _pipelined(dbapi, calls, commit=not rejected_ids)
-        if rejected_ids:
-            if check.fetchone() is not None:
-                raise _Race("a rejected event was stored concurrently")
-            dbapi.commit()
+def write_statements(ctx: _Context, accepted: list[Any], now: datetime) -> list[Statement]:
+    """`_write` as statements, in dependency order, events last (empty ones left out)."""
+    return [(sql, columns) for sql, columns in _pg_writes(ctx, accepted, now) if columns]
+
+
+def stored_check(rejected_ids: list[str]) -> Statement:
+    """`_check_rejected_not_stored`: a row back means a concurrent batch stored one of them."""
+    return _PG_STORED, (rejected_ids,)

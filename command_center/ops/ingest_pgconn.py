@@ -1,82 +1,82 @@
-"""The connections the PostgreSQL ingest fast path runs on: plain psycopg connections kept
-per engine, outside SQLAlchemy's pool.
+"""Running a PostgreSQL ingest attempt: plain psycopg connections kept per engine, outside
+SQLAlchemy's pool, and the two pipelines.
 
-A batch costs two round trips (reads; writes + COMMIT), so the pool's pre-ping (a third) and
-its checkout/reset bookkeeping were a large share of a one-event request. No ping is needed
-here: a connection that died while idle (a database restart) fails its attempt with
-`OperationalError`, which the caller retries; the failure also drops every other idle
-connection of that engine, so the retry and later batches connect afresh (what
-SQLAlchemy's pool invalidation does). The connections are closed when the engine is
-disposed.
+A batch costs two round trips (reads; writes + COMMIT), so the pool's pre-ping (a third)
+and its checkout/reset bookkeeping were a large share of a one-event request. (psycopg's
+asyncio connections on the event loop were measured too: slower than a worker thread here,
+each pipeline wait being a loop round.) No ping is needed: a connection that died while
+idle (a database restart) fails its attempt with `OperationalError`, which the caller
+retries; the failure also drops every other idle connection (they died with it), so the
+retry connects afresh — what SQLAlchemy's pool invalidation does.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
+import psycopg
+from psycopg.pq import TransactionStatus
+from psycopg.rows import namedtuple_row
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-if TYPE_CHECKING:
-    import psycopg
+from command_center.ops.ingest_apply import apply_batch
+from command_center.ops.ingest_batch import IngestResult, _Context, _Race
+from command_center.ops.ingest_pg import (
+    Statement,
+    load_context,
+    load_statements,
+    stored_check,
+    write_statements,
+)
 
 KEEP_IDLE = 8  # idle connections kept per engine (ingest runs in the default thread pool)
 
 
 class PgConnections:
-    """Idle psycopg connections to one database, handed out one per batch."""
+    """Idle connections to one database (LIFO, at most `keep`), one handed out per attempt."""
 
     def __init__(self, conninfo: str, keep: int = KEEP_IDLE) -> None:
-        self.conninfo = conninfo
-        self.keep = keep
+        self.conninfo, self.keep = conninfo, keep
         self._idle: list[psycopg.Connection[Any]] = []
         self._guard = threading.Lock()
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A connection with no transaction open; on an exception it is rolled back (or
-        closed when broken, with every idle one) and the exception propagates."""
-        import psycopg
-
-        conn = self._take() or psycopg.connect(self.conninfo)
+        """A connection with no transaction open; on an exception it is rolled back (or,
+        when broken, dropped with every idle one) and the exception propagates."""
+        with self._guard:
+            conn = self._idle.pop() if self._idle else None
+        conn = conn or psycopg.connect(self.conninfo)
         try:
             yield conn
         except BaseException:
-            self._discard(conn)
+            if not conn.closed:
+                try:
+                    conn.rollback()
+                except psycopg.Error:
+                    conn.close()
+            if conn.closed:
+                self.close()
             raise
-        self._give_back(conn)
+        finally:
+            if not self._keep(conn):
+                conn.close()
 
-    def _take(self) -> psycopg.Connection[Any] | None:
-        with self._guard:
-            return self._idle.pop() if self._idle else None
-
-    def _give_back(self, conn: psycopg.Connection[Any]) -> None:
-        from psycopg.pq import TransactionStatus
-
+    def _keep(self, conn: psycopg.Connection[Any]) -> bool:
+        """Keep `conn` if it is clean and there is room (False: the caller closes it)."""
         if conn.closed or conn.info.transaction_status != TransactionStatus.IDLE:
-            self._discard(conn)
-            return
+            return False
         with self._guard:
             if len(self._idle) < self.keep:
                 self._idle.append(conn)
-                return
-        conn.close()
-
-    def _discard(self, conn: psycopg.Connection[Any]) -> None:
-        import psycopg
-
-        if not conn.closed:
-            try:
-                conn.rollback()
-                self._give_back(conn)
-                return
-            except psycopg.Error:
-                conn.close()
-        self.close()  # the server went away: the idle ones are dead too
+                return True
+        return False
 
     def close(self) -> None:
         """Close every idle connection."""
@@ -86,16 +86,74 @@ class PgConnections:
             conn.close()
 
 
+def conninfo(engine: Engine) -> str:
+    """libpq connection string of a SQLAlchemy PostgreSQL engine."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 _by_engine: weakref.WeakKeyDictionary[Engine, PgConnections] = weakref.WeakKeyDictionary()
 _by_engine_guard = threading.Lock()
 
 
 def pg_connections(engine: Engine) -> PgConnections:
-    """The ingest connections of `engine` (a PostgreSQL engine on psycopg 3)."""
+    """The blocking ingest connections of `engine`, closed when it is disposed."""
     with _by_engine_guard:
         found = _by_engine.get(engine)
         if found is None:
-            url = engine.url.set(drivername="postgresql")
-            found = _by_engine[engine] = PgConnections(url.render_as_string(hide_password=False))
+            found = _by_engine[engine] = PgConnections(conninfo(engine))
             event.listen(engine, "engine_disposed", lambda _engine: found.close())
         return found
+
+
+# ---------------------------------------------------------------- the attempt
+#
+# Each pipeline sends its statements back to back and syncs once; statements run in order
+# on the server, so later ones see what earlier ones wrote; the COMMIT is queued behind the
+# writes and skipped by the server when one of them failed. The first failing statement's
+# error is raised (once the pipeline has been closed cleanly).
+
+
+def _run(
+    conn: psycopg.Connection[Any], statements: Sequence[Statement], commit: bool = False
+) -> list[psycopg.Cursor[Any]]:
+    cursors: list[psycopg.Cursor[Any]] = []
+    error: psycopg.Error | None = None
+    try:
+        with conn.pipeline():
+            for sql, params in statements:
+                cursors.append(conn.cursor(row_factory=namedtuple_row))
+                try:
+                    cursors[-1].execute(sql, params)
+                except psycopg.Error as exc:  # an earlier statement failed; stop sending
+                    error = exc
+                    break
+            if commit and error is None:
+                conn.commit()
+    except psycopg.Error:  # the statements queued after the failure report "aborted"
+        if error is None:
+            raise
+    if error is not None:
+        raise error
+    return cursors
+
+
+def attempt_pg(
+    connections: PgConnections, parsed: list[tuple[int, Any]], now: datetime, result: IngestResult
+) -> _Context:
+    """Load, apply and write one batch in one transaction (two round trips; three when
+    events were rejected: none of them may have been stored concurrently)."""
+    with connections.connection() as conn:
+        loads = load_statements(parsed)
+        cursors = _run(conn, [statement for _name, statement in loads])
+        ctx = load_context(
+            {name: c.fetchall() for (name, _s), c in zip(loads, cursors, strict=True)}
+        )
+        accepted, rejected_ids = apply_batch(ctx, parsed, result)
+        writes = write_statements(ctx, accepted, now)
+        if not rejected_ids:
+            _run(conn, writes, commit=True)
+            return ctx
+        if _run(conn, [*writes, stored_check(rejected_ids)])[-1].fetchone() is not None:
+            raise _Race("a rejected event was stored concurrently")
+        conn.commit()
+    return ctx
