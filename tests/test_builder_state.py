@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -64,8 +65,8 @@ class ScriptedRunner:
     async def _gen(self) -> AsyncIterator[ClarifierEvent]:
         for event in self.events:
             yield event
-            if self.on_event:
-                self.on_event(event)
+            if self.on_event and inspect.iscoroutine(done := self.on_event(event)):
+                await done  # a guarded handler (a coroutine) called mid-stream
 
     def start_clarification(self, raw_input: str) -> AsyncIterator[ClarifierEvent]:
         self.calls.append(("start", raw_input))
@@ -227,7 +228,7 @@ async def test_error_event_shows_banner_and_keeps_conversation(
     assert _traces(state) == [[("contextLoader", "done"), ("intentExtractor", "failed")]]
     assert not state.running and not state.spec_ready
     assert _chat(state) == [("user", "approval rate")]
-    BuilderState.dismiss_error.fn(state)
+    await BuilderState.dismiss_error.fn(state)
     assert state.error_message == ""
 
 
@@ -341,9 +342,9 @@ async def test_add_is_refused_without_a_ready_spec(catalog_db: Any) -> None:
     assert list_widgets(catalog_db) == [] and state.error_message == ""
 
 
-def test_cancel_resets_everything() -> None:
+async def test_cancel_resets_everything() -> None:
     state = _state()
-    BuilderState.open_builder.fn(state)
+    await BuilderState.open_builder.fn(state)
     state.messages = [{"role": "user", "text": "claims", "stages": []}]
     state.error_kind, state.error_message = "auth", "denied"
     BuilderState._apply(
@@ -352,7 +353,7 @@ def test_cancel_resets_everything() -> None:
         {"thread_id": "t", "interrupted": False, "spec": {"type": "kpi", "title": "X"}},
     )
     generation = state._generation
-    BuilderState.set_open.fn(state, False)
+    await BuilderState.set_open.fn(state, False)
     assert not state.open and state.messages == [] and state.preview == {}
     assert state.error_message == "" and state._spec == {} and state._generation > generation
 
@@ -383,7 +384,6 @@ async def test_events_are_applied_as_they_stream(monkeypatch: pytest.MonkeyPatch
 async def test_edit_reads_the_spec_by_id_and_takes_none_from_the_client(
     catalog_db: Any, offline_runner: Any
 ) -> None:
-    import inspect
 
     state = await _ready_state(offline_runner)
     await BuilderState.add_to_dashboard.fn(state)

@@ -173,14 +173,16 @@ def test_v1_data_honours_the_range_like_the_dashboard(client: TestClient) -> Non
     assert_problem(client.post(url, params={"to": "2026-01-01"}), 422)
 
 
-def test_the_filter_bar_form_refuses_and_applies_like_v1() -> None:
+async def test_the_filter_bar_form_refuses_and_applies_like_v1() -> None:
     from command_center.ui.states.widgets import WidgetsState
 
     state = WidgetsState(_reflex_internal_init=True)
     state.filters = {"region": "West"}
-    assert WidgetsState.set_dates.fn(state, {"from": "2026-02-01", "to": "2026-01-01"}) is None
+    assert (
+        await WidgetsState.set_dates.fn(state, {"from": "2026-02-01", "to": "2026-01-01"}) is None
+    )
     assert state.range_error == "The start date is after the end date." and not state.range_start
-    script = WidgetsState.set_dates.fn(state, {"from": "2026-01-01", "to": "2026-01-31"})
+    script = await WidgetsState.set_dates.fn(state, {"from": "2026-01-01", "to": "2026-01-31"})
     assert (state.range_start, state.range_end, state.range_error) == (
         "2026-01-01",
         "2026-01-31",
@@ -190,7 +192,7 @@ def test_the_filter_bar_form_refuses_and_applies_like_v1() -> None:
     assert state._choice() == parse_choice(
         {"from": "2026-01-01", "to": "2026-01-31", "region": "West"}
     )
-    WidgetsState.set_range.fn(state, "7d")
+    await WidgetsState.set_range.fn(state, "7d")
     assert (state.range_start, state.range_choice, state.filters) == ("", "7d", {"region": "West"})
 
 
@@ -224,19 +226,19 @@ def test_v1_refuses_made_up_filter_values(client: TestClient) -> None:
     assert ok.status_code == 200, ok.text
 
 
-def test_the_filter_bar_takes_only_known_values() -> None:
+async def test_the_filter_bar_takes_only_known_values() -> None:
     from command_center.ui.states.widgets import WidgetsState
 
     state = WidgetsState(_reflex_internal_init=True)
     state.filter_options = [
         {"key": k, "label": k.title(), "values": sorted(v)} for k, v in ALLOWED.items()
     ]
-    refused = WidgetsState.set_filter.fn(state, "region", "Narnia")
+    refused = await WidgetsState.set_filter.fn(state, "region", "Narnia")
     assert "not one of the known values" in str(refused) and state.filters == {}
-    WidgetsState.set_filter.fn(state, "colour", "red")
-    WidgetsState.set_filter.fn(state, "region", "x" * 100_000)
+    await WidgetsState.set_filter.fn(state, "colour", "red")
+    await WidgetsState.set_filter.fn(state, "region", "x" * 100_000)
     assert state.filters == {} and not state._force
-    WidgetsState.set_filter.fn(state, "region", "East")
+    await WidgetsState.set_filter.fn(state, "region", "East")
     assert state.filters == {"region": "East"}
     state.filters = {"region": "Narnia", "channel": "app"}  # as read from a link
     state._keep_known_filters()

@@ -16,7 +16,7 @@ def test_an_idle_tick_leaves_the_state_untouched() -> None:
     assert state._force == set() and "_force" in state.dirty_vars
 
 
-def test_dashboard_dialog_creates_renames_and_refuses_bad_names(catalog_db) -> None:
+async def test_dashboard_dialog_creates_renames_and_refuses_bad_names(catalog_db) -> None:
     from command_center.dashboards import service
     from command_center.ui.states.widget_actions import WidgetActions
 
@@ -25,33 +25,33 @@ def test_dashboard_dialog_creates_renames_and_refuses_bad_names(catalog_db) -> N
     state.dashboard_id, state.dashboard_name = default["id"], default["name"]
 
     state.dialog = "new"
-    switch = WidgetActions.submit_dialog.fn(state, {"name": "  Field   ops "})
+    switch = await WidgetActions.submit_dialog.fn(state, {"name": "  Field   ops "})
     created = next(d for d in state.dashboards if d["name"] == "Field ops")
     assert state.dialog == "" and switch is not None  # the tab goes to the new dashboard
     assert str(created["id"]) in str(switch)
 
     state.dialog = "new"
-    assert WidgetActions.submit_dialog.fn(state, {"name": "Field ops"}) is None
+    assert await WidgetActions.submit_dialog.fn(state, {"name": "Field ops"}) is None
     assert "exists" in state.dialog_error and state.dialog == "new"
-    WidgetActions.submit_dialog.fn(state, {"name": "x" * (service.MAX_NAME + 500)})
+    await WidgetActions.submit_dialog.fn(state, {"name": "x" * (service.MAX_NAME + 500)})
     assert f"at most {service.MAX_NAME}" in state.dialog_error
 
     state.dialog = "rename"
-    assert WidgetActions.submit_dialog.fn(state, {"name": "Operations HQ"}) is None
+    assert await WidgetActions.submit_dialog.fn(state, {"name": "Operations HQ"}) is None
     assert state.dashboard_name == "Operations HQ" and state.dialog == ""
     assert service.list_dashboards()[0]["name"] == "Operations HQ"
 
 
-def test_sorting_keeps_only_columns_of_cards_on_the_board() -> None:
+async def test_sorting_keeps_only_columns_of_cards_on_the_board() -> None:
     from command_center.ui.view_models.widget_card import widget_view
 
     state = WidgetsState(_reflex_internal_init=True)
     rows = [{"loss_type": "theft", "value": 1}, {"loss_type": "screen", "value": 5}]
     state.views = [widget_view("t1", {"type": "table", "data_intent": {"metric": "m"}}, rows)]
     for widget_id, column in [("nope", "value"), ("t1", "x" * 10_000)]:
-        WidgetsState.sort_table.fn(state, widget_id, column)
+        await WidgetsState.sort_table.fn(state, widget_id, column)
     assert state._sorts == {}  # a client cannot grow the tab's state with made-up names
-    WidgetsState.sort_table.fn(state, "t1", "value")
-    WidgetsState.sort_table.fn(state, "t1", "value")
+    await WidgetsState.sort_table.fn(state, "t1", "value")
+    await WidgetsState.sort_table.fn(state, "t1", "value")
     assert state._sorts == {"t1": ["value", True]}
     assert [row[1]["sort"] for row in state.views[0]["rows"]] == [5.0, 1.0]

@@ -147,3 +147,29 @@ async def test_a_viewer_may_watch(signin) -> None:
     state = _state_for(DashboardState, create_session(int(viewer.id or 0)))
     assert await _call(DashboardState.event_handlers["load"], state) == [None]
     assert state.modes["database"] == "sqlite"
+
+
+async def test_the_session_lookup_never_runs_on_the_event_loop(monkeypatch) -> None:
+    import threading
+
+    from command_center.ui.states import guard
+
+    loop_thread, seen = threading.current_thread(), []
+
+    def lookup(token: str) -> None:
+        seen.append(threading.current_thread())
+        return None  # signed out: every guarded handler refuses before its body
+
+    monkeypatch.setattr(guard, "session_principal", lookup)
+    checked = 0
+    for cls, name, handler in app_handlers():
+        if getattr(handler.fn, ROLE_MARKER) == "public":
+            continue
+        assert inspect.iscoroutinefunction(handler.fn) or inspect.isasyncgenfunction(handler.fn), (
+            f"{cls.__name__}.{name} would check the role on the event loop"
+        )
+        seen.clear()
+        assert _is_redirect_to_login(await _call(handler, _state_for(cls, ""))), name
+        assert seen and loop_thread not in seen, f"{cls.__name__}.{name} read on the loop"
+        checked += 1
+    assert checked >= 30

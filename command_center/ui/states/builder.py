@@ -152,8 +152,9 @@ class BuilderState(SessionState):
         """Dialog open-change (Escape, overlay click): closing means cancelling."""
         if value:
             self.open = True
-        else:
-            self.cancel()
+        else:  # as `cancel` (called directly, a guarded handler is a coroutine)
+            self._reset_builder()
+            self.open = False
 
     def _reset_builder(self) -> None:
         self._generation += 1  # any stream still running stops applying its events

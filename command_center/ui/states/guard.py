@@ -6,7 +6,9 @@
         async def remove(self, widget_id: str): ...
 
 The check runs before the handler's body on every event, against the server-side session
-record behind the tab's session cookie (never a role the client could send). A signed-out
+record behind the tab's session cookie (never a role the client could send), read in a worker
+thread: a guarded plain (sync) handler is wrapped as a coroutine, so that database read never
+blocks the event loop, and code that calls one directly awaits it. A signed-out
 tab is sent to the sign-in page; a role that may not act gets a toast and nothing changes.
 tests/security/test_ui_roles.py fails for any handler without a `requires_role` or `public`.
 """
@@ -75,11 +77,12 @@ def requires_role(role: Role | str) -> Callable[[Callable[..., Any]], Callable[.
                 return await fn(self, *args, **kwargs)
 
             wrapper = coro
-        else:
+        else:  # a plain handler becomes a coroutine: the session lookup leaves the event loop
 
             @functools.wraps(fn)
-            def sync(self: Any, *args: Any, **kwargs: Any) -> Any:
-                denied = _denial(self, session_principal(_token(self)), needed, name)
+            async def sync(self: Any, *args: Any, **kwargs: Any) -> Any:
+                principal = await asyncio.to_thread(session_principal, _token(self))
+                denied = _denial(self, principal, needed, name)
                 if denied is not None:
                     return denied
                 return fn(self, *args, **kwargs)

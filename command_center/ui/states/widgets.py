@@ -207,6 +207,9 @@ class WidgetsState(SessionState):
     @requires_role("viewer")
     def set_range(self, value: str) -> Any:
         """A range preset id, `custom:N`, or "all" for each widget's own window."""
+        return self._range(value)
+
+    def _range(self, value: str) -> Any:
         choice = ViewChoice.from_params({"range": "" if value == "all" else value})
         choice.filters = dict(self.filters)
         return self._show_choice(choice)
@@ -229,7 +232,7 @@ class WidgetsState(SessionState):
     def set_custom_days(self, form: dict[str, Any]) -> Any:
         """The custom range form: the last N days."""
         days = str(form.get("days", "")).strip()[:5]
-        return self.set_range(f"custom:{days}" if days.isdigit() else "all")
+        return self._range(f"custom:{days}" if days.isdigit() else "all")
 
     def _keep_known_filters(self) -> None:
         """Drop filter values (from a link) that are not among the known ones."""
