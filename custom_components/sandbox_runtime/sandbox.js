@@ -20,6 +20,7 @@ const PROTOCOL = "cc-widget/1";
 const HEARTBEAT_MS = 250;
 const LOOP_BUDGET_MS = 1000;
 const MAX_SOURCE = 20 * 1024;
+const MAX_COMPILED = 256 * 1024;
 const parentWindow = window.parent;
 const post = (message) => parentWindow.postMessage({ cc: PROTOCOL, ...message }, "*");
 
@@ -175,7 +176,7 @@ function valid(data) {
     typeof data.id === "string" &&
     typeof data.source === "string" &&
     data.source.length <= MAX_SOURCE &&
-    (data.compiled === undefined || typeof data.compiled === "string") &&
+    (data.compiled === undefined || (typeof data.compiled === "string" && data.compiled.length <= MAX_COMPILED)) &&
     typeof data.displayName === "string" &&
     /^[A-Z][A-Za-z0-9]{1,63}$/.test(data.displayName) &&
     data.props !== null &&

@@ -10,10 +10,16 @@ const KINDS = {
   scope: "Scope violation",
   timeout: "Timeout",
 };
-const TYPES = new Set(["ready", "heartbeat", "rendered", "error", "size"]);
 const MIN_HEIGHT = 40;
 const MAX_HEIGHT = 640;
 const PROBATION_MS = 3000;
+const MAX_MESSAGE = 500; // characters of an error message kept
+const MAX_ID = 128;
+// The runtime sends 4 heartbeats a second plus a few size/rendered/error messages; a frame
+// that sends more than FLOOD_LIMIT in FLOOD_WINDOW_MS is flooding the page's main thread.
+const FLOOD_LIMIT = 200;
+const FLOOD_WINDOW_MS = 1000;
+const own = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
 
 // Chromium isolates sandboxed frames from the page, but frames of one site share a process:
 // one endless loop stalls every custom widget. The watchdog stops all of them; this
@@ -58,14 +64,38 @@ function reportStall(entry) {
   return false;
 }
 
-// Shape check of a message from the iframe (its source was checked by the caller).
-function validMessage(data) {
-  if (data === null || typeof data !== "object" || data.cc !== PROTOCOL || !TYPES.has(data.type)) {
-    return false;
+// Shape check of a message from the iframe (its source was checked by the caller): a fresh
+// object holding only the checked fields, or null. Kinds are own keys of KINDS (a forged
+// "__proto__" or "constructor" must not reach the error card); strings are size-limited.
+function checkedMessage(data) {
+  if (data === null || typeof data !== "object" || Array.isArray(data) || data.cc !== PROTOCOL) {
+    return null;
   }
-  if (data.type === "error") return typeof data.kind === "string" && KINDS[data.kind] !== undefined;
-  if (data.type === "size") return typeof data.height === "number" && Number.isFinite(data.height);
-  return true;
+  const number = (value) => (typeof value === "number" && Number.isFinite(value) ? value : 0);
+  switch (data.type) {
+    case "ready":
+    case "heartbeat":
+      return { type: data.type };
+    case "size":
+      return typeof data.height === "number" && Number.isFinite(data.height)
+        ? { type: "size", height: data.height }
+        : null;
+    case "error":
+      if (typeof data.kind !== "string" || !own(KINDS, data.kind) || typeof data.message !== "string") {
+        return null;
+      }
+      return { type: "error", kind: data.kind, message: data.message.slice(0, MAX_MESSAGE) };
+    case "rendered":
+      return {
+        type: "rendered",
+        id: typeof data.id === "string" ? data.id.slice(0, MAX_ID) : "",
+        compileMs: number(data.compileMs),
+        renderMs: number(data.renderMs),
+        cached: data.cached === true,
+      };
+    default:
+      return null;
+  }
 }
 
 function ErrorCard({ kind, message, onReload }) {
@@ -84,7 +114,7 @@ function ErrorCard({ kind, message, onReload }) {
         fontSize: "13px",
       },
     },
-    React.createElement("strong", { style: { display: "block" } }, KINDS[kind] || "Error"),
+    React.createElement("strong", { style: { display: "block" } }, own(KINDS, kind) ? KINDS[kind] : "Error"),
     React.createElement("span", { style: { wordBreak: "break-word" } }, String(message || "").slice(0, 500)),
     onReload
       ? React.createElement(
@@ -96,7 +126,7 @@ function ErrorCard({ kind, message, onReload }) {
   );
 }
 
-export default function SandboxedWidget({
+function SandboxedWidgetFrame({
   widgetId = "",
   source = "",
   compiled = "",
@@ -143,10 +173,29 @@ export default function SandboxedWidget({
   useEffect(() => {
     ready.current = false;
     mountedAt.current = performance.now();
+    let done = false;
+    let floodStart = 0;
+    let floodCount = 0;
     function onMessage(event) {
-      if (!frame.current || event.source !== frame.current.contentWindow) return;
-      const data = event.data;
-      if (!validMessage(data)) return;
+      if (done || !frame.current || event.source !== frame.current.contentWindow) return;
+      const now = performance.now();
+      if (now - floodStart > FLOOD_WINDOW_MS) {
+        floodStart = now;
+        floodCount = 0;
+      }
+      if (++floodCount > FLOOD_LIMIT) {
+        // the culprit is this frame (its own messages): stop it for good, no probation
+        done = true;
+        ready.current = false;
+        setStopped(true);
+        setError({
+          kind: "scope",
+          message: `message flood: more than ${FLOOD_LIMIT} messages in ${FLOOD_WINDOW_MS / 1000} s; the component was stopped`,
+        });
+        return;
+      }
+      const data = checkedMessage(event.data);
+      if (data === null) return;
       if (data.type === "ready") {
         ready.current = true;
         lastBeat.current = performance.now();
@@ -165,7 +214,6 @@ export default function SandboxedWidget({
       }
     }
     window.addEventListener("message", onMessage);
-    let done = false;
     const watchdog = setInterval(() => {
       const now = performance.now();
       if (done) return;
@@ -240,4 +288,26 @@ export default function SandboxedWidget({
           style: { width: "100%", height: `${height}px`, border: "0", display: error ? "none" : "block" },
         }),
   );
+}
+
+// Second line for the page: whatever goes wrong in this widget's parent-side code stays in
+// its card (React would otherwise unmount the whole dashboard).
+class Contained extends React.Component {
+  constructor(props) {
+    super(props);
+    this.state = { failed: null };
+  }
+  static getDerivedStateFromError(error) {
+    return { failed: String((error && error.message) || error) };
+  }
+  render() {
+    if (this.state.failed !== null) {
+      return React.createElement(ErrorCard, { kind: "runtime", message: this.state.failed, onReload: null });
+    }
+    return React.createElement(SandboxedWidgetFrame, this.props);
+  }
+}
+
+export default function SandboxedWidget(props) {
+  return React.createElement(Contained, props);
 }

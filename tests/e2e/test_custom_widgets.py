@@ -4,50 +4,29 @@ the dashboard (a KPI tile keeps updating while one loops forever)."""
 
 from __future__ import annotations
 
-import json
 import random
 import string
 import threading
-import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlmodel import Session
 
-from command_center.db.models import Widget, utcnow
-from command_center.db.session import engine_for
 from command_center.widgets.custom.templates import build_component, choose_template
+from tests.e2e.custom_probe import (
+    PROPS,
+    claim_filed,
+    error_kind,
+    frame,
+    insert,
+    probe,
+    remove_inserted,
+    track,
+)
 from tests.e2e.prod_server import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-PROPS = (
-    "type ProbeProps = { rows: Array<Record<string, string | number | boolean | null>>;"
-    " columns: string[] };\n"
-)
-ESCAPE = "const run = [].constructor.constructor;\n"  # reaches globals without naming one
-
-
-def _probe(body: str, effect: str = "") -> str:
-    """A component that runs `effect` (JS text, via the Function constructor) after mount
-    and renders what happened into #probe."""
-    return (
-        PROPS
-        + ESCAPE
-        + "export default function Probe({ rows }: ProbeProps) {\n"
-        + '  const [out, setOut] = React.useState("pending");\n'
-        + "  React.useEffect(() => {\n"
-        + '    let result = "";\n'
-        + f'    try {{ result = "ran:" + String(run({json.dumps(effect)})()); }}\n'
-        + '    catch (error) { result = "blocked:" + String(error); }\n'
-        + "    setOut(result);\n"
-        + "  }, []);\n"
-        + f"  {body}\n"
-        + '  return <p id="probe">{out}</p>;\n}\n'
-    )
 
 
 class Listener:
@@ -87,59 +66,9 @@ def listener() -> Iterator[Listener]:
     server.close()
 
 
-_INSERTED: list[tuple[str, str]] = []  # (database URL, widget id) to remove after the test
-
-
 @pytest.fixture(autouse=True)
 def _remove_inserted() -> Iterator[None]:
-    """Each test sees only its own probes (one looping frame stalls its site's others)."""
-    yield
-    while _INSERTED:
-        url, widget_id = _INSERTED.pop()
-        with Session(engine_for(url)) as session:
-            row = session.get(Widget, widget_id)
-            if row is not None:
-                session.delete(row)
-                session.commit()
-
-
-def _insert(prod_server, source: str, title: str, limit: int = 3) -> str:
-    """Put a custom widget straight into the server's database (hostile components would
-    fail the static checks at persist; here the sandbox itself is under test)."""
-    widget_id = "e2e-" + uuid.uuid4().hex[:12]
-    spec = {
-        "type": "custom", "title": title, "display_name": "Probe", "props_type": "ProbeProps",
-        "tsx_source": source,
-        "data_intent": {"kind": "records", "table": "events", "columns": ["type", "occurred_at"],
-                        "order": [{"column": "occurred_at", "direction": "desc"}],
-                        "limit": limit, "refresh_seconds": 5},
-    }  # fmt: skip
-    url = f"sqlite:///{prod_server.env['DATA_DIR']}/command_center.db"
-    _INSERTED.append((url, widget_id))
-    with Session(engine_for(url)) as session:
-        session.add(Widget(id=widget_id, type="custom", title=title, metric_id=None, spec=spec,
-                           spec_hash=uuid.uuid4().hex, origin="chat", position=10_000,
-                           created_at=utcnow()))  # fmt: skip
-        session.commit()
-    return widget_id
-
-
-def _frame(page, widget_id: str):
-    return page.frame_locator(f"#widget-{widget_id} iframe.cc-sandbox-frame")
-
-
-def _error_kind(page, widget_id: str, kind: str, timeout: int = 30_000) -> str:
-    card = f"#widget-{widget_id} .cc-widget-error[data-error-kind='{kind}']"
-    page.wait_for_selector(card, timeout=timeout)
-    return page.locator(card).inner_text()
-
-
-def _claim_filed(loss_type: str = "cracked_screen") -> dict:
-    return {
-        "event_id": f"e2e-{uuid.uuid4().hex}", "type": "claim_filed",
-        "claim_id": f"CLM-E2E{uuid.uuid4().hex[:6].upper()}", "customer_id": "CUST-000001",
-        "device_id": "DEV-000001", "loss_type": loss_type, "channel": "app",
-    }  # fmt: skip
+    yield from remove_inserted()
 
 
 def test_launcher_keeps_sandboxed_iframe_isolation(browser) -> None:
@@ -161,43 +90,42 @@ def test_custom_widget_renders_live_data_and_updates_on_refresh(prod_server, pag
                          json={"spec": spec.model_dump(mode="json")}, timeout=30)  # fmt: skip
     assert created.status_code == 201, created.text
     widget_id = created.json()["id"]
-    _INSERTED.append((f"sqlite:///{prod_server.env['DATA_DIR']}/command_center.db", widget_id))
+    track(prod_server, widget_id)
     page.goto(prod_server.url + "/")
-    frame = _frame(page, widget_id)
-    frame.locator("ul").wait_for(state="attached", timeout=60_000)  # empty: zero height
-    assert frame.locator("li[data-severity]").count() == 0  # no claim with that loss yet
+    sandbox = frame(page, widget_id)
+    sandbox.locator("ul").wait_for(state="attached", timeout=60_000)  # empty: zero height
+    assert sandbox.locator("li[data-severity]").count() == 0  # no claim with that loss yet
     assert page.locator(f"#widget-{widget_id}").get_attribute("data-status") == "ok"
 
-    posted = httpx.post(prod_server.url + "/v1/events", json=_claim_filed(loss), timeout=10)
+    posted = httpx.post(prod_server.url + "/v1/events", json=claim_filed(loss), timeout=10)
     assert posted.status_code == 202, posted.text
-    frame.locator("li[data-severity='warning']").first.wait_for(timeout=30_000)
-    row = frame.locator("li[data-severity]").first.inner_text()
+    sandbox.locator("li[data-severity='warning']").first.wait_for(timeout=30_000)
+    row = sandbox.locator("li[data-severity]").first.inner_text()
     assert "filed" in row and loss in row.replace(" ", "_")
-    assert frame.locator("li[data-severity]").count() == 1
+    assert sandbox.locator("li[data-severity]").count() == 1
 
 
 def test_hostile_components_cannot_read_cookies_storage_or_the_parent(prod_server, page) -> None:
     page.context.add_cookies([{"name": "cc_secret", "value": "s3cr3t", "url": prod_server.url}])
     probes = {
-        "cookie": _insert(prod_server, _probe("", "return document.cookie"), "Cookie probe"),
-        "storage": _insert(prod_server, _probe("", "localStorage.setItem('x','1');"
+        "cookie": insert(prod_server, probe("", "return document.cookie"), "Cookie probe"),
+        "storage": insert(prod_server, probe("", "localStorage.setItem('x','1');"
                                                " return localStorage.length"), "Storage probe"),
-        "parent": _insert(prod_server, _probe("", "return window.parent.document.cookie"),
+        "parent": insert(prod_server, probe("", "return window.parent.document.cookie"),
                           "Parent probe"),
-        "top": _insert(prod_server, _probe("", "top.location.href = 'about:blank#owned'; "
+        "top": insert(prod_server, probe("", "top.location.href = 'about:blank#owned'; "
                                            "return 'navigated'"), "Top probe"),
     }  # fmt: skip
     page.goto(prod_server.url + "/")
     texts = {}
     for name, widget_id in probes.items():
-        probe = _frame(page, widget_id).locator("#probe")
-        probe.wait_for(timeout=60_000)
+        frame(page, widget_id).locator("#probe").wait_for(timeout=60_000)
         page.wait_for_function(
             "(sel) => !document.querySelector(sel)?.contentDocument",
             arg=f"#widget-{widget_id} iframe",
         )  # the frame's document is not reachable from the page either (opaque origin)
         texts[name] = (
-            _frame(page, widget_id)
+            frame(page, widget_id)
             .locator("#probe:not(:text('pending'))")
             .text_content(timeout=30_000)
         )
@@ -228,11 +156,11 @@ def test_hostile_components_cannot_reach_the_network(prod_server, page, listener
         " catch (e) { out.push(k + ':' + e.name); } }"
         " return out.join(' ');"
     )
-    requests = _insert(prod_server, _probe("", attempts), "Network probe")
+    requests = insert(prod_server, probe("", attempts), "Network probe")
     # a sandboxed frame may navigate itself: the page's `frame-src 'self'` blocks it
-    navigation = _insert(prod_server, _probe("", f"location.href = '{url}/nav'"), "Nav probe")
+    navigation = insert(prod_server, probe("", f"location.href = '{url}/nav'"), "Nav probe")
     page.goto(prod_server.url + "/")
-    _error_kind(page, requests, "scope", 60_000)  # the CSP reported the blocked requests
+    error_kind(page, requests, "scope", 60_000)  # the CSP reported the blocked requests
     page.wait_for_selector(f"#widget-{navigation} .cc-widget-error", timeout=60_000)
     # control: the page itself can reach the listener, so silence above means "blocked"
     page.evaluate("(u) => fetch(u + '/control', {mode: 'no-cors'})", url)
@@ -244,20 +172,20 @@ def test_hostile_components_cannot_reach_the_network(prod_server, page, listener
 def test_errors_render_as_typed_cards(prod_server, page) -> None:
     fn = "export default function Probe({ rows }: ProbeProps)"
     cards = {
-        "syntax": _insert(prod_server, PROPS + "export default function Probe( {", "Syntax"),
-        "scope": _insert(prod_server, PROPS + fn +
+        "syntax": insert(prod_server, PROPS + "export default function Probe( {", "Syntax"),
+        "scope": insert(prod_server, PROPS + fn +
                          " { return <p>{document.cookie}</p>; }", "Scope"),
-        "runtime": _insert(prod_server, PROPS + fn +
+        "runtime": insert(prod_server, PROPS + fn +
                            ' { throw new Error("boom " + rows.length); }', "Throw"),
-        "timeout": _insert(prod_server, PROPS + fn +
+        "timeout": insert(prod_server, PROPS + fn +
                            " { let n = 0; while (true) { n += rows.length; } return <p>{n}</p>; }",
                            "Guarded loop"),
     }  # fmt: skip
     page.goto(prod_server.url + "/")
-    assert "Unexpected token" in _error_kind(page, cards["syntax"], "syntax", 60_000)
-    assert "document" in _error_kind(page, cards["scope"], "scope")
-    assert "boom" in _error_kind(page, cards["runtime"], "runtime")
-    assert "loop guard" in _error_kind(page, cards["timeout"], "timeout")
+    assert "Unexpected token" in error_kind(page, cards["syntax"], "syntax", 60_000)
+    assert "document" in error_kind(page, cards["scope"], "scope")
+    assert "boom" in error_kind(page, cards["runtime"], "runtime")
+    assert "loop guard" in error_kind(page, cards["timeout"], "timeout")
 
 
 def test_an_endless_loop_is_stopped_and_the_dashboard_keeps_updating(prod_server, page) -> None:
@@ -265,14 +193,14 @@ def test_an_endless_loop_is_stopped_and_the_dashboard_keeps_updating(prod_server
     the missed heartbeat stops it. The page's own timers and the KPI tiles keep going while
     it loops (the sandboxed frame runs in its own process); were it in the page's process,
     the watchdog itself could never fire."""
-    widget_id = _insert(prod_server, _probe("", "while (true) {}"), "Endless loop")
+    widget_id = insert(prod_server, probe("", "while (true) {}"), "Endless loop")
     page.goto(prod_server.url + "/")
     page.wait_for_selector("#connection-status[data-status='live']", timeout=60_000)
     # (nothing inside the looping frame can be queried: its thread never yields)
     page.wait_for_selector(f"#widget-{widget_id} .cc-sandboxed-widget", timeout=60_000)
     page.evaluate("() => { window.__ticks = 0; setInterval(() => window.__ticks++, 100); }")
     before = int(page.locator("#kpi-open_claims .kpi-value").inner_text().replace(",", ""))
-    response = httpx.post(prod_server.url + "/v1/events", json=_claim_filed(), timeout=10)
+    response = httpx.post(prod_server.url + "/v1/events", json=claim_filed(), timeout=10)
     assert response.status_code == 202, response.text
     page.wait_for_function(
         "([sel, want]) => document.querySelector(sel)?.innerText.replace(/,/g, '') === want",
