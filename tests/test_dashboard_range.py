@@ -23,6 +23,7 @@ from command_center.resolver import cache_key
 from command_center.sql.compiler import CompileError, compile_metric_sql, transpile_for
 from command_center.sql.intent import DataIntent
 from command_center.sql.llm_generator import build_prompt
+from command_center.ui.states.widgets import WidgetsState
 from tests.api_helpers import assert_problem
 
 SPEC = {
@@ -174,8 +175,6 @@ def test_v1_data_honours_the_range_like_the_dashboard(client: TestClient) -> Non
 
 
 async def test_the_filter_bar_form_refuses_and_applies_like_v1() -> None:
-    from command_center.ui.states.widgets import WidgetsState
-
     state = WidgetsState(_reflex_internal_init=True)
     state.filters = {"region": "West"}
     assert (
@@ -227,8 +226,6 @@ def test_v1_refuses_made_up_filter_values(client: TestClient) -> None:
 
 
 async def test_the_filter_bar_takes_only_known_values() -> None:
-    from command_center.ui.states.widgets import WidgetsState
-
     state = WidgetsState(_reflex_internal_init=True)
     state.filter_options = [
         {"key": k, "label": k.title(), "values": sorted(v)} for k, v in ALLOWED.items()

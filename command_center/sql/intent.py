@@ -34,6 +34,10 @@ Value = Annotated[str, Field(max_length=200)]
 Values = Annotated[list[Value], Field(max_length=MAX_VALUES)]
 
 
+def _unset(value: object) -> bool:
+    return value is None
+
+
 class DataIntent(BaseModel):
     """A request for a metric's data: grouping, equality/IN filters, window, refresh, limit.
 
@@ -54,8 +58,9 @@ class DataIntent(BaseModel):
     exclude: dict[str, Values] = Field(default_factory=dict, max_length=MAX_DIMENSIONS)
     period: Period | None = None
     sort: Literal["desc", "asc"] | None = None
-    start: date | None = Field(default=None, ge=FIRST_DATE, le=LAST_DATE)
-    end: date | None = Field(default=None, ge=FIRST_DATE, le=LAST_DATE)
+    # left out of dumps when unset: specs without a range dump (and hash) as before
+    start: date | None = Field(default=None, ge=FIRST_DATE, le=LAST_DATE, exclude_if=_unset)
+    end: date | None = Field(default=None, ge=FIRST_DATE, le=LAST_DATE, exclude_if=_unset)
     window_days: int | None = Field(default=None, ge=1, le=MAX_WINDOW_DAYS)
     refresh_seconds: int = Field(default=60, ge=1)
     limit: int | None = Field(default=None, ge=1)
