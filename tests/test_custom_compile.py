@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from command_center.widgets.custom import compile as tsx
 
 GOOD = (Path(__file__).parent / "data" / "custom_widgets" / "StatusList.tsx").read_text()
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings_env: Path) -> None:
+    """The disk cache lives in the test's data dir."""
 
 
 def test_compiles_with_the_loop_guard_and_caches_by_content() -> None:
@@ -29,3 +36,15 @@ def test_syntax_and_scope_failures_are_typed_and_not_cached() -> None:
     syntax, scope = tsx.compile_sources([broken, escaping])
     assert (syntax.kind, scope.kind) == ("syntax", "scope") and "window" in scope.message
     assert not syntax.code and tsx.cached_js(escaping, warm=False) == ""
+
+
+def test_compiled_js_survives_a_restart_on_disk(settings_env: Path) -> None:
+    """Another worker, or the same one after a restart (empty memory), reads the disk cache,
+    so the frame is not sent an empty `compiled` and does not load Babel."""
+    source = GOOD + "\n// disk cache\n"
+    (result,) = tsx.compile_sources([source])
+    stored = settings_env / "compiled-tsx" / f"{tsx.source_hash(source)}.js"
+    assert stored.read_text() == result.code
+    tsx._cache.clear()
+    assert tsx.cached_js(source, warm=False) == result.code
+    assert tsx.cached_js(GOOD + "\n// never compiled\n", warm=False) == ""

@@ -2,19 +2,25 @@
 
 The sandbox can compile with Babel itself, but a cold Babel in a fresh iframe costs
 hundreds of milliseconds; evaluating the server's output (the same transform:
-sandbox_runtime/plugins.js run by compile.js under bun) costs a few. Compiled at persist;
-the dashboard's view model only reads the cache (`cached_js`) and warms it in the
-background on a miss, the iframe falling back to its own Babel meanwhile.
+sandbox_runtime/plugins.js run by compile.js under bun) costs a few, and the frame then
+never loads its 3.2 MB compiler. Compiled at persist, kept in memory and on disk
+(`DATA_DIR/compiled-tsx/<sha256>.js`: every worker, and a restart, finds it); the dashboard's
+view model only reads the cache (`cached_js`) and warms it in the background on a miss, the
+iframe loading compiler.js and compiling itself meanwhile.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 import threading
 from collections import OrderedDict
+from pathlib import Path
 
 from pydantic import BaseModel
 
+from command_center.settings import get_settings
 from command_center.widgets.custom.checks import RUNTIME_DIR, CheckerUnavailable, run_bun_script
 
 COMPILE_SCRIPT = RUNTIME_DIR / "compile.js"
@@ -37,16 +43,45 @@ def source_hash(tsx: str) -> str:
     return hashlib.sha256(tsx.encode("utf-8")).hexdigest()
 
 
+def _disk_path(key: str) -> Path:
+    return get_settings().data_dir / "compiled-tsx" / f"{key}.js"
+
+
+def _remember(key: str, code: str) -> None:
+    with _lock:
+        _cache[key] = code
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+
+
+def _write_disk(key: str, code: str) -> None:
+    """Atomically (a rename), so a reader in another worker never sees half a file."""
+    path = _disk_path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(code)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # memory still has it; another worker compiles its own
+
+
+def _read_disk(key: str) -> str:
+    try:
+        return _disk_path(key).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
 def compile_sources(sources: list[str]) -> list[Compiled]:
     """Compile several sources in one bun process; successes enter the cache."""
     results = [Compiled.model_validate(r) for r in run_bun_script(COMPILE_SCRIPT, sources)]
-    with _lock:
-        for tsx, result in zip(sources, results, strict=True):
-            if result.code:
-                _cache[source_hash(tsx)] = result.code
-                _cache.move_to_end(source_hash(tsx))
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+    for tsx, result in zip(sources, results, strict=True):
+        if result.code:
+            _remember(source_hash(tsx), result.code)
+            _write_disk(source_hash(tsx), result.code)
     return results
 
 
@@ -55,7 +90,10 @@ def cached_js(tsx: str, *, warm: bool = True) -> str:
     key = source_hash(tsx)
     with _lock:
         code = _cache.get(key)
-        if code is not None or not warm or key in _pending:
+    if code is None and (code := _read_disk(key)):
+        _remember(key, code)
+    with _lock:
+        if code or not warm or key in _pending:
             return code or ""
         _pending.add(key)
 
