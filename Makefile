@@ -25,8 +25,10 @@ test: setup setup-test ## The whole suite (unit, services, browser)
 NODE_PROJECT := custom_components
 SANDBOX_SRC := $(NODE_PROJECT)/sandbox_runtime
 SANDBOX_BUNDLE := assets/sandbox/runtime.js
+SANDBOX_COMPILER := assets/sandbox/compiler.js
+BUNDLE_FLAGS := --format iife --minify --target browser --define process.env.NODE_ENV='"production"'
 
-setup: $(VENV)/.installed $(BUN) $(NODE_PROJECT)/node_modules/.installed $(SANDBOX_BUNDLE)
+setup: $(VENV)/.installed $(BUN) $(NODE_PROJECT)/node_modules/.installed $(SANDBOX_BUNDLE) $(SANDBOX_COMPILER)
 
 # Custom widgets: Babel (static checks, sandbox compiler), React, lucide-react, Tailwind's
 # browser build, TypeScript + React types (tsc in the eval harness). From npm, at setup.
@@ -34,10 +36,14 @@ $(NODE_PROJECT)/node_modules/.installed: $(NODE_PROJECT)/package.json $(NODE_PRO
 	cd $(NODE_PROJECT) && $(CURDIR)/$(BUN) install --frozen-lockfile
 	touch $@
 
-# The sandboxed iframe's runtime: one classic IIFE script served from assets/ (git-ignored).
-$(SANDBOX_BUNDLE): $(NODE_PROJECT)/node_modules/.installed $(SANDBOX_SRC)/sandbox.js $(SANDBOX_SRC)/plugins.js $(SANDBOX_SRC)/scope.json
-	$(BUN) build $(SANDBOX_SRC)/sandbox.js --outfile $@ --format iife --minify --target browser \
-	  --define process.env.NODE_ENV='"production"'
+# The sandboxed iframe's runtime (React, lucide, Tailwind; loaded at boot) and its on-demand
+# compiler (Babel; loaded only for a source the server has not compiled): classic IIFE
+# scripts served from assets/ (git-ignored).
+$(SANDBOX_BUNDLE): $(NODE_PROJECT)/node_modules/.installed $(SANDBOX_SRC)/sandbox.js
+	$(BUN) build $(SANDBOX_SRC)/sandbox.js --outfile $@ $(BUNDLE_FLAGS)
+
+$(SANDBOX_COMPILER): $(NODE_PROJECT)/node_modules/.installed $(SANDBOX_SRC)/compiler.js $(SANDBOX_SRC)/plugins.js $(SANDBOX_SRC)/scope.json
+	$(BUN) build $(SANDBOX_SRC)/compiler.js --outfile $@ $(BUNDLE_FLAGS)
 
 $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

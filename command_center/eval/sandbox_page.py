@@ -44,23 +44,26 @@ def build_host(out_dir: Path) -> Path:
 
 
 class SandboxHost:
-    """`with SandboxHost() as host:` → `host.url` serves host.html and the sandbox."""
+    """`with SandboxHost() as host:` → `host.url` serves host.html and the sandbox (run.html
+    and the bundles from `bundles`, by default assets/sandbox)."""
 
-    def __init__(self) -> None:
+    def __init__(self, bundles: Path = SANDBOX_ASSETS) -> None:
         self.url = ""
+        self.bundles = bundles
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self._server: ThreadingHTTPServer | None = None
 
     def __enter__(self) -> SandboxHost:
-        if not (SANDBOX_ASSETS / "runtime.js").exists():
-            raise RuntimeError("assets/sandbox/runtime.js is missing: run `make setup`")
+        for bundle in ("runtime.js", "compiler.js"):
+            if not (self.bundles / bundle).exists():
+                raise RuntimeError(f"{self.bundles / bundle} is missing: run `make setup`")
         self._dir = tempfile.TemporaryDirectory(prefix="cc-sandbox-host-")
         root = Path(self._dir.name)
         build_host(root)
         shutil.copy(RUNTIME_DIR / "host.html", root / "host.html")
         (root / "sandbox").mkdir()
-        for name in ("run.html", "runtime.js"):
-            (root / "sandbox" / name).symlink_to(SANDBOX_ASSETS / name)
+        for name in ("run.html", "runtime.js", "compiler.js"):
+            (root / "sandbox" / name).symlink_to(self.bundles / name)
         handler = functools.partial(_Quiet, directory=str(root))
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/host.html"

@@ -1,26 +1,28 @@
 // Runtime of the sandboxed custom-widget iframe (assets/sandbox/run.html), bundled with
-// React 19, @babel/standalone, lucide-react and Tailwind's browser build into one classic
-// IIFE script (`make setup` → assets/sandbox/runtime.js; no CDN at run time).
+// React 19, lucide-react and Tailwind's browser build into one classic IIFE script (`make
+// setup` → assets/sandbox/runtime.js; no CDN at run time). Babel is not in it: components
+// arrive compiled by the server (compile.py, at persist); only a source the server has not
+// compiled makes the frame load assets/sandbox/compiler.js (compiler.js: @babel/standalone +
+// plugins.js, 3.2 MB), once, on demand.
 //
 // Protocol "cc-widget/1" (postMessage, both directions checked for source and shape):
-//   parent → iframe  {cc, type: "render", id, source, displayName, props: {rows, columns}}
+//   parent → iframe  {cc, type: "render", id, source, compiled, displayName, props: {rows, columns}}
 //   iframe → parent  {cc, type: "ready"} | {cc, type: "heartbeat"} |
-//                    {cc, type: "rendered", id, compileMs, renderMs, cached} |
+//                    {cc, type: "rendered", id, compileMs, renderMs, loadMs, cached} |
 //                    {cc, type: "error", id, kind: syntax|runtime|scope|timeout, message} |
 //                    {cc, type: "size", height}
 import * as React from "react";
 import { flushSync } from "react-dom";
 import { createRoot } from "react-dom/client";
 import { icons } from "lucide-react";
-import * as Babel from "@babel/standalone";
 import "@tailwindcss/browser";
-import { transformComponent } from "./plugins.js";
 
 const PROTOCOL = "cc-widget/1";
 const HEARTBEAT_MS = 250;
 const LOOP_BUDGET_MS = 1000;
 const MAX_SOURCE = 20 * 1024;
 const MAX_COMPILED = 256 * 1024;
+const COMPILER_URL = "compiler.js"; // next to run.html
 const parentWindow = window.parent;
 const post = (message) => parentWindow.postMessage({ cc: PROTOCOL, ...message }, "*");
 
@@ -88,6 +90,31 @@ class CompileError extends Error {
 }
 
 const compiled = new Map(); // source → factory (the warm path)
+// compiler.js's transform: once loaded, or already there when a bundle includes the compiler
+let transformTsx = typeof window.__ccCompile === "function" ? window.__ccCompile : null;
+let compilerLoading = null;
+
+// Load compiler.js (a classic script from the app, as the CSP allows) the first time a
+// source arrives without the server's compiled JS.
+function loadCompiler() {
+  if (!compilerLoading) {
+    compilerLoading = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = COMPILER_URL;
+      script.onload = () => {
+        transformTsx = typeof window.__ccCompile === "function" ? window.__ccCompile : null;
+        if (transformTsx) resolve();
+        else reject(new Error("the sandbox compiler did not start"));
+      };
+      script.onerror = () => {
+        compilerLoading = null;
+        reject(new Error("the sandbox compiler could not be loaded (assets/sandbox/compiler.js: make setup)"));
+      };
+      document.head.appendChild(script);
+    });
+  }
+  return compilerLoading;
+}
 
 // `compiled` is the server's output of the same transform (compile.js, cached by content
 // hash): then Babel does not run here at all.
@@ -96,7 +123,7 @@ function compile(source, precompiled) {
   if (hit) return { factory: hit, cached: true };
   let code = typeof precompiled === "string" && precompiled ? precompiled : null;
   if (code === null) {
-    const result = transformComponent(Babel, source);
+    const result = transformTsx(source);
     if (!result.code) throw new CompileError(result.kind, result.message);
     code = result.code;
   }
@@ -136,7 +163,7 @@ const root = createRoot(document.getElementById("root"));
 let renderFailed = false; // set by the error boundary during a render
 let mounted = { source: null, component: null, key: 0 };
 
-function render(message) {
+function render(message, loadMs = 0) {
   currentId = message.id;
   const started = performance.now();
   let component = mounted.component;
@@ -164,7 +191,7 @@ function render(message) {
     );
   });
   const renderMs = performance.now() - started - compileMs;
-  if (!renderFailed) post({ type: "rendered", id: message.id, compileMs, renderMs, cached });
+  if (!renderFailed) post({ type: "rendered", id: message.id, compileMs, renderMs, loadMs, cached });
 }
 
 function valid(data) {
@@ -185,13 +212,40 @@ function valid(data) {
   );
 }
 
-window.addEventListener("message", (event) => {
-  if (event.source !== parentWindow || !valid(event.data)) return;
+function handle(message, loadMs = 0) {
   try {
-    render(event.data);
+    render(message, loadMs);
   } catch (error) {
     fail(error instanceof CompileError ? error.kind : "runtime", error);
   }
+}
+
+let waiting = null; // the latest render that waits for compiler.js
+window.addEventListener("message", (event) => {
+  if (event.source !== parentWindow || !valid(event.data)) return;
+  const message = event.data;
+  const needsCompiler =
+    !transformTsx && !message.compiled && mounted.source !== message.source && !compiled.has(message.source);
+  if (!needsCompiler) {
+    waiting = null; // a newer render supersedes one still waiting
+    handle(message);
+    return;
+  }
+  const first = waiting === null;
+  waiting = { message, since: performance.now() };
+  if (!first) return;
+  loadCompiler().then(
+    () => {
+      const next = waiting;
+      waiting = null;
+      if (next) handle(next.message, performance.now() - next.since);
+    },
+    (error) => {
+      waiting = null;
+      currentId = message.id;
+      fail("runtime", error);
+    },
+  );
 });
 window.addEventListener("error", (event) => {
   fail(event.error instanceof LoopGuardError ? "timeout" : "runtime", event.error || event.message);

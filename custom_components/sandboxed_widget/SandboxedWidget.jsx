@@ -91,6 +91,7 @@ function checkedMessage(data) {
         id: typeof data.id === "string" ? data.id.slice(0, MAX_ID) : "",
         compileMs: number(data.compileMs),
         renderMs: number(data.renderMs),
+        loadMs: number(data.loadMs),
         cached: data.cached === true,
       };
     default:
