@@ -1,10 +1,12 @@
 """Drive the clarifier graph and stream its progress as `stage | gaps | questions | result |
 error` events (an async iterator, shared by the Reflex chat and the SSE API).
 
-The graph runs synchronously in a worker thread (boto3 and the savers are synchronous);
-events cross to the caller's event loop through a queue. A paused thread resumes only once:
-a per-thread lock in this process plus a check that the thread still waits at the expected
-checkpoint; the loser receives a `conflict` error.
+The graph runs synchronously on a reused worker thread (boto3 and the savers are synchronous);
+events cross to the caller's event loop through a queue. A run writes its checkpoint when it
+stops (a result or open questions: LangGraph's `durability="exit"`), not after every node:
+the per-node writes were most of an offline turn and nothing reads them. A paused thread
+resumes only once: a per-thread lock in this process plus a check that the thread still waits
+at the expected checkpoint; the loser receives a `conflict` error.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -34,6 +36,8 @@ from command_center.widgets.thread_lock import ThreadRunLock
 
 EVENT_NAMES = ("stage", "gaps", "questions", "result", "error")
 _MAX_AUTO_CONTINUE = 8
+# graph runs: threads are reused (starting one per turn blocked the event loop for ms under load)
+_WORKERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="clarifier")
 
 
 @dataclass(frozen=True)
@@ -299,8 +303,7 @@ class ClarifierRunner:
                 lock.release()
                 put(None)
 
-        worker = threading.Thread(target=work, name=f"clarifier-{thread_id[:8]}", daemon=True)
-        worker.start()
+        _WORKERS.submit(work)
         while (event := await queue.get()) is not None:
             yield event
 
@@ -311,7 +314,8 @@ class ClarifierRunner:
         config = _config(thread_id)
         current = graph_input
         for _ in range(_MAX_AUTO_CONTINUE):
-            for chunk in self.graph.stream(current, config, stream_mode="tasks"):
+            chunks = self.graph.stream(current, config, stream_mode="tasks", durability="exit")
+            for chunk in chunks:
                 if "input" in chunk:
                     emit("stage", {"stage": chunk["name"], "thread_id": thread_id})
                 elif chunk["name"] == "gapDetector" and not chunk.get("error"):
