@@ -359,6 +359,8 @@ async def test_cancel_resets_everything() -> None:
 
 
 async def test_events_are_applied_as_they_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a stream slower than the push interval (here 0) shows each stage as it starts
+    monkeypatch.setattr(builder_module, "STAGE_PUSH_SECONDS", 0.0)
     state = _state()
     seen: list[tuple[bool, list[tuple[str, str]]]] = []
     runner = ScriptedRunner(
@@ -396,3 +398,23 @@ async def test_edit_reads_the_spec_by_id_and_takes_none_from_the_client(
         fresh = _state()
         refused = await BuilderState.edit_widget.fn(fresh, unknown)
         assert "gone" in str(refused) and not fresh.open and fresh.editing == ""
+
+
+async def test_a_fast_turn_is_applied_in_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    # events that arrive within the push interval wait for the result: one state push
+    monkeypatch.setattr(builder_module, "STAGE_PUSH_SECONDS", 3600.0)
+    state = _state()
+    seen: list[tuple[bool, int]] = []
+    runner = ScriptedRunner(
+        [
+            ClarifierEvent("stage", {"stage": "contextLoader", "thread_id": "t"}),
+            ClarifierEvent("stage", {"stage": "intentExtractor", "thread_id": "t"}),
+            ClarifierEvent("result", {"thread_id": "t", "interrupted": False, "spec": None}),
+        ],
+        on_event=lambda _e: seen.append((state.running, len(state.messages))),
+    )
+    _use(monkeypatch, runner)
+    await BuilderState.submit.fn(state, {"text": "approval rate"})
+    # nothing but the request line was shown until the result came
+    assert seen[:2] == [(True, 1), (True, 1)] and seen[2][0] is False
+    assert _traces(state) == [[("contextLoader", "done"), ("intentExtractor", "done")]]

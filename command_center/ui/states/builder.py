@@ -1,9 +1,10 @@
 """Widget builder state: stream the clarifier into a chat, preview the spec, persist it.
 
 The clarifier runs in a background handler: its async iterator is consumed OUTSIDE the state
-lock and each event is applied inside a short `async with self:` block, so the chat updates
-as events arrive and other events are never blocked. Pure helpers (builder_views) carry the
-logic (event → stage list / chat messages / preview facts) and are unit-tested on their own.
+lock and its events are applied in batches inside short `async with self:` blocks (each one
+state push: a fast turn is one push, a slow one shows its stages every STAGE_PUSH_SECONDS),
+so other events are never blocked. The pure helpers (builder_views.py: event → stage list /
+chat messages / preview facts; builder_batches.py) carry the logic and are tested alone.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import reflex as rx
 
+from command_center.ui.states.builder_batches import RealRows, batches, is_final
+from command_center.ui.states.builder_persist import persist_preview
 from command_center.ui.states.builder_views import (  # noqa: F401  (re-exported)
     STAGE_LABELS,
     blocked_reason,
@@ -42,45 +45,8 @@ EMPTY_REQUEST = (
 EMPTY_ANSWER = "Type an answer, or pick one of the suggestions."
 MAX_INPUT = 2000
 MAX_MESSAGES = 60
-
-
-def preview_to_persist(
-    spec_data: dict[str, Any], result: Mapping[str, Any], thread_id: str
-) -> tuple[Any, Any]:
-    """Blocking: the validated spec and the one-off metric to promote with it (or None)."""
-    from command_center.widgets.spec import parse_spec
-
-    spec = parse_spec(spec_data)
-    catalog: list[Mapping[str, Any]] = []
-    if thread_id and not result.get("promote_metric"):
-        try:
-            catalog = list(get_clarifier().state(thread_id).get("catalog") or [])
-        except Exception:  # no snapshot: persist decides against the live catalog alone
-            catalog = []
-    metric_id = getattr(spec.data_intent, "metric", None)
-    promote = promotion_candidate(metric_id, result, catalog) if metric_id else None
-    return spec, promote
-
-
-async def persist_preview(
-    spec_data: dict[str, Any],
-    result: Mapping[str, Any],
-    thread_id: str,
-    *,
-    editing: str = "",
-    dashboard_id: int | None = None,
-) -> str:
-    """Add the spec to the dashboard (`dashboard_id`; the default one when None) or save it
-    over widget `editing` — the same service functions as `/v1`. Returns the widget id."""
-    from command_center.dashboards import widgets as actions
-
-    spec, promote = await asyncio.to_thread(preview_to_persist, spec_data, result, thread_id)
-    if editing:
-        return (await actions.update_widget(editing, spec))["id"]
-    widget, _board = await actions.add_widget(
-        spec, promote_metric=promote, dashboard_id=dashboard_id
-    )
-    return widget["id"]
+STAGE_PUSH_SECONDS = 0.25  # stages wait at most this long to be shown (one push per batch)
+REAL_ROWS_WAIT_S = 0.5  # a result waits this long for its real rows before showing samples
 
 
 def get_clarifier() -> Any:
@@ -273,18 +239,30 @@ class BuilderState(SessionState):
         return runner.start_clarification(plan["raw_input"])
 
     async def _stream(self, plan: dict[str, Any]) -> None:
-        """Consume the runner outside the lock; apply each event under a short lock."""
+        """Consume the runner outside the lock; apply its events in batches (one state push
+        each, builder_batches.py). A result waits up to REAL_ROWS_WAIT_S for its real rows,
+        so the preview is usually drawn once, from real data."""
         generation = plan["generation"]
         finished = False
+        rows: RealRows | None = None
         try:
             events = await self._events(plan)
-            async with contextlib.aclosing(events):
-                async for event in events:
+            async with (
+                contextlib.aclosing(events),
+                contextlib.aclosing(batches(events, STAGE_PUSH_SECONDS, is_final)) as stream,
+            ):
+                async for batch in stream:
+                    rows = RealRows.start(batch) or rows
+                    if rows is not None:
+                        await rows.wait(REAL_ROWS_WAIT_S)
                     async with self:
                         if self._generation != generation:
                             return  # cancelled or superseded: abandon the thread
-                        self._apply(event.name, event.data)
-                        finished = event.name in ("result", "error")
+                        for event in batch:
+                            self._apply(event.name, event.data)
+                        finished = finished or any(is_final(event) for event in batch)
+                        if rows is not None and rows.task.done():
+                            self._show_rows(rows)
         except Exception as exc:  # the runner itself failed (e.g. live-mode setup)
             async with self:
                 if self._generation == generation:
@@ -295,33 +273,24 @@ class BuilderState(SessionState):
                 async with self:
                     if self._generation == generation and self.running:
                         self._end_turn(failed=True)
-        if finished:
-            await self._real_preview(generation)
-
-    async def _real_preview(self, generation: int) -> None:
-        """Re-draw the preview from real rows (the resolver's path, nothing persisted); the
-        spec's sample rows stay, labelled, when the backend is down or the query fails."""
-        from command_center.widgets.preview import preview_data
-
-        async with self:
-            if self._generation != generation or not self.spec_ready:
-                return
-            spec, promote = dict(self._spec), self._result.get("promote_metric")
-        if spec.get("type") == "custom":
-            return  # a custom component previews itself in its sandbox
-        try:
-            data = await preview_data(spec, promote)
-        except Exception as exc:
+        if finished and rows is not None and not rows.task.done():
+            await rows.wait()  # slower than REAL_ROWS_WAIT_S: the sample rows show until then
             async with self:
                 if self._generation == generation:
-                    self.preview_source = "sample rows — real data failed"
-                    self._say("warning", f"Preview on real data failed: {short_error(exc)}")
+                    self._show_rows(rows)
+
+    def _show_rows(self, rows: RealRows) -> None:
+        """Draw the preview from its real rows (the resolver's path, nothing persisted); the
+        spec's sample rows stay, labelled, when the backend is down or the query failed."""
+        if not self.spec_ready or self._spec != rows.spec:
+            return  # the preview moved on
+        data, error = rows.outcome()
+        if data is None:
+            self.preview_source = "sample rows — real data failed"
+            self._say("warning", f"Preview on real data failed: {error}")
             return
-        async with self:
-            if self._generation != generation or self._spec != spec:
-                return
-            self.preview = widget_view("preview", spec, list(data.rows), source=data.source)
-            self.preview_source = data.source
+        self.preview = widget_view("preview", rows.spec, list(data.rows), source=data.source)
+        self.preview_source = data.source
 
     def _apply(self, name: str, data: dict[str, Any]) -> None:
         """Fold one clarifier event into the visible state."""
@@ -384,7 +353,12 @@ class BuilderState(SessionState):
             dashboard_id = await self._current_dashboard()
         try:
             await persist_preview(
-                spec, result, thread_id, editing=editing, dashboard_id=dashboard_id
+                spec,
+                result,
+                thread_id,
+                clarifier=get_clarifier,
+                editing=editing,
+                dashboard_id=dashboard_id,
             )
         except Exception as exc:  # keep the panel as it is, show why
             async with self:
