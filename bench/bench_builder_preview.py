@@ -3,11 +3,14 @@
 Starts the production build (docker/entrypoint.sh) on a free port with a temporary data dir,
 opens the builder and, for each of N requests (labelled requests that build a preview without
 a question), measures in the browser's own clock the time from the Enter keydown in the
-composer to the preview card being in the DOM and painted (next animation frame). Between
-requests the builder is cancelled and reopened (outside the measurement). Baseline in the
-same run: the service-level clarifier turn for the same requests (`start_clarification` →
-`result`, in process, in-memory checkpointer), so the ratio shows what the UI path adds
-(Reflex event round trip over the socket, background task, state deltas, React render).
+composer to: the request echoed in the chat (the first state push: the Reflex event round
+trip), the preview card in the DOM and painted (next animation frame), and the card showing
+real rows (its source badge is no longer the sample rows' "preview"). It also counts the
+websocket frames the page receives per turn (≈ state pushes). Between requests the builder
+is cancelled and reopened (outside the measurement). Baselines in the same run: the
+service-level clarifier turn for the same requests (`start_clarification` → `result`, in
+process; in-memory checkpointer, and the app's SQLite checkpointer on disk), so the ratio
+shows what the UI path adds (Reflex event round trip, state pushes, React render).
 
     python bench/bench_builder_preview.py [--requests 50]
 """
@@ -30,23 +33,22 @@ from bench.results import emit
 ARM_JS = """
 () => {
   window.__t0 = null;
-  window.__staged = new Promise((resolve) => {
-    const observer = new MutationObserver(() => {
-      if (document.querySelector('#builder-panel .builder-stage')) {
-        observer.disconnect(); resolve(performance.now());
-      }
-    });
-    observer.observe(document.body, {childList: true, subtree: true});
+  const when = (test, settle) => new Promise((resolve) => {
+    const check = () => {
+      if (!test()) return false;
+      observer.disconnect();
+      settle ? requestAnimationFrame(() => resolve(performance.now())) : resolve(performance.now());
+      return true;
+    };
+    const observer = new MutationObserver(check);
+    observer.observe(document.body, {childList: true, subtree: true, characterData: true});
   });
-  window.__painted = new Promise((resolve) => {
-    const done = () => requestAnimationFrame(() => resolve(performance.now()));
-    const observer = new MutationObserver(() => {
-      if (document.querySelector('#builder-preview .widget-card')) {
-        observer.disconnect(); done();
-      }
-    });
-    observer.observe(document.body, {childList: true, subtree: true});
-  });
+  window.__echoed = when(() => document.querySelector('#builder-panel .builder-msg-user'), false);
+  window.__painted = when(() => document.querySelector('#builder-preview .widget-card'), true);
+  window.__real = when(() => {
+    const badge = document.querySelector('#builder-preview .source-badge');
+    return badge && badge.innerText.trim().toLowerCase() !== 'preview';
+  }, true);
   document.querySelector('#builder-input').addEventListener('keydown', (event) => {
     if (event.key === 'Enter') window.__t0 = performance.now();
   }, {once: true, capture: true});
@@ -54,10 +56,12 @@ ARM_JS = """
 """
 WAIT_JS = """
 async () => {
-  const painted = await Promise.race([window.__painted,
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no preview')), 15000))]);
-  const staged = await window.__staged;
-  return [staged - window.__t0, painted - window.__t0];
+  const late = (ms) => new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('no preview')), ms));
+  const painted = await Promise.race([window.__painted, late(15000)]);
+  const real = await Promise.race([window.__real, late(15000)]);
+  const echoed = await window.__echoed;
+  return [echoed - window.__t0, painted - window.__t0, real - window.__t0];
 }
 """
 
@@ -104,10 +108,14 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=50)
     args = parser.parse_args()
     requests, service_ms, disk_ms = _requests(args.requests)
-    browser_ms: list[float] = []
-    staged_ms: list[float] = []
+    marks: dict[str, list[float]] = {"echoed": [], "painted": [], "real": [], "frames": []}
     with prod_server() as server, chromium() as browser:
         page = browser.new_page()
+        frames: list[int] = [0]
+        page.on(
+            "websocket",
+            lambda ws: ws.on("framereceived", lambda _p: frames.__setitem__(0, frames[0] + 1)),
+        )
         page.goto(server.url + "/")
         page.wait_for_selector(".kpi-tile", timeout=60_000)
         for index, text in enumerate([requests[0], *requests]):  # first = warm-up
@@ -116,28 +124,36 @@ def main() -> int:
             page.evaluate(ARM_JS)
             box = page.locator("#builder-input")
             box.fill(text)
+            before = frames[0]
             box.press("Enter")
-            staged, elapsed = page.evaluate(WAIT_JS)
+            echoed, painted, real = page.evaluate(WAIT_JS)
             if index:
-                browser_ms.append(elapsed)
-                staged_ms.append(staged)
+                marks["echoed"].append(echoed)
+                marks["painted"].append(painted)
+                marks["real"].append(real)
+                marks["frames"].append(frames[0] - before)
             page.click("#cancel-builder")
             page.wait_for_selector("#builder-panel", state="detached", timeout=30_000)
+    browser_ms = marks["painted"]
     for name, values in (
         ("service turn (memory)", service_ms),
         ("service turn (SQLite cp)", disk_ms),
-        ("Enter → first stage", staged_ms),
+        ("Enter → request echoed", marks["echoed"]),
         ("Enter → preview painted", browser_ms),
+        ("Enter → real rows shown", marks["real"]),
     ):
         print(
             f"{name:24s} n={len(values)} p50={percentile(values, 50):7.1f} ms "
             f"p95={percentile(values, 95):7.1f} ms max={max(values):7.1f} ms "
             f"mean={statistics.fmean(values):7.1f} ms"
         )
+    print(f"websocket frames per turn (≈ state pushes): {statistics.median(marks['frames'])}")
     ratio = percentile(browser_ms, 95) / percentile(service_ms, 95)
+    real = marks["real"]
     emit(
         f"Request → builder preview painted in headless Chromium, offline ({len(browser_ms)})",
-        f"p50 {percentile(browser_ms, 50):.1f} ms, p95 {percentile(browser_ms, 95):.1f} ms",
+        f"p50 {percentile(browser_ms, 50):.1f} ms, p95 {percentile(browser_ms, 95):.1f} ms "
+        f"(real rows p50 {percentile(real, 50):.1f} ms, p95 {percentile(real, 95):.1f} ms)",
         f"service turn p50 {percentile(service_ms, 50):.1f} ms, "
         f"p95 {percentile(service_ms, 95):.1f} ms",
         ratio,
