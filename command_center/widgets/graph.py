@@ -3,8 +3,9 @@
 contextLoader → intentExtractor → metricMatcher → gapDetector → (questionPrioritizer →
 pause) → specSynthesizer → critic → (specUpdater → gapDetector) → END; when a custom
 (TSX) template fits the request: metricMatcher → componentSynthesizer → componentCritic → END.
-Compiled with `interrupt_before=["specSynthesizer"]`: the runner continues by itself when no
-question is open, and stops for the operator when one is.
+Compiled with `interrupt_after=["questionPrioritizer"]`: a thread pauses (waiting before
+specSynthesizer) only when questions are open; a request with no gap runs to the end in one
+pass (one stream call, one checkpoint write).
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ STAGES = (
     "componentSynthesizer",
     "componentCritic",
 )
-PAUSE_BEFORE = "specSynthesizer"
-QUESTION_NODE = "questionPrioritizer"
+PAUSE_BEFORE = "specSynthesizer"  # where a thread with open questions waits
+QUESTION_NODE = "questionPrioritizer"  # the pause comes after it; answers are written as it
 
 NODE_FUNCTIONS = {
     "contextLoader": context_loader,
@@ -99,4 +100,4 @@ def build_graph(
         {"specUpdater": "specUpdater", "end": END},
     )
     graph.add_edge("specUpdater", "gapDetector")
-    return graph.compile(checkpointer=checkpointer, interrupt_before=[PAUSE_BEFORE])
+    return graph.compile(checkpointer=checkpointer, interrupt_after=[QUESTION_NODE])
