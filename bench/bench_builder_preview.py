@@ -4,9 +4,10 @@ Starts the production build (docker/entrypoint.sh) on a free port with a tempora
 opens the builder and, for each of N requests (labelled requests that build a preview without
 a question), measures in the browser's own clock the time from the Enter keydown in the
 composer to: the request echoed in the chat (the first state push: the Reflex event round
-trip), the preview card in the DOM and painted (next animation frame), and the card showing
-real rows (its source badge is no longer the sample rows' "preview"). It also counts the
-websocket frames the page receives per turn (≈ state pushes). Between requests the builder
+trip), the arrival of the websocket message that brings the preview, the preview card in the
+DOM and painted (next animation frame; arrival → paint is React's render), and the card
+showing real rows (its source badge is no longer the sample rows' "preview"). It also counts
+the websocket messages the page receives per turn (≈ state pushes). Between requests the builder
 is cancelled and reopened (outside the measurement). Baselines in the same run: the
 service-level clarifier turn for the same requests (`start_clarification` → `result`, in
 process; in-memory checkpointer, and the app's SQLite checkpointer on disk), so the ratio
@@ -30,6 +31,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.harness import chromium, percentile, prod_server
 from bench.results import emit
 
+FRAMES_JS = """
+(() => {
+  window.__frames = [];  // arrival time of every websocket message (state pushes)
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', () => window.__frames.push(performance.now()));
+    }
+  };
+})();
+"""
 ARM_JS = """
 () => {
   window.__t0 = null;
@@ -61,7 +74,10 @@ async () => {
   const painted = await Promise.race([window.__painted, late(15000)]);
   const real = await Promise.race([window.__real, late(15000)]);
   const echoed = await window.__echoed;
-  return [echoed - window.__t0, painted - window.__t0, real - window.__t0];
+  const t0 = window.__t0;
+  const turn = window.__frames.filter((t) => t >= t0);
+  const arrived = Math.max(t0, ...turn.filter((t) => t <= painted));
+  return [echoed - t0, arrived - t0, painted - t0, real - t0, turn.length];
 }
 """
 
@@ -108,14 +124,10 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=50)
     args = parser.parse_args()
     requests, service_ms, disk_ms = _requests(args.requests)
-    marks: dict[str, list[float]] = {"echoed": [], "painted": [], "real": [], "frames": []}
+    marks: dict[str, list[float]] = {k: [] for k in ("echoed", "push", "painted", "real", "frames")}
     with prod_server() as server, chromium() as browser:
         page = browser.new_page()
-        frames: list[int] = [0]
-        page.on(
-            "websocket",
-            lambda ws: ws.on("framereceived", lambda _p: frames.__setitem__(0, frames[0] + 1)),
-        )
+        page.add_init_script(FRAMES_JS)
         page.goto(server.url + "/")
         page.wait_for_selector(".kpi-tile", timeout=60_000)
         for index, text in enumerate([requests[0], *requests]):  # first = warm-up
@@ -124,14 +136,11 @@ def main() -> int:
             page.evaluate(ARM_JS)
             box = page.locator("#builder-input")
             box.fill(text)
-            before = frames[0]
             box.press("Enter")
-            echoed, painted, real = page.evaluate(WAIT_JS)
+            figures = page.evaluate(WAIT_JS)
             if index:
-                marks["echoed"].append(echoed)
-                marks["painted"].append(painted)
-                marks["real"].append(real)
-                marks["frames"].append(frames[0] - before)
+                for key, value in zip(marks, figures, strict=True):
+                    marks[key].append(value)
             page.click("#cancel-builder")
             page.wait_for_selector("#builder-panel", state="detached", timeout=30_000)
     browser_ms = marks["painted"]
@@ -139,6 +148,8 @@ def main() -> int:
         ("service turn (memory)", service_ms),
         ("service turn (SQLite cp)", disk_ms),
         ("Enter → request echoed", marks["echoed"]),
+        ("Enter → preview pushed", marks["push"]),
+        ("push → preview painted", [p - a for p, a in zip(browser_ms, marks["push"], strict=True)]),
         ("Enter → preview painted", browser_ms),
         ("Enter → real rows shown", marks["real"]),
     ):
@@ -147,7 +158,7 @@ def main() -> int:
             f"p95={percentile(values, 95):7.1f} ms max={max(values):7.1f} ms "
             f"mean={statistics.fmean(values):7.1f} ms"
         )
-    print(f"websocket frames per turn (≈ state pushes): {statistics.median(marks['frames'])}")
+    print(f"websocket messages per turn (≈ state pushes): {statistics.median(marks['frames'])}")
     ratio = percentile(browser_ms, 95) / percentile(service_ms, 95)
     real = marks["real"]
     emit(
