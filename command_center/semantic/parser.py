@@ -267,7 +267,7 @@ def _distinctive(found: Scan, layer: SemanticLayer) -> list[str]:
                 for word in phrase_key:
                     owners.setdefault(word, set()).add(tag.name if tag.kind == "metric" else "")
     hits: list[str] = []
-    for word in set(found.unaccounted()):
+    for word in dict.fromkeys(found.unaccounted()):  # sentence order, not hash order
         metrics = owners.get(stem(word), set())
         if len(metrics) == 1 and "" not in metrics:
             hits.append(next(iter(metrics)))
