@@ -81,6 +81,44 @@ async def test_the_clarifier_takes_the_component_branch() -> None:
     assert result["spec"]["data_intent"]["table"] == "events"
 
 
+async def _answer(runner, events, answer: str) -> list:
+    (asked,) = by_name(events, "questions")
+    (question,) = asked["questions"]
+    reply = {question["id"]: answer}
+    return question, await collect(runner.respond(asked["thread_id"], reply))
+
+
+async def test_a_leaderboard_asks_which_dimension_then_builds_the_component() -> None:
+    """No dimension named: the clarifier asks, like for any chart (it used to rank by the
+    metric's first dimension silently); the answer reaches the component."""
+    runner = memory_runner()
+    events = await collect(runner.start_clarification("leaderboard of claims filed"))
+    assert not by_name(events, "result")[-1]["spec"]
+    question, events = await _answer(runner, events, "channel")
+    assert question["field"] == "dimension" and "channel" in question["options"]
+    (result,) = by_name(events, "result")
+    spec = result["spec"]
+    assert result["critic_ok"] and spec["type"] == "custom"
+    assert spec["display_name"] == "Leaderboard"
+    assert spec["data_intent"]["metric"] == "claims_filed"
+    assert spec["data_intent"]["dimensions"] == ["channel"]
+
+
+async def test_a_template_request_that_needed_a_metric_still_builds_the_component() -> None:
+    """ "a leaderboard of regions" names no metric: the ordinary metric question, then the
+    Leaderboard component (it used to end as an ordinary chart after the answer)."""
+    runner = memory_runner()
+    events = await collect(runner.start_clarification("a leaderboard of regions"))
+    question, events = await _answer(runner, events, "Claims filed")
+    assert question["field"] == "metric"
+    (result,) = by_name(events, "result")
+    spec = result["spec"]
+    assert result["critic_ok"] and spec["type"] == "custom"
+    assert spec["display_name"] == "Leaderboard"
+    assert spec["data_intent"]["metric"] == "claims_filed"
+    assert spec["data_intent"]["dimensions"] == ["region"]
+
+
 @pytest.fixture
 def live(fake: FakeBedrock, settings_env: object, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return use_fake_bedrock(monkeypatch, fake, LLM_MAX_RETRIES="0")

@@ -2,7 +2,9 @@
 
 contextLoader → intentExtractor → metricMatcher → gapDetector → (questionPrioritizer →
 pause) → specSynthesizer → critic → (specUpdater → gapDetector) → END; when a custom
-(TSX) template fits the request: metricMatcher → componentSynthesizer → componentCritic → END.
+(TSX) template fits the request and no question is open: gapDetector → componentSynthesizer
+→ componentCritic → END (its questions, and the answers to them, take the same
+questionPrioritizer → pause → gapDetector loop as every widget's).
 Compiled with `interrupt_after=["questionPrioritizer"]`: a thread pauses (waiting before
 specSynthesizer) only when questions are open; a request with no gap runs to the end in one
 pass (one stream call, one checkpoint write).
@@ -62,13 +64,11 @@ NODE_FUNCTIONS = {
 
 
 def after_gaps(state: ClarifierState) -> str:
-    """Route: gaps → questionPrioritizer; none → straight to specSynthesizer."""
-    return "questionPrioritizer" if state.get("gaps") else "specSynthesizer"
-
-
-def after_match(state: ClarifierState) -> str:
-    """Route: a custom template fits → componentSynthesizer; otherwise → gapDetector."""
-    return "componentSynthesizer" if wants_component(state) else "gapDetector"
+    """Route: gaps → questionPrioritizer; none → componentSynthesizer when a custom template
+    fits the request, else specSynthesizer."""
+    if state.get("gaps"):
+        return "questionPrioritizer"
+    return "componentSynthesizer" if wants_component(state) else "specSynthesizer"
 
 
 def build_graph(
@@ -82,13 +82,13 @@ def build_graph(
     graph.add_edge(START, "contextLoader")
     graph.add_edge("contextLoader", "intentExtractor")
     graph.add_edge("intentExtractor", "metricMatcher")
-    graph.add_conditional_edges(
-        "metricMatcher", after_match, ["gapDetector", "componentSynthesizer"]
-    )
+    graph.add_edge("metricMatcher", "gapDetector")
     graph.add_edge("componentSynthesizer", "componentCritic")
     graph.add_edge("componentCritic", END)
     graph.add_conditional_edges(
-        "gapDetector", after_gaps, ["questionPrioritizer", "specSynthesizer"]
+        "gapDetector",
+        after_gaps,
+        ["questionPrioritizer", "specSynthesizer", "componentSynthesizer"],
     )
     graph.add_conditional_edges(
         "questionPrioritizer", after_questions, ["gapDetector", "specSynthesizer"]

@@ -114,8 +114,11 @@ def _target(request_text: str, default: float | None, metric: MetricDefinition |
     return float(default or 1.0)
 
 
-def _dimension(request_text: str, metric: MetricDefinition, draft: dict[str, Any]) -> str:
-    """The leaderboard's grouping: the draft's, else a metric dimension named in the request."""
+def named_dimension(
+    request_text: str, metric: MetricDefinition, draft: dict[str, Any]
+) -> str | None:
+    """The leaderboard's grouping: the draft's, else a metric dimension named in the request
+    (its column name or a dictionary synonym); None when neither says."""
     for dim in draft.get("dimensions") or []:
         if dim in metric.dimensions:
             return dim
@@ -129,7 +132,12 @@ def _dimension(request_text: str, metric: MetricDefinition, draft: dict[str, Any
             for form in (name, name + "s", name + "es"):
                 if _words(form) in words:
                     return column
-    return metric.dimensions[0] if metric.dimensions else ""
+    return None
+
+
+def _dimension(request_text: str, metric: MetricDefinition, draft: dict[str, Any]) -> str:
+    named = named_dimension(request_text, metric, draft)
+    return named or (metric.dimensions[0] if metric.dimensions else "")
 
 
 def render_tsx(template: Template, values: dict[str, Any]) -> str:

@@ -1,8 +1,11 @@
 """componentSynthesizer and componentCritic: the custom (TSX) widget branch of the clarifier.
 
-Taken after metricMatcher when a custom template fits the request (`wants_component`).
-Offline, the template is filled from the request; live, the reasoning tier writes the
-component through a forced tool, its static-check failures fed back for one repair round.
+Taken after gapDetector when a custom template fits the request (`wants_component`) and no
+question is open: gapDetector asks what the template cannot decide by itself
+(`component_gaps`: which dimension a leaderboard ranks by), and a request that first needed
+an ordinary question (which metric?) comes back here once it is answered. Offline, the
+template is filled from the request; live, the reasoning tier writes the component through
+a forced tool, its static-check failures fed back for one repair round.
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ from command_center.metrics.definitions import MetricDefinition
 from command_center.sql.records import RecordsError, RecordsIntent, records_sql
 from command_center.sql.safety import SafetyError
 from command_center.widgets.custom.checks import check_component
-from command_center.widgets.custom.templates import Template, build_component, choose_template
+from command_center.widgets.custom.templates import (
+    Template,
+    build_component,
+    choose_template,
+    named_dimension,
+)
 from command_center.widgets.spec import CustomWidgetSpec, parse_spec
 from command_center.widgets.state import ClarifierState, GraphDeps
 
@@ -48,6 +56,33 @@ def _metric_for(
     if matched is not None and (template.name != "leaderboard" or matched.dimensions):
         return matched
     return context.metric(template.metric)
+
+
+def component_gaps(
+    template: Template, state: ClarifierState, deps: GraphDeps
+) -> tuple[list[dict[str, Any]], str | None]:
+    """What only the operator can decide before `template` is filled, as gapDetector gaps,
+    and the metric the template will read (None for a records template).
+
+    A leaderboard whose request names no dimension of its metric asks which one to rank by
+    (it used to take the metric's first dimension silently)."""
+    metric = _metric_for(template, state, deps)
+    if metric is None:
+        return [], None
+    draft = state.get("draft") or {}
+    request = state.get("raw_input") or ""
+    if (
+        template.name == "leaderboard"
+        and metric.dimensions
+        and named_dimension(request, metric, draft) is None
+    ):
+        gap = {
+            "field": "dimension",
+            "reason": f"a leaderboard of {metric.label} ranks one dimension",
+            "options": list(metric.dimensions),
+        }
+        return [gap], metric.id
+    return [], metric.id
 
 
 def component_synthesizer(state: ClarifierState, deps: GraphDeps) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from command_center.semantic.layer import SemanticLayer
 from command_center.semantic.parser import understand
 from command_center.semantic.text import key, normalize
 from command_center.widgets.context import TIME_DIMENSION
+from command_center.widgets.nodes.component import chosen_template, component_gaps
 from command_center.widgets.state import ClarifierState, GraphDeps
 
 NO_BREAKDOWN = "none (single number)"
@@ -237,6 +238,14 @@ def gap_detector(state: ClarifierState, deps: GraphDeps) -> dict[str, Any]:
         "answers_pending": False,
         "questions": [],
     }
+    current = {**state, "draft": update["draft"], "metric_id": metric_id}
+    template = chosen_template(current)
+    if template is not None:  # a custom component fits: only its own questions
+        gaps, read = component_gaps(template, current, deps)
+        for gap in gaps:
+            if rejected:
+                gap["reason"] += f" ({'; '.join(rejected)})"
+        return {**update, "metric_id": read or metric_id, "gaps": gaps, "resolved": {}}
     if draft.ask:
         gap = {**draft.ask, "options": list(draft.ask.get("options") or [])[:5]}
         if rejected:
