@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from command_center.ops.ingest_batch import (
@@ -23,17 +24,22 @@ from command_center.ops.ingest_batch import (
 
 # ---------------------------------------------------------------- PostgreSQL fast path
 #
-# The same reads and writes as `_load` and `_write`: array parameters (`= ANY(%b)`,
+# The same reads and writes as `_load` and `_write`: array parameters (`= ANY(…)`,
 # `unnest`) instead of long IN lists and one statement per row, all reads in one pipeline and
-# all writes with the COMMIT in another, so a batch costs two round trips. Parameters go in
-# binary (`%b`): quoting text arrays was the largest client-side cost. A new row that refers
+# all writes with the COMMIT in another, so a batch costs two round trips. Each array goes
+# as one JSON text (`json.dumps` of a column, in C) that the server turns into a typed array:
+# psycopg's array dumpers (binary or text) run per element in Python and were the largest
+# client-side cost. A new row that refers
 # to another new row (a session on a claim filed in the same batch) finds its id by external
 # id on the server: statements in a pipeline run in order, so the referenced row is already
 # inserted.
 
 
+_ANY = "ANY(ARRAY(SELECT json_array_elements_text(%s::json)))"  # a JSON list of text
+
+
 def _pg_select(table: str, columns: Sequence[str], key: str, lock: bool = False) -> str:
-    sql = f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = ANY(%b)"
+    sql = f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = {_ANY}"
     return f"{sql} ORDER BY id FOR UPDATE" if lock else sql
 
 
@@ -54,7 +60,7 @@ Statement = tuple[str, Sequence[Any]]  # SQL, parameters
 def load_statements(parsed: list[tuple[int, Any]]) -> list[tuple[str, Statement]]:
     """`_load` as (reference field, statement): what a batch refers to, rows locked by id."""
     refs = _references(parsed)
-    return [(name, (sql, (refs[name],))) for name, sql in _PG_LOADS if refs[name]]
+    return [(name, (sql, (json.dumps(refs[name]),))) for name, sql in _PG_LOADS if refs[name]]
 
 
 def load_context(fetched: dict[str, list[Any]]) -> _Context:
@@ -69,9 +75,21 @@ def load_context(fetched: dict[str, list[Any]]) -> _Context:
     )
 
 
+def _pg_array(pg_type: str) -> str:
+    """A typed array from a JSON list parameter, in list order."""
+    if pg_type == "json":
+        return (
+            "ARRAY(SELECT e FROM json_array_elements(%s::json) WITH ORDINALITY a(e, n) ORDER BY n)"
+        )
+    return (
+        "ARRAY(SELECT e FROM json_array_elements_text(%s::json) WITH ORDINALITY a(e, n) "
+        f"ORDER BY n)::{pg_type}[]"
+    )
+
+
 def _pg_arrays(fields: Sequence[tuple[str, str]]) -> tuple[str, str]:
-    """(`%b::type[], …` for unnest, the column alias list)."""
-    arrays = ", ".join(f"%b::{pg_type}[]" for _name, pg_type in fields)
+    """(the typed arrays for unnest, the column alias list)."""
+    arrays = ", ".join(_pg_array(pg_type) for _name, pg_type in fields)
     return arrays, ", ".join(name for name, _type in fields)
 
 
@@ -191,12 +209,20 @@ _PG_EVENT_INSERT = _pg_insert(
     ),
     {},
 )
-_PG_STORED = "SELECT 1 FROM events WHERE event_id = ANY(%b) LIMIT 1"
+_PG_STORED = f"SELECT 1 FROM events WHERE event_id = {_ANY} LIMIT 1"
 
 
-def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
-    """Rows to one list per column (the `unnest` array parameters)."""
-    return [list(column) for column in zip(*rows, strict=True)]
+def _jsonable(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[str]:
+    """Rows to one JSON list per column (the `unnest` array parameters)."""
+    return [json.dumps(column, default=_jsonable) for column in zip(*rows, strict=True)]
 
 
 def _ref(row: _DeviceRow | _ClaimRow | None) -> tuple[int | None, str | None]:
@@ -206,9 +232,7 @@ def _ref(row: _DeviceRow | _ClaimRow | None) -> tuple[int | None, str | None]:
     return row.id, (row.external_id if row.id is None else None)
 
 
-def _pg_writes(
-    ctx: _Context, accepted: list[Any], now: datetime
-) -> list[tuple[str, list[list[Any]]]]:
+def _pg_writes(ctx: _Context, accepted: list[Any], now: datetime) -> list[tuple[str, list[str]]]:
     """The statements `_write` makes, as (SQL, column arrays), in dependency order.
 
     Rows are transposed table by table so only one table's row tuples are alive at a time
@@ -308,7 +332,7 @@ def _pg_writes(
             _PG_EVENT_INSERT,
             _columns(
                 [
-                    (e.event_id, e.type, e.occurred_at, now, e.subject_id, json.dumps(e.payload()))
+                    (e.event_id, e.type, e.occurred_at, now, e.subject_id, e.payload())
                     for e in accepted
                 ]
             ),
@@ -323,4 +347,4 @@ def write_statements(ctx: _Context, accepted: list[Any], now: datetime) -> list[
 
 def stored_check(rejected_ids: list[str]) -> Statement:
     """`_check_rejected_not_stored`: a row back means a concurrent batch stored one of them."""
-    return _PG_STORED, (rejected_ids,)
+    return _PG_STORED, (json.dumps(rejected_ids),)
