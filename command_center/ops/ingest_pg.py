@@ -24,22 +24,20 @@ from command_center.ops.ingest_batch import (
 
 # ---------------------------------------------------------------- PostgreSQL fast path
 #
-# The same reads and writes as `_load` and `_write`: array parameters (`= ANY(…)`,
+# The same reads and writes as `_load` and `_write`: array parameters (`= ANY(%b)`,
 # `unnest`) instead of long IN lists and one statement per row, all reads in one pipeline and
-# all writes with the COMMIT in another, so a batch costs two round trips. Each array goes
-# as one JSON text (`json.dumps` of a column, in C) that the server turns into a typed array:
-# psycopg's array dumpers (binary or text) run per element in Python and were the largest
-# client-side cost. A new row that refers
+# all writes with the COMMIT in another, so a batch costs two round trips. The look-ups send
+# binary text arrays (`%b`: an array parameter the planner can match against the unique
+# indexes). The written columns go as one JSON text each (`json.dumps` of the column, in C)
+# that the server turns into a typed array: psycopg's array dumpers run per element in
+# Python and were the largest client-side cost (~20% of a 500-event batch). A new row that refers
 # to another new row (a session on a claim filed in the same batch) finds its id by external
 # id on the server: statements in a pipeline run in order, so the referenced row is already
 # inserted.
 
 
-_ANY = "ANY(ARRAY(SELECT json_array_elements_text(%s::json)))"  # a JSON list of text
-
-
 def _pg_select(table: str, columns: Sequence[str], key: str, lock: bool = False) -> str:
-    sql = f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = {_ANY}"
+    sql = f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = ANY(%b)"
     return f"{sql} ORDER BY id FOR UPDATE" if lock else sql
 
 
@@ -60,7 +58,7 @@ Statement = tuple[str, Sequence[Any]]  # SQL, parameters
 def load_statements(parsed: list[tuple[int, Any]]) -> list[tuple[str, Statement]]:
     """`_load` as (reference field, statement): what a batch refers to, rows locked by id."""
     refs = _references(parsed)
-    return [(name, (sql, (json.dumps(refs[name]),))) for name, sql in _PG_LOADS if refs[name]]
+    return [(name, (sql, (refs[name],))) for name, sql in _PG_LOADS if refs[name]]
 
 
 def load_context(fetched: dict[str, list[Any]]) -> _Context:
@@ -209,7 +207,7 @@ _PG_EVENT_INSERT = _pg_insert(
     ),
     {},
 )
-_PG_STORED = f"SELECT 1 FROM events WHERE event_id = {_ANY} LIMIT 1"
+_PG_STORED = "SELECT 1 FROM events WHERE event_id = ANY(%b) LIMIT 1"
 
 
 def _jsonable(value: Any) -> str:
@@ -347,4 +345,4 @@ def write_statements(ctx: _Context, accepted: list[Any], now: datetime) -> list[
 
 def stored_check(rejected_ids: list[str]) -> Statement:
     """`_check_rejected_not_stored`: a row back means a concurrent batch stored one of them."""
-    return _PG_STORED, (json.dumps(rejected_ids),)
+    return _PG_STORED, (rejected_ids,)
