@@ -121,6 +121,12 @@ def test_spec_facts_and_result_messages() -> None:
     assert facts["Type"] == "pie chart" and facts["Metric"] == "claims_filed"
     assert facts["Filters"] == "channel=app; make=Apple, Google"
     assert facts["Window"] == "last 7 days" and "Refresh" not in facts
+    ranged = {
+        **spec,
+        "data_intent": {**spec["data_intent"], "start": "2026-01-01", "end": "2026-01-31"},
+    }
+    facts = {f["label"]: f["value"] for f in spec_facts(ranged)}
+    assert facts["Range"] == "2026-01-01 – 2026-01-31" and "Window" not in facts
     lines = result_messages({"spec": spec, "critic_ok": False, "warnings": ["dropped make"]})
     assert [line["role"] for line in lines] == ["assistant", "warning", "warning"]
     assert "“Mix” (pie chart)" in lines[0]["text"] and lines[2]["text"] == "dropped make"

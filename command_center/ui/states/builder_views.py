@@ -58,7 +58,9 @@ def spec_facts(spec: Mapping[str, Any]) -> list[dict[str, str]]:
             for key, v in filters.items()
         ]
         facts.append({"label": "Filters", "value": "; ".join(shown)})
-    if intent.get("window_days"):
+    if intent.get("start") and intent.get("end"):  # an absolute range replaces the window
+        facts.append({"label": "Range", "value": f"{intent['start']} – {intent['end']}"})
+    elif intent.get("window_days"):
         facts.append({"label": "Window", "value": f"last {intent['window_days']} days"})
     if intent.get("refresh_seconds"):
         facts.append({"label": "Refresh", "value": f"every {intent['refresh_seconds']}s"})
