@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -110,3 +111,35 @@ def test_runtime_lock_has_no_test_or_lint_tools() -> None:
         assert f"\n{tool}==" not in "\n" + runtime, tool
     dev = (ROOT / "requirements-dev.lock").read_text()
     assert "-r requirements.lock" in dev and "pytest==" in dev
+
+
+def _stages() -> tuple[str, str]:
+    text = (DOCKER / "Dockerfile").read_text()
+    cut = text.rindex("\nFROM ")
+    return text[:cut], text[cut:]
+
+
+def test_dockerfile_base_is_an_argument_and_the_build_ca_stays_in_the_build_stage() -> None:
+    build, runtime = _stages()
+    assert re.findall(r"^FROM (\S+)", build + runtime, re.M) == ["${PYTHON_IMAGE}"] * 2
+    assert "ARG PYTHON_IMAGE=python:3.11-slim-bookworm" in build
+    assert "--mount=type=secret,id=ca " in build
+    assert not re.search(r"secret|ca-certificates|PIP_CERT|NODE_EXTRA_CA_CERTS", runtime)
+
+
+def test_both_stages_share_the_reflex_directory() -> None:
+    """Else `reflex run` finds no Reflex directory, re-initialises .web and runs `bun install`
+    at every start: the container then needs the npm registry (it failed with --network none)."""
+    build, runtime = _stages()
+    assert re.findall(r"REFLEX_DIR=(\S+)", build) == ["/app/.reflex"]
+    assert re.findall(r"REFLEX_DIR=(\S+)", runtime) == ["/app/.reflex"]
+
+
+def test_podman_scripts_parse_keep_the_healthcheck_and_tag_what_compose_runs() -> None:
+    build = (ROOT / "scripts" / "build_image.sh").read_text()
+    assert "--format docker" in build  # the OCI format drops HEALTHCHECK
+    assert "nice -n 10 podman build" in build
+    assert 'IMAGE="${IMAGE:-command-center:local}"' in build
+    assert load("compose.yaml")["services"]["app"]["image"] == "command-center:local"
+    for script in ("build_image.sh", "compose_smoke.sh", "podman-standins/postgres/entrypoint.sh"):
+        subprocess.run(["bash", "-n", str(ROOT / "scripts" / script)], check=True)
