@@ -143,3 +143,14 @@ def test_podman_scripts_parse_keep_the_healthcheck_and_tag_what_compose_runs() -
     assert load("compose.yaml")["services"]["app"]["image"] == "command-center:local"
     for script in ("build_image.sh", "compose_smoke.sh", "podman-standins/postgres/entrypoint.sh"):
         subprocess.run(["bash", "-n", str(ROOT / "scripts" / script)], check=True)
+
+
+def test_a_client_sticks_to_one_replica_and_the_socket_url_follows_the_port() -> None:
+    """Each replica builds its own frontend at start (asset names differ), so the proxy keeps a
+    client on one replica; `consistent` hashing keys on the one server name and spreads again."""
+    nginx = (DOCKER / "proxy" / "nginx.conf").read_text()
+    upstream = nginx[nginx.index("upstream command_center {") : nginx.index("}")]
+    assert re.search(r"^\s*hash \$remote_addr;", upstream, re.M)
+    assert "proxy_set_header Host $http_host;" in nginx  # $host drops the port from redirects
+    app_env = load("compose.yaml")["services"]["app"]["environment"]
+    assert app_env["REFLEX_API_URL"] == "${PUBLIC_URL:-http://localhost:${PORT:-3000}}"
