@@ -23,7 +23,6 @@ import argparse
 import gzip
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import chromium, percentile
 from bench.results import emit
-from command_center.eval.sandbox_page import SANDBOX_ASSETS, SandboxHost, render
-from command_center.widgets.custom.checks import RUNTIME_DIR, bun_path
+from command_center.eval.sandbox_page import SANDBOX_ASSETS, SandboxHost, bundle, render
+from command_center.widgets.custom.checks import RUNTIME_DIR
 from command_center.widgets.custom.compile import compile_sources
 from command_center.widgets.custom.templates import build_component, choose_template
 
@@ -71,12 +70,7 @@ def build_baseline(out: Path) -> Path:
     entry.write_text(
         f'import "{RUNTIME_DIR / "compiler.js"}";\nimport "{RUNTIME_DIR / "sandbox.js"}";\n'
     )
-    subprocess.run(
-        [bun_path(), "build", str(entry), "--outfile", str(out / "runtime.js"),
-         "--format", "iife", "--minify", "--target", "browser",
-         "--define", 'process.env.NODE_ENV="production"'],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+    bundle(entry, out / "runtime.js")
     for name in ("run.html", "compiler.js"):
         shutil.copy(SANDBOX_ASSETS / name, out / name)
     return out

@@ -8,6 +8,7 @@ a local HTTP server, and drives it with Playwright in Debian's Chromium.
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 import tempfile
@@ -23,6 +24,8 @@ from command_center.widgets.custom.checks import RUNTIME_DIR, bun_path
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 SANDBOX_ASSETS = PROJECT_ROOT / "assets" / "sandbox"
+BUNDLE_FLAGS = ["--format", "iife", "--minify", "--target", "browser",
+                "--define", 'process.env.NODE_ENV="production"']  # fmt: skip
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -30,16 +33,30 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
-def build_host(out_dir: Path) -> Path:
-    """Bundle host.jsx (React + SandboxedWidget) into `out_dir/host.js`."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / "host.js"
+def bundle(entry: Path, target: Path) -> Path:
+    """`bun build` one entry into a classic IIFE script at `target` (as `make setup` does),
+    written under a temporary name and renamed: a concurrent reader never sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     subprocess.run(
-        [bun_path(), "build", str(RUNTIME_DIR / "host.jsx"), "--outfile", str(target),
-         "--format", "iife", "--minify", "--target", "browser",
-         "--define", 'process.env.NODE_ENV="production"'],
+        [bun_path(), "build", str(entry), "--outfile", str(partial), *BUNDLE_FLAGS],
         check=True, capture_output=True, timeout=120,
     )  # fmt: skip
+    os.replace(partial, target)
+    return target
+
+
+def build_host(out_dir: Path) -> Path:
+    """Bundle host.jsx (React + SandboxedWidget) into `out_dir/host.js`."""
+    return bundle(RUNTIME_DIR / "host.jsx", out_dir / "host.js")
+
+
+def ensure_compiler() -> Path:
+    """assets/sandbox/compiler.js, built from the sources when missing (e.g. a checkout that
+    has runtime.js from elsewhere but never ran `make setup`)."""
+    target = SANDBOX_ASSETS / "compiler.js"
+    if not target.exists():
+        bundle(RUNTIME_DIR / "compiler.js", target)
     return target
 
 
@@ -54,9 +71,10 @@ class SandboxHost:
         self._server: ThreadingHTTPServer | None = None
 
     def __enter__(self) -> SandboxHost:
-        for bundle in ("runtime.js", "compiler.js"):
-            if not (self.bundles / bundle).exists():
-                raise RuntimeError(f"{self.bundles / bundle} is missing: run `make setup`")
+        if not (self.bundles / "runtime.js").exists():
+            raise RuntimeError(f"{self.bundles / 'runtime.js'} is missing: run `make setup`")
+        if self.bundles == SANDBOX_ASSETS:
+            ensure_compiler()
         self._dir = tempfile.TemporaryDirectory(prefix="cc-sandbox-host-")
         root = Path(self._dir.name)
         build_host(root)

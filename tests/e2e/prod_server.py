@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from command_center.eval.sandbox_page import ensure_compiler
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CC_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -58,6 +60,7 @@ def start_prod_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Pro
     bun_dir = ROOT / ".tools" / "node_modules" / ".bin"
     if not (bun_dir / "bun").exists() and not shutil.which("bun"):
         raise PrerequisiteMissing("bun not installed (make setup)")
+    ensure_compiler()  # the sandbox's on-demand Babel, served from assets/
     port = free_port()
     env = {
         **os.environ,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from command_center.eval import sandbox_page
 from command_center.eval.sandbox_page import SANDBOX_ASSETS, SandboxHost, render
 from command_center.widgets.custom.compile import compile_sources
 from tests.e2e.custom_probe import PROPS
@@ -78,3 +79,12 @@ def test_a_compiler_that_cannot_load_is_an_error_card(host, page) -> None:
     event = render(page, _spec("never"), ROWS)
     assert event["error"]["kind"] == "runtime", event
     assert "compiler could not be loaded" in event["error"]["message"]
+
+
+def test_a_missing_compiler_is_built_from_the_sources(tmp_path, monkeypatch) -> None:
+    """A checkout that has runtime.js but never built compiler.js (the browser tests and the
+    eval harness call `ensure_compiler` before serving the sandbox)."""
+    monkeypatch.setattr(sandbox_page, "SANDBOX_ASSETS", tmp_path)
+    built = sandbox_page.ensure_compiler()
+    assert built == tmp_path / "compiler.js"
+    assert "__ccCompile" in built.read_text() and not list(tmp_path.glob(".*.tmp"))
