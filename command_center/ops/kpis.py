@@ -190,50 +190,56 @@ class KpiDelta:
 
 
 class TimeMultiset:
-    """A sorted multiset of sortable keys with signed counts (commutative add/remove)."""
+    """A sorted multiset of sortable keys with signed counts (commutative add/remove).
+
+    Keys and their counts are two aligned lists, so a range count is `sum` over a list slice
+    (C speed): a snapshot is taken after every batch, over every claim filed today.
+    """
 
     def __init__(self) -> None:
         self._keys: list[Any] = []
-        self._counts: dict[Any, int] = {}
+        self._counts: list[int] = []
+        self._total = 0
 
     def add(self, key: Any, n: int = 1) -> None:
         """Add `n` (may be negative) occurrences of `key`."""
-        count = self._counts.get(key, 0) + n
-        if count == 0:
-            self._counts.pop(key, None)
-            index = bisect.bisect_left(self._keys, key)
-            if index < len(self._keys) and self._keys[index] == key:
-                del self._keys[index]
-            return
-        if key not in self._counts:
-            bisect.insort(self._keys, key)
-        self._counts[key] = count
+        self._total += n
+        index = bisect.bisect_left(self._keys, key)
+        if index < len(self._keys) and self._keys[index] == key:
+            count = self._counts[index] + n
+            if count == 0:
+                del self._keys[index], self._counts[index]
+            else:
+                self._counts[index] = count
+        elif n:
+            self._keys.insert(index, key)
+            self._counts.insert(index, n)
+
+    def _range(self, lo: Any, hi: Any) -> slice:
+        return slice(bisect.bisect_left(self._keys, lo), bisect.bisect_right(self._keys, hi))
 
     def items_between(self, lo: Any, hi: Any) -> Iterable[tuple[Any, int]]:
         """(key, count) for lo <= key <= hi."""
-        start = bisect.bisect_left(self._keys, lo)
-        stop = bisect.bisect_right(self._keys, hi)
-        return ((k, self._counts[k]) for k in self._keys[start:stop])
+        span = self._range(lo, hi)
+        return zip(self._keys[span], self._counts[span], strict=True)
 
     def count_between(self, lo: Any, hi: Any) -> int:
         """Occurrences with lo <= key <= hi."""
-        return sum(c for _k, c in self.items_between(lo, hi))
+        return sum(self._counts[self._range(lo, hi)])
 
     def count_below(self, hi: Any) -> int:
         """Occurrences with key < hi."""
-        stop = bisect.bisect_left(self._keys, hi)
-        return sum(self._counts[k] for k in self._keys[:stop])
+        return sum(self._counts[: bisect.bisect_left(self._keys, hi)])
 
     def total(self) -> int:
         """All occurrences."""
-        return sum(self._counts.values())
+        return self._total
 
     def prune_below(self, lo: Any) -> None:
         """Forget keys < lo (they can no longer enter any window)."""
         stop = bisect.bisect_left(self._keys, lo)
-        for key in self._keys[:stop]:
-            del self._counts[key]
-        del self._keys[:stop]
+        self._total -= sum(self._counts[:stop])
+        del self._keys[:stop], self._counts[:stop]
 
     def __len__(self) -> int:
         return len(self._keys)
