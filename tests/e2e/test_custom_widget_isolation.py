@@ -46,6 +46,22 @@ const attack = () => {
   attempt('parent.name', () => parent.name);
   attempt('frameElement', () => window.frameElement);
   attempt('opener', () => window.opener);
+  // open() is removed by the runtime; a fresh child frame still has one (sandbox: no popups)
+  attempt('popup', () => {
+    const child = document.createElement('iframe');
+    document.body.appendChild(child);
+    return child.contentWindow.open('/#popup', '_blank');
+  });
+  attempt('anchor._top', () => {
+    const a = document.createElement('a');
+    a.href = '/#owned-by-link'; a.target = '_top';
+    document.body.appendChild(a); a.click(); return 1;
+  });
+  attempt('form._top', () => {
+    const form = document.createElement('form');
+    form.action = '/#owned-by-form'; form.target = '_top'; form.method = 'get';
+    document.body.appendChild(form); form.submit(); return 1;
+  });
   let siblings = 0;
   for (let i = 0; i < parent.frames.length; i++) {
     const other = parent.frames[i];
@@ -101,6 +117,8 @@ def test_a_component_cannot_reach_the_parent_top_or_sibling_frames(prod_server, 
     for key in DENIED:
         assert outcome[key] == "SecurityError", (key, outcome)
     assert outcome["frameElement"] == "ok:null" and outcome["opener"] == "ok:null", outcome
+    assert outcome["popup"] in ("ok:null", "SecurityError"), outcome  # no window opened
+    assert len(page.context.pages) == 1
     assert outcome.get("sibling.navigate", "SecurityError") == "SecurityError", outcome
     assert not page.is_closed()
     _dashboard_unchanged(page, prod_server, sibling)
