@@ -2,9 +2,10 @@
 error` events (an async iterator, shared by the Reflex chat and the SSE API).
 
 The graph runs synchronously on a reused worker thread (boto3 and the savers are synchronous);
-events cross to the caller's event loop through a queue. A run writes its checkpoint when it
-stops (a result or open questions: LangGraph's `durability="exit"`), not after every node:
-the per-node writes were most of an offline turn and nothing reads them. A paused thread
+events cross to the caller's event loop through a mailbox (one loop wake-up per burst). A
+run writes its checkpoint when it stops (a result or open questions: LangGraph's
+`durability="exit"`), not after every node: the per-node writes were most of an offline turn
+and nothing reads them. A paused thread
 resumes only once: a per-thread lock in this process plus a check that the thread still waits
 at the expected checkpoint; the loser receives a `conflict` error.
 """
@@ -12,7 +13,6 @@ at the expected checkpoint; the loser receives a `conflict` error.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -30,6 +30,7 @@ from command_center.widgets.checkpoint import Checkpointer, open_checkpointer, p
 from command_center.widgets.context import CatalogLoader, DataDictionary, default_catalog
 from command_center.widgets.context import load_dictionary as _load_dictionary
 from command_center.widgets.graph import PAUSE_BEFORE, QUESTION_NODE, build_graph
+from command_center.widgets.mailbox import Mailbox
 from command_center.widgets.spec import spec_hash
 from command_center.widgets.state import GraphDeps
 from command_center.widgets.thread_lock import ThreadRunLock
@@ -279,13 +280,8 @@ class ClarifierRunner:
     async def _run(
         self, graph_input: Any, thread_id: str, lock: ThreadRunLock
     ) -> AsyncIterator[ClarifierEvent]:
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[ClarifierEvent | None] = asyncio.Queue()
-
-        def put(item: ClarifierEvent | None) -> None:
-            # the consumer's loop may be gone; the graph still finishes and checkpoints
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(queue.put_nowait, item)
+        mailbox: Mailbox[ClarifierEvent | None] = Mailbox(asyncio.get_running_loop())
+        put = mailbox.put  # the consumer's loop may be gone: the graph still finishes
 
         def emit(name: str, data: dict[str, Any]) -> None:
             put(ClarifierEvent(name, data))
@@ -304,8 +300,11 @@ class ClarifierRunner:
                 put(None)
 
         _WORKERS.submit(work)
-        while (event := await queue.get()) is not None:
-            yield event
+        while True:
+            for event in await mailbox.take():
+                if event is None:
+                    return
+                yield event
 
     def _drive(
         self, graph_input: Any, thread_id: str, emit: Callable[[str, dict[str, Any]], None]
