@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -31,6 +35,32 @@ def load_catalog(engine: Engine | None = None) -> list[MetricDefinition]:
         rows = session.exec(select(MetricDefinitionRow).order_by(MetricDefinitionRow.created_at))
         ordered = sorted(rows, key=lambda row: _SEED_ORDER.get(row.id, len(_SEED_ORDER)))
     return [row_to_definition(row) for row in ordered] or list(SEEDED_METRICS)
+
+
+_snapshots: dict[str, tuple[Any, list[MetricDefinition]]] = {}
+_snapshots_lock = threading.Lock()
+
+
+def catalog_snapshot(engine: Engine | None = None) -> list[MetricDefinition]:
+    """`load_catalog`, re-read only when the table changed: one `count(*), max(created_at)`
+    query per call instead of loading every row (the clarifier reads the catalog every turn).
+    Rows are only ever inserted or deleted while the app serves (promotion, cleanup; seeded
+    rows change at start-up), so the stamp moves with every change, in any process."""
+    engine = engine or get_engine()
+    with engine.connect() as conn:
+        stamp = tuple(
+            conn.execute(
+                select(func.count(), func.max(MetricDefinitionRow.created_at))  # type: ignore[arg-type]
+            ).one()
+        )
+    key = str(engine.url)  # password masked: the key never holds a secret
+    cached = _snapshots.get(key)
+    if cached is not None and cached[0] == stamp:
+        return list(cached[1])
+    catalog = load_catalog(engine)  # a write since the stamp: the next call re-reads
+    with _snapshots_lock:
+        _snapshots[key] = (stamp, catalog)
+    return list(catalog)
 
 
 def get_metric(metric_id: str, engine: Engine | None = None) -> MetricDefinition:

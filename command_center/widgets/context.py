@@ -31,13 +31,14 @@ def load_dictionary() -> DataDictionary:
 
 
 def default_catalog() -> list[MetricDefinition]:
-    """Metrics from the `metrics_catalog` table; SEEDED_METRICS when it is empty/unreadable."""
+    """Metrics from the `metrics_catalog` table (re-read when it changed); SEEDED_METRICS when
+    it is empty/unreadable."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from command_center.metrics.catalog import load_catalog
+    from command_center.metrics.catalog import catalog_snapshot
 
     try:
-        return load_catalog()
+        return catalog_snapshot()
     except SQLAlchemyError:
         return list(SEEDED_METRICS)
 
