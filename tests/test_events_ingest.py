@@ -302,3 +302,22 @@ def test_a_connection_killed_while_idle_costs_no_batch(engine: Engine) -> None:
     assert (result.accepted, result.rejected) == (2, [])
     assert count(engine, Event) == 3
     assert claim_row(engine, "CLM-A").status == "approved"
+
+
+def test_both_column_encodings_apply_the_simulator_mix(engine: Engine, monkeypatch: Any) -> None:
+    """PostgreSQL writes a statement's columns as binary arrays (few rows) or JSON lists (many
+    rows): each encoding applies every event type the simulator makes."""
+    if engine.dialect.name != "postgresql":
+        return
+    import random
+
+    from command_center.ops import ingest_pg
+    from command_center.ops.simulator import EventGenerator, load_world
+
+    generator = EventGenerator(load_world(engine), random.Random(3))
+    for json_from in (1, 10**9):
+        monkeypatch.setattr(ingest_pg, "JSON_FROM", json_from)
+        events = [generator.next_event() for _ in range(200)]
+        result = ingest_events(events, engine=engine)
+        assert (result.accepted, result.rejected) == (200, []), result.rejected[:2]
+    assert count(engine, Event) == 400

@@ -5,7 +5,8 @@ as array parameters for two pipelined round trips per batch. The statements only
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -27,10 +28,11 @@ from command_center.ops.ingest_batch import (
 # The same reads and writes as `_load` and `_write`: array parameters (`= ANY(%b)`,
 # `unnest`) instead of long IN lists and one statement per row, all reads in one pipeline and
 # all writes with the COMMIT in another, so a batch costs two round trips. The look-ups send
-# binary text arrays (`%b`: an array parameter the planner can match against the unique
-# indexes). The written columns go as one JSON text each (`json.dumps` of the column, in C)
-# that the server turns into a typed array: psycopg's array dumpers run per element in
-# Python and were the largest client-side cost (~20% of a 500-event batch). A new row that refers
+# binary text arrays (`%b`). The written columns of a statement with many rows go as one
+# JSON text each (`json.dumps` of the column, in C) that the server turns into a typed
+# array: psycopg's array dumpers run per element in Python and were the largest client-side
+# cost (~20% of a 500-event batch); a statement with a few rows (one event per request)
+# keeps binary arrays, which cost the server less (`_Bulk`). A new row that refers
 # to another new row (a session on a claim filed in the same batch) finds its id by external
 # id on the server: statements in a pipeline run in order, so the referenced row is already
 # inserted.
@@ -73,8 +75,13 @@ def load_context(fetched: dict[str, list[Any]]) -> _Context:
     )
 
 
-def _pg_array(pg_type: str) -> str:
-    """A typed array from a JSON list parameter, in list order."""
+JSON_FROM = 16  # rows from which a statement's columns go as JSON rather than binary arrays
+
+
+def _pg_array(pg_type: str, as_json: bool) -> str:
+    """A typed array parameter for unnest: binary, or from a JSON list (kept in order)."""
+    if not as_json:
+        return f"%b::{pg_type}[]"
     if pg_type == "json":
         return (
             "ARRAY(SELECT e FROM json_array_elements(%s::json) WITH ORDINALITY a(e, n) ORDER BY n)"
@@ -85,16 +92,52 @@ def _pg_array(pg_type: str) -> str:
     )
 
 
-def _pg_arrays(fields: Sequence[tuple[str, str]]) -> tuple[str, str]:
-    """(the typed arrays for unnest, the column alias list)."""
-    arrays = ", ".join(_pg_array(pg_type) for _name, pg_type in fields)
-    return arrays, ", ".join(name for name, _type in fields)
+def _jsonable(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def _pg_insert(table: str, fields: Sequence[tuple[str, str]], refs: dict[str, str]) -> str:
+@dataclass(frozen=True)
+class _Bulk:
+    """One bulk statement over `unnest` of column arrays, in two encodings: binary arrays
+    (cheapest for a few rows: the server does no JSON work) and one JSON list per column
+    (cheapest for many: psycopg dumps array elements one by one in Python, `json.dumps` a
+    whole column in C)."""
+
+    binary: str
+    json: str
+    json_fields: frozenset[int]  # positions of `json` columns (dumped per value when binary)
+
+    def statement(self, rows: list[tuple[Any, ...]]) -> Statement | None:
+        """The statement for `rows` (None for no rows)."""
+        if not rows:
+            return None
+        columns = list(zip(*rows, strict=True))
+        if len(rows) >= JSON_FROM:
+            return self.json, [json.dumps(column, default=_jsonable) for column in columns]
+        return self.binary, [
+            [json.dumps(v) for v in column] if i in self.json_fields else list(column)
+            for i, column in enumerate(columns)
+        ]
+
+
+def _bulk(fields: Sequence[tuple[str, str]], sql: Callable[[str, str], str]) -> _Bulk:
+    """`sql(arrays, alias list)` in both encodings."""
+    names = ", ".join(name for name, _type in fields)
+    binary, as_json = (
+        sql(", ".join(_pg_array(pg_type, encoding) for _name, pg_type in fields), names)
+        for encoding in (False, True)
+    )
+    json_fields = frozenset(i for i, (_name, pg_type) in enumerate(fields) if pg_type == "json")
+    return _Bulk(binary, as_json, json_fields)
+
+
+def _pg_insert(table: str, fields: Sequence[tuple[str, str]], refs: dict[str, str]) -> _Bulk:
     """INSERT … SELECT FROM unnest(arrays); `refs` maps an id column to the table it refers
     to, whose `<column>_ext` field carries the external id of a row new in this batch."""
-    arrays, names = _pg_arrays(fields)
     stored = [name for name, _type in fields if not name.endswith("_ext")]
     values = [
         f"COALESCE(v.{name}, (SELECT id FROM {refs[name]} WHERE external_id = v.{name}_ext))"
@@ -102,17 +145,24 @@ def _pg_insert(table: str, fields: Sequence[tuple[str, str]], refs: dict[str, st
         else f"v.{name}"
         for name in stored
     ]
-    return (
-        f"INSERT INTO {table} ({', '.join(stored)}) SELECT {', '.join(values)} "
-        f"FROM unnest({arrays}) AS v({names})"
+    return _bulk(
+        fields,
+        lambda arrays, names: (
+            f"INSERT INTO {table} ({', '.join(stored)}) SELECT {', '.join(values)} "
+            f"FROM unnest({arrays}) AS v({names})"
+        ),
     )
 
 
-def _pg_update(table: str, fields: Sequence[tuple[str, str]]) -> str:
+def _pg_update(table: str, fields: Sequence[tuple[str, str]]) -> _Bulk:
     """UPDATE … FROM unnest(arrays) by id (the first field)."""
-    arrays, names = _pg_arrays(fields)
     sets = ", ".join(f"{name} = v.{name}" for name, _type in fields[1:])
-    return f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v({names}) WHERE t.id = v.id"
+    return _bulk(
+        fields,
+        lambda arrays, names: (
+            f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v({names}) WHERE t.id = v.id"
+        ),
+    )
 
 
 _TS, _TEXT, _INT = "timestamptz", "text", "int"
@@ -210,19 +260,6 @@ _PG_EVENT_INSERT = _pg_insert(
 _PG_STORED = "SELECT 1 FROM events WHERE event_id = ANY(%b) LIMIT 1"
 
 
-def _jsonable(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"not JSON: {type(value).__name__}")
-
-
-def _columns(rows: list[tuple[Any, ...]]) -> list[str]:
-    """Rows to one JSON list per column (the `unnest` array parameters)."""
-    return [json.dumps(column, default=_jsonable) for column in zip(*rows, strict=True)]
-
-
 def _ref(row: _DeviceRow | _ClaimRow | None) -> tuple[int | None, str | None]:
     """(id, external id) of a referenced row; the external id only for a row new here."""
     if row is None:
@@ -230,14 +267,14 @@ def _ref(row: _DeviceRow | _ClaimRow | None) -> tuple[int | None, str | None]:
     return row.id, (row.external_id if row.id is None else None)
 
 
-def _pg_writes(ctx: _Context, accepted: list[Any], now: datetime) -> list[tuple[str, list[str]]]:
-    """The statements `_write` makes, as (SQL, column arrays), in dependency order.
+def _pg_writes(ctx: _Context, accepted: list[Any], now: datetime) -> list[Statement | None]:
+    """The statements `_write` makes (None: no rows), in dependency order, events last.
 
-    Rows are transposed table by table so only one table's row tuples are alive at a time
-    (fewer tracked objects, fewer garbage-collector passes). Events come last.
+    Rows are encoded table by table so only one table's row tuples are alive at a time
+    (fewer tracked objects, fewer garbage-collector passes).
     """
     devices, claims, sessions = ctx.devices.values(), ctx.claims.values(), ctx.sessions.values()
-    new_devices = _columns(
+    new_devices = _PG_DEVICE_INSERT.statement(
         [
             (
                 d.external_id,
@@ -255,7 +292,7 @@ def _pg_writes(ctx: _Context, accepted: list[Any], now: datetime) -> list[tuple[
             if d.new is not None
         ]
     )
-    new_claims = _columns(
+    new_claims = _PG_CLAIM_INSERT.statement(
         [
             (
                 c.external_id,
@@ -274,7 +311,7 @@ def _pg_writes(ctx: _Context, accepted: list[Any], now: datetime) -> list[tuple[
             if c.new is not None
         ]
     )
-    new_sessions = _columns(
+    new_sessions = _PG_SESSION_INSERT.statement(
         [
             (
                 s.external_id,
@@ -293,54 +330,39 @@ def _pg_writes(ctx: _Context, accepted: list[Any], now: datetime) -> list[tuple[
         ]
     )
     return [
-        (_PG_DEVICE_INSERT, new_devices),
-        (
-            _PG_DEVICE_UPDATE,
-            _columns(
-                [
-                    (d.id, d.plan_id, d.plan_status, d.enrolled_at, d.plan_cancelled_at)
-                    for d in devices
-                    if d.new is None and d.dirty
-                ]
-            ),
+        new_devices,
+        _PG_DEVICE_UPDATE.statement(
+            [
+                (d.id, d.plan_id, d.plan_status, d.enrolled_at, d.plan_cancelled_at)
+                for d in devices
+                if d.new is None and d.dirty
+            ]
         ),
-        (_PG_CLAIM_INSERT, new_claims),
-        (
-            _PG_CLAIM_UPDATE,
-            _columns(
-                [
-                    (c.id, c.status, c.decided_at, c.resolved_at, c.payout_amount)
-                    for c in claims
-                    if c.new is None and c.dirty
-                ]
-            ),
+        new_claims,
+        _PG_CLAIM_UPDATE.statement(
+            [
+                (c.id, c.status, c.decided_at, c.resolved_at, c.payout_amount)
+                for c in claims
+                if c.new is None and c.dirty
+            ]
         ),
-        (_PG_SESSION_INSERT, new_sessions),
-        (
-            _PG_SESSION_UPDATE,
-            _columns(
-                [
-                    (s.id, s.status, s.escalated_at, s.resolved_at)
-                    for s in sessions
-                    if s.new is None and s.dirty
-                ]
-            ),
+        new_sessions,
+        _PG_SESSION_UPDATE.statement(
+            [
+                (s.id, s.status, s.escalated_at, s.resolved_at)
+                for s in sessions
+                if s.new is None and s.dirty
+            ]
         ),
-        (
-            _PG_EVENT_INSERT,
-            _columns(
-                [
-                    (e.event_id, e.type, e.occurred_at, now, e.subject_id, e.payload())
-                    for e in accepted
-                ]
-            ),
+        _PG_EVENT_INSERT.statement(
+            [(e.event_id, e.type, e.occurred_at, now, e.subject_id, e.payload()) for e in accepted]
         ),
     ]
 
 
 def write_statements(ctx: _Context, accepted: list[Any], now: datetime) -> list[Statement]:
     """`_write` as statements, in dependency order, events last (empty ones left out)."""
-    return [(sql, columns) for sql, columns in _pg_writes(ctx, accepted, now) if columns]
+    return [statement for statement in _pg_writes(ctx, accepted, now) if statement is not None]
 
 
 def stored_check(rejected_ids: list[str]) -> Statement:
