@@ -62,6 +62,7 @@ healthy() {  # healthy SERVICE TIMEOUT: every container of SERVICE passes its he
 down() { [ "${KEEP:-0}" = 1 ] || pc down -v >/dev/null 2>&1 || true; }
 trap 'down; rm -rf "$work"' EXIT
 
+if ss -Hltn "sport = :$PORT" | grep -q .; then say "port $PORT is taken: set PORT"; exit 1; fi
 t0=$(date +%s)
 log="$work/up.log"
 up() { pc up -d --no-build "$@" >>"$log" 2>&1 || { grep -v systemd "$log" >&2; exit 1; }; }
