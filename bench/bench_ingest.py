@@ -20,8 +20,9 @@ type, occurred_at, received_at, subject_id, JSON payload).
 Many short rounds, each timing raw and ingest back to back (fresh ids each time), the order
 alternating so neither side always runs first or on the smaller table: on a shared machine
 the load changes within seconds, and a ratio is only like-for-like when both sides of it
-ran under the same load. A full garbage collection runs before every timed section on both
-sides. The figures printed are medians over the rounds, with the range of the ratio.
+ran under the same load. The start-up heap is frozen (`gc.freeze`) as the app's lifespan
+does, and a full garbage collection runs before every timed section on both sides. The
+figures printed are medians over the rounds, with the range of the ratio.
 """
 
 from __future__ import annotations
