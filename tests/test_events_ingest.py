@@ -321,3 +321,17 @@ def test_both_column_encodings_apply_the_simulator_mix(engine: Engine, monkeypat
         result = ingest_events(events, engine=engine)
         assert (result.accepted, result.rejected) == (200, []), result.rejected[:2]
     assert count(engine, Event) == 400
+
+
+def test_ingest_connections_plan_for_unique_key_access() -> None:
+    """The ingest's own PostgreSQL connections never scan a table for a look-up by key (a
+    lagging planner did, 35 → 300 ms per batch) and keep the options the URL already sets."""
+    from sqlalchemy import create_engine
+
+    from command_center.ops.ingest_pgconn import conninfo
+
+    url = "postgresql+psycopg://u:p%40ss@db:5432/cc?options=-c%20search_path%3Dops&sslmode=require"
+    info = conninfo(create_engine(url))
+    assert "password=p@ss" in info and "sslmode=require" in info
+    assert "options='-c search_path=ops -c enable_seqscan=off" in info
+    assert "plan_cache_mode=force_generic_plan" in info

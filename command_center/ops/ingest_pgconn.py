@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy import event
@@ -44,10 +45,7 @@ KEEP_IDLE = 8  # idle connections kept per engine (ingest runs in the default th
 # key of the array — the load step went from 35 to 300 ms per 500-event batch within a
 # minute. Sequential scans are therefore off for them, and every statement is prepared on
 # first use with one generic plan (no re-planning per batch).
-CONNECT: dict[str, Any] = {
-    "prepare_threshold": 0,
-    "options": "-c enable_seqscan=off -c plan_cache_mode=force_generic_plan",
-}
+SERVER_OPTIONS = "-c enable_seqscan=off -c plan_cache_mode=force_generic_plan"
 
 
 class PgConnections:
@@ -64,7 +62,7 @@ class PgConnections:
         when broken, dropped with every idle one) and the exception propagates."""
         with self._guard:
             conn = self._idle.pop() if self._idle else None
-        conn = conn or psycopg.connect(self.conninfo, **CONNECT)
+        conn = conn or psycopg.connect(self.conninfo, prepare_threshold=0)
         try:
             yield conn
         except BaseException:
@@ -99,8 +97,13 @@ class PgConnections:
 
 
 def conninfo(engine: Engine) -> str:
-    """libpq connection string of a SQLAlchemy PostgreSQL engine."""
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    """libpq connection string of a SQLAlchemy PostgreSQL engine, with `SERVER_OPTIONS`
+    added to any `options` the URL already carries."""
+    url = engine.url.set(drivername="postgresql")
+    given = url.query.get("options")
+    options = " ".join(filter(None, (given if isinstance(given, str) else None, SERVER_OPTIONS)))
+    base = url.difference_update_query(["options"]).render_as_string(hide_password=False)
+    return make_conninfo(base, options=options)
 
 
 _by_engine: weakref.WeakKeyDictionary[Engine, PgConnections] = weakref.WeakKeyDictionary()
