@@ -12,6 +12,7 @@ retry connects afresh — what SQLAlchemy's pool invalidation does.
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
@@ -55,12 +56,15 @@ class PgConnections:
         self.conninfo, self.keep = conninfo, keep
         self._idle: list[psycopg.Connection[Any]] = []
         self._guard = threading.Lock()
+        self._pid = os.getpid()
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
         """A connection with no transaction open; on an exception it is rolled back (or,
         when broken, dropped with every idle one) and the exception propagates."""
         with self._guard:
+            if self._pid != os.getpid():  # a forked child: those sockets are the parent's
+                self._idle, self._pid = [], os.getpid()
             conn = self._idle.pop() if self._idle else None
         conn = conn or psycopg.connect(self.conninfo, prepare_threshold=0)
         try:
