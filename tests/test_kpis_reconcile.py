@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import pytest
 from sqlalchemy import update
 
 from command_center.db.models import Claim
@@ -52,4 +54,35 @@ async def test_simulator_runs_in_process_and_kpis_stay_exact() -> None:
         assert report.recomputed["events_per_minute"] >= 40
     finally:
         await simulator.stop()
+        await live.stop()
+
+
+async def test_a_batch_retried_after_a_lost_commit_ack_leaves_kpis_equal_to_recompute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first attempt commits but its acknowledgement is lost (connection dropped after
+    COMMIT); the retry finds every event stored (duplicates, no delta). The live state must
+    be reloaded, not keep missing the batch."""
+    from sqlalchemy.exc import OperationalError
+
+    from command_center.ops import ingest
+
+    real, calls = ingest._attempt, []
+
+    def commit_then_lose_ack(*args: Any) -> Any:
+        calls.append(1)
+        ctx = real(*args)
+        if len(calls) == 1:
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+        return ctx
+
+    live = LiveOps(Settings(redis_url=""), engine=memory_engine(), tick_seconds=3600)
+    await live.start()
+    try:
+        monkeypatch.setattr(ingest, "_attempt", commit_then_lose_ack)
+        result = await live.ingest([filed(1), filed(2)])
+        assert len(calls) == 2 and result.duplicates == 2
+        await live._refresh_if_stale()  # what the next batch or tick does first
+        assert (await live.reconcile()).mismatches == {}
+    finally:
         await live.stop()

@@ -196,17 +196,23 @@ def _check_rejected_not_stored(conn: Connection, ids: list[str]) -> None:
 # ---------------------------------------------------------------- entry point
 
 
-def _retry_errors() -> tuple[type[BaseException], ...]:
-    """Errors meaning "a concurrent batch interfered": SQLAlchemy's and raw psycopg's."""
-    errors: tuple[type[BaseException], ...] = (_Race, IntegrityError, OperationalError)
+def _retry_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """Errors meaning "a concurrent batch interfered" (SQLAlchemy's and raw psycopg's), and
+    those of them raised before any COMMIT was sent: any other (a dropped connection) may
+    have come after the server committed, with the acknowledgement lost."""
+    before_commit: tuple[type[BaseException], ...] = (_Race, IntegrityError)
+    errors: tuple[type[BaseException], ...] = (*before_commit, OperationalError)
     try:
         import psycopg
     except ImportError:  # a SQLite-only install
-        return errors
-    return (*errors, psycopg.IntegrityError, psycopg.OperationalError)
+        return errors, before_commit
+    return (*errors, psycopg.IntegrityError, psycopg.OperationalError), (
+        *before_commit,
+        psycopg.IntegrityError,
+    )
 
 
-_RETRY = _retry_errors()
+_RETRY, _NOT_COMMITTED = _retry_errors()
 
 
 def _lock_for(engine: Engine) -> threading.Lock | None:
@@ -290,8 +296,9 @@ def ingest_events(
     now = as_utc(now or utcnow())
     parsed, invalid = _parse(events_raw)
     lock = _lock_for(engine)
+    uncertain = False
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        result = IngestResult()
+        result = IngestResult(uncertain=uncertain)
         try:
             if lock is not None:
                 with lock:
@@ -299,7 +306,8 @@ def ingest_events(
             else:
                 ctx = _attempt(engine, parsed, now, result)
             break
-        except _RETRY:
+        except _RETRY as exc:
+            uncertain = uncertain or not isinstance(exc, _NOT_COMMITTED)
             if attempt == MAX_ATTEMPTS:
                 raise
     return _conclude(result, ctx, invalid)

@@ -55,6 +55,9 @@ class IngestResult:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     events: list[AcceptedEvent] = field(default_factory=list)
     delta: KpiDelta = field(default_factory=KpiDelta)
+    # an earlier attempt lost its connection (its COMMIT may have landed, the acknowledgement
+    # lost): its events then count as duplicates here and `delta` misses them
+    uncertain: bool = False
 
     def as_response(self) -> dict[str, Any]:
         """The API body: `{accepted, duplicates, rejected: [{index, problem}]}`."""

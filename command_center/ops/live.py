@@ -173,6 +173,8 @@ class LiveOps:
                                       "duration_ms": round(seconds * 1000, 3)})  # fmt: skip
             if result.accepted:
                 self.state.apply(result.delta)
+            if result.uncertain:  # an attempt may have committed unseen: reload, do not guess
+                self._stale = True
         finally:
             self._inflight -= 1
             if self._inflight == 0:
