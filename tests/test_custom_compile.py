@@ -48,3 +48,14 @@ def test_compiled_js_survives_a_restart_on_disk(settings_env: Path) -> None:
     tsx._cache.clear()
     assert tsx.cached_js(source, warm=False) == result.code
     assert tsx.cached_js(GOOD + "\n// never compiled\n", warm=False) == ""
+
+
+def test_output_of_an_older_compiler_on_disk_is_not_served(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk cache outlives the process: after an upgrade of the transform (loop guard,
+    sealed scope list, Babel), output compiled by the old one must not reach the frame."""
+    source = GOOD + "\n// compiled before an upgrade\n"
+    (result,) = tsx.compile_sources([source])
+    assert result.code and tsx.cached_js(source, warm=False) == result.code
+    tsx._cache.clear()  # a restart with the new compiler
+    monkeypatch.setattr(tsx, "compiler_fingerprint", lambda: "a newer transform", raising=False)
+    assert tsx.cached_js(source, warm=False) == ""

@@ -4,26 +4,41 @@ The sandbox can compile with Babel itself, but a cold Babel in a fresh iframe co
 hundreds of milliseconds; evaluating the server's output (the same transform:
 sandbox_runtime/plugins.js run by compile.js under bun) costs a few, and the frame then
 never loads its 3.2 MB compiler. Compiled at persist, kept in memory and on disk
-(`DATA_DIR/compiled-tsx/<sha256>.js`: every worker, and a restart, finds it); the dashboard's
+(`DATA_DIR/compiled-tsx/<sha256>.js`: every worker, and a restart, finds it; the key covers
+the transform too, so output of an older loop guard or scope list is never served); the dashboard's
 view model only reads the cache (`cached_js`) and warms it in the background on a miss, the
 iframe loading compiler.js and compiling itself meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
 import threading
 from collections import OrderedDict
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from command_center.settings import get_settings
-from command_center.widgets.custom.checks import RUNTIME_DIR, CheckerUnavailable, run_bun_script
+from command_center.widgets.custom.checks import (
+    NODE_PROJECT,
+    RUNTIME_DIR,
+    CheckerUnavailable,
+    run_bun_script,
+)
 
 COMPILE_SCRIPT = RUNTIME_DIR / "compile.js"
+# what the output depends on besides the TSX: the transform, its scope list, Babel's version
+COMPILER_FILES = (
+    COMPILE_SCRIPT,
+    RUNTIME_DIR / "plugins.js",
+    RUNTIME_DIR / "scope.json",
+    NODE_PROJECT / "node_modules" / "@babel" / "standalone" / "package.json",
+)
 CACHE_SIZE = 256
 _cache: OrderedDict[str, str] = OrderedDict()
 _lock = threading.Lock()
@@ -38,9 +53,21 @@ class Compiled(BaseModel):
     message: str = ""
 
 
+@lru_cache(maxsize=1)
+def compiler_fingerprint() -> str:
+    """sha256 of the files the compiled output depends on (a missing one counts as empty)."""
+    digest = hashlib.sha256()
+    for path in COMPILER_FILES:
+        with contextlib.suppress(OSError):
+            digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 def source_hash(tsx: str) -> str:
-    """sha256 of the TSX (the cache key)."""
-    return hashlib.sha256(tsx.encode("utf-8")).hexdigest()
+    """sha256 of the compiler's fingerprint and the TSX (the cache key): a changed loop guard,
+    scope list or Babel never reuses output compiled by the old one (kept on disk)."""
+    return hashlib.sha256(f"{compiler_fingerprint()}\0{tsx}".encode()).hexdigest()
 
 
 def _disk_path(key: str) -> Path:
