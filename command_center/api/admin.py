@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from command_center.api.auth import require_admin
-from command_center.api.params import RowId
+from command_center.api.params import RowId, Username
 from command_center.api.problems import ProblemError
 from command_center.auth.roles import Principal, Role
 from command_center.auth.tokens import create_token, list_tokens, revoke_token, token_to_dict
@@ -115,7 +115,7 @@ class UserChange(BaseModel):
 
 @router.patch("/users/{username}")
 async def patch_user(
-    username: str, body: UserChange, _: Principal = Depends(require_admin)
+    username: Username, body: UserChange, _: Principal = Depends(require_admin)
 ) -> dict[str, Any]:
     """Change an account's role or disable it; takes effect on its next event or request."""
     try:

@@ -23,3 +23,13 @@ WidgetId = Annotated[
         description="a widget id",
     ),
 ]
+USERNAME_MAX_CHARS = 120  # users.username is VARCHAR(120)
+Username = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=USERNAME_MAX_CHARS,
+        pattern=r"^[^\x00-\x20\x7f]+$",  # no spaces or control characters (NUL: PostgreSQL)
+        description="a username",
+    ),
+]

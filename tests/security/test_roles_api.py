@@ -251,3 +251,11 @@ def test_every_route_declares_a_role_and_every_write_needs_an_editor() -> None:
     assert checked >= 25, checked
     assert not unguarded, f"routes without a role check: {unguarded}"
     assert not underguarded, f"writes a viewer may call: {underguarded}"
+
+
+@pytest.mark.parametrize("name", ["u" * 121, "a%00b", "a%20b"])
+def test_a_username_in_the_path_is_bounded_before_any_query(client: TestClient, name: str) -> None:
+    """PATCH /v1/admin/users/{username}: too long or with a control character (a NUL is a
+    PostgreSQL error) is a 422 problem, not a look-up."""
+    response = client.patch(f"/v1/admin/users/{name}", json={}, headers=bearer(BOOTSTRAP))
+    assert response.status_code == 422, response.text
