@@ -9,6 +9,7 @@ the dictionary does, `compose_metric` builds a one-off definition from the dicti
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -28,24 +29,31 @@ AGGREGATE_LABELS = {
 
 def base_constraints(metric: MetricDefinition) -> dict[str, set[str]]:
     """column → allowed values, from the `col IN (…)` / `col = '…'` conjuncts of the base filter."""
-    if not metric.base_filter.strip():
-        return {}
+    return {column: set(values) for column, values in _constraints(metric.base_filter)}
+
+
+@lru_cache(maxsize=512)
+def _constraints(base_filter: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """`base_constraints` of one filter text, parsed once (the parser asks every turn)."""
+    if not base_filter.strip():
+        return ()
     try:
-        tree = sqlglot.parse_one(metric.base_filter, read="databricks")
+        tree = sqlglot.parse_one(base_filter, read="databricks")
     except sqlglot.errors.SqlglotError:
-        return {}
-    out: dict[str, set[str]] = {}
+        return ()
+    out: dict[str, frozenset[str]] = {}
     for part in tree.flatten() if isinstance(tree, exp.And) else [tree]:
         part = part.unnest()
         if isinstance(part, exp.In) and isinstance(part.this, exp.Column):
-            out[part.this.name] = {e.name for e in part.expressions if isinstance(e, exp.Literal)}
+            found = {e.name for e in part.expressions if isinstance(e, exp.Literal)}
+            out[part.this.name] = frozenset(found)
         elif (
             isinstance(part, exp.EQ)
             and isinstance(part.this, exp.Column)
             and isinstance(part.expression, exp.Literal)
         ):
-            out[part.this.name] = {part.expression.name}
-    return out
+            out[part.this.name] = frozenset({part.expression.name})
+    return tuple(out.items())
 
 
 def compatible(metric: MetricDefinition, filters: dict[str, list[str]]) -> bool:
