@@ -97,3 +97,16 @@ def test_tiles_follow_config_and_flag_thresholds() -> None:
         "sla_breaches",
         "x_y",
     ]
+
+
+def test_tabs_showing_the_same_values_share_one_tile_computation() -> None:
+    from command_center.ui.view_models.live_feed import _tile_rows, tile_rows
+
+    _tile_rows.cache_clear()
+    kpis = {"open_claims": 12, "sla_breaches": 1}
+    first = tile_rows(dict(kpis))
+    assert tile_rows(dict(kpis)) is first  # a second tab: no recomputation
+    assert _tile_rows.cache_info().misses == 1
+    moved = tile_rows({"open_claims": 13, "sla_breaches": 1})
+    assert moved is not first
+    assert {t["id"]: t["display"] for t in moved}["open_claims"] == "13"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from command_center.ui.view_models.kpi_tiles import to_tiles
@@ -65,11 +67,25 @@ class FeedView:
     def tiles(self) -> list[dict[str, str]]:
         """Display tiles with a flash class that alternates on every change."""
         rows = []
-        for tile in to_tiles(self.kpis):
-            count = self.flashes.get(tile.id, 0)
+        for tile in tile_rows(self.kpis):
+            count = self.flashes.get(tile["id"], 0)
             flash = "" if count == 0 else ("kpi-flash-a" if count % 2 else "kpi-flash-b")
-            rows.append({**{k: str(v) for k, v in tile.model_dump().items()}, "flash": flash})
+            rows.append({**tile, "flash": flash})
         return rows
+
+
+def tile_rows(kpis: dict[str, Any]) -> tuple[dict[str, str], ...]:
+    """The tiles of `kpis` as display strings; every tab showing the same KPI version
+    shares one computation (many live tabs render the same values)."""
+    key = tuple(kpis.items())
+    if all(isinstance(value, Hashable) for _, value in key):
+        return _tile_rows(key)
+    return _tile_rows.__wrapped__(key)
+
+
+@lru_cache(maxsize=32)
+def _tile_rows(key: tuple[tuple[str, Any], ...]) -> tuple[dict[str, str], ...]:
+    return tuple({k: str(v) for k, v in tile.model_dump().items()} for tile in to_tiles(dict(key)))
 
 
 def feed_entry(event: dict[str, Any]) -> dict[str, str]:
