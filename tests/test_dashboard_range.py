@@ -240,3 +240,27 @@ async def test_the_filter_bar_takes_only_known_values() -> None:
     state.filters = {"region": "Narnia", "channel": "app"}  # as read from a link
     state._keep_known_filters()
     assert state.filters == {"channel": "app"}
+
+
+async def test_a_download_never_queries_a_filter_value_that_is_not_known(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A link's filter values sit in the state until the known values are read; a CSV
+    download in that window (or with values that were never known) must not query them."""
+    from command_center.dashboards import view_data
+    from command_center.ui.states.widget_actions import WidgetActions
+
+    asked: list[ViewChoice] = []
+
+    async def capture(widget_id: str, spec: dict, choice: ViewChoice) -> None:
+        asked.append(choice)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(view_data, "widget_data_in_view", capture)
+    state = WidgetActions(_reflex_internal_init=True)
+    state._specs = {"w1": SPEC}
+    state.filters = {"region": "Narnia", "channel": "app"}  # as read from a link
+    for options in ([], [{"key": k, "label": k, "values": sorted(v)} for k, v in ALLOWED.items()]):
+        state.filter_options = options
+        [_toast] = [item async for item in WidgetActions.download_csv.fn(state, "w1")]
+    assert [choice.filters for choice in asked] == [{}, {"channel": "app"}]

@@ -11,6 +11,7 @@ from typing import Any
 
 import reflex as rx
 
+from command_center.dashboards.filters import allowed_values
 from command_center.ui.states.guard import requires_role
 from command_center.ui.states.widgets import RELOAD_BOARD, WidgetsState
 
@@ -125,6 +126,9 @@ class WidgetActions(WidgetsState):
         async with self:
             spec = self._specs.get(widget_id)
             choice = self._choice()
+            # only known values: a link's filters wait in the state until they are checked
+            allowed = allowed_values(self.filter_options)
+        choice.filters = {k: v for k, v in choice.filters.items() if v in allowed.get(k, ())}
         if spec is None:
             return
         try:
