@@ -335,3 +335,6 @@ def test_ingest_connections_plan_for_unique_key_access() -> None:
     assert "password=p@ss" in info and "sslmode=require" in info
     assert "options='-c search_path=ops -c enable_seqscan=off" in info
     assert "plan_cache_mode=force_generic_plan" in info
+    assert "connect_timeout=5" in info  # an unreachable server fails fast
+    slow = conninfo(create_engine("postgresql+psycopg://u@db/cc?connect_timeout=30"))
+    assert "connect_timeout=30" in slow and "connect_timeout=5" not in slow

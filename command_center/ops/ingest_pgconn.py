@@ -102,13 +102,18 @@ class PgConnections:
 
 def conninfo(engine: Engine) -> str:
     """libpq connection string of a SQLAlchemy PostgreSQL engine, with `SERVER_OPTIONS`
-    added to any `options` the URL already carries."""
+    added to any `options` the URL already carries, and a connect timeout (the URL's, else
+    `CONNECT_TIMEOUT_SECONDS`): an unreachable server fails the attempt in seconds instead
+    of holding a worker thread for the OS's TCP timeout."""
     url = engine.url.set(drivername="postgresql")
     given = url.query.get("options")
     options = " ".join(filter(None, (given if isinstance(given, str) else None, SERVER_OPTIONS)))
     base = url.difference_update_query(["options"]).render_as_string(hide_password=False)
-    return make_conninfo(base, options=options)
+    timeout = url.query.get("connect_timeout") or CONNECT_TIMEOUT_SECONDS
+    return make_conninfo(base, options=options, connect_timeout=timeout)
 
+
+CONNECT_TIMEOUT_SECONDS = 5
 
 _by_engine: weakref.WeakKeyDictionary[Engine, PgConnections] = weakref.WeakKeyDictionary()
 _by_engine_guard = threading.Lock()
