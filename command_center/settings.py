@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=PROJECT_ROOT / "data")
     render_budget_per_second: int = Field(
-        default=4000,
+        default=2000,
         ge=10,
         le=1_000_000,
         description="live dashboard state pushes per second per process, shared by its tabs",
