@@ -166,9 +166,7 @@ FILLER = set([
     "up", "down", "out", "right", "here", "let", "lets", "broken", "split", "grouped", "group",
     "segmented", "breakdown", "compare", "comparison", "comparing", "versus", "vs", "using", "use",
     "based", "where", "when", "while", "kind", "sort", "type", "about", "regarding", "between",
-    "ve", "'s", "s", "last", "past", "previous", "trailing", "since", "day", "days", "week",
-    "weeks", "month", "months", "year", "years", "quarter", "quarters", "hour", "hours", "today",
-    "yesterday", "fortnight", "top", "bottom", "most", "least", "best", "worst", "highest",
+    "ve", "'s", "s", "top", "bottom", "most", "least", "best", "worst", "highest",
     "lowest", "fewest", "largest", "smallest", "biggest", "leading",
     # everyday words that carry no meaning in a widget request
     "got", "gets", "getting", "still", "yet", "sitting", "sit", "came", "come", "coming", "pls",
@@ -210,3 +208,28 @@ def window(text: str, today: date | None = None) -> tuple[int | None, str | None
 def number(word: str) -> int | None:
     """An integer written as digits or a small number word."""
     return int(word) if word.isdigit() else NUMBER_WORDS.get(word)
+
+
+def window_doubt(text: str) -> str | None:
+    """Why the window named in `text` cannot be trusted: an amount that is not a number
+    ("last few days"), less than a day ("last 2 hours"), or two windows that disagree
+    ("today vs yesterday"); None when there is at most one clear window."""
+    readings: set[tuple[int, str | None]] = set()
+    for found in TRAILING.finditer(text):
+        amount = number(found.group(1))
+        if not amount:
+            return f"no amount in {found.group(0)!r}"
+        if found.group(2) == "hour" and amount < 24:
+            return f"a window shorter than a day ({found.group(0)!r})"
+        readings.add((max(1, round(amount * UNIT_DAYS[found.group(2)])), None))
+    if re.search(r"\b(last|past|previous|this|the) hour\b", text):
+        return "a window shorter than a day"
+    for pattern, days, period in FIXED_WINDOWS:
+        if re.search(pattern, text):
+            readings.add((days, period))
+    if not readings:
+        for found in SHORT_DAYS.finditer(text):
+            readings.add((int(found.group(1)) * {"d": 1, "w": 7, "m": 30}[found.group(2)[0]], None))
+    if len({days for days, _p in readings}) > 1 or len({p for _d, p in readings if p}) > 1:
+        return "the request names more than one time window"
+    return None

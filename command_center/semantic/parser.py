@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from rapidfuzz import fuzz
-
 from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic import grammar
 from command_center.semantic.compose import (
@@ -23,6 +21,13 @@ from command_center.semantic.compose import (
     plain_counts,
 )
 from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer
+from command_center.semantic.questions import (
+    clarify,
+    closest_widgets,
+    labels,
+    metric_question,
+    title_from,
+)
 from command_center.semantic.roles import Roles, assign_roles
 from command_center.semantic.scan import Scan, fuzzy, scan
 from command_center.semantic.text import key, stem
@@ -65,12 +70,16 @@ def understand(raw: str, layer: SemanticLayer) -> Understanding:
     found = scan(raw[:2000], layer)
     out = Understanding(title=title_from(raw))
     if not found.words or not re.search(r"[a-z]", found.text):
-        out.ask = _clarify(layer, found, "the request has no words to go on")
+        out.ask = clarify(layer, found, "the request has no words to go on")
         return out
     if re.search(grammar.CODE_LIKE, raw[:2000], re.I):
-        out.ask = _clarify(layer, found, "the request looks like code or markup, not a widget")
+        out.ask = clarify(layer, found, "the request looks like code or markup, not a widget")
         return out
     _shape(found, out)
+    doubt = grammar.window_doubt(found.text)
+    if doubt:  # "today vs yesterday", "last few days": never a silent default window
+        out.ask = clarify(layer, found, f"which time window? ({doubt})")
+        return out
     for name, pattern in ((t, p) for p, t in grammar.CUSTOM_TEMPLATES):
         if found.mark(pattern):
             out.custom_template = out.custom_template or name
@@ -85,24 +94,24 @@ def understand(raw: str, layer: SemanticLayer) -> Understanding:
         shaped = out.window_days or out.widget_type or out.chart_kind or roles.counting
         # a widget shape or window around an unknown measure ("revenue this quarter"): ask
         # which metric; nothing at all ("write me a haiku"): ask to rephrase
-        out.ask = (_metric_question if shaped else _clarify)(layer, found, reason)
+        out.ask = (metric_question if shaped else clarify)(layer, found, reason)
         return out
     if any(word in grammar.AGGREGATES for word in unknown):  # "average handling time"
         reason = f"no measure in the data matches {', '.join(unknown[:3])}"
-        out.ask = _metric_question(layer, found, reason)
+        out.ask = metric_question(layer, found, reason)
         return out
     if out.custom_template:
         out.ask = {
             "field": "widget_type",
             "reason": f"no built-in widget draws a {out.custom_template} yet",
-            "options": _closest_widgets(candidates),
+            "options": closest_widgets(candidates),
         }
         return out
     if not candidates:
         reason = "no catalog metric or data-dictionary measure matches the request"
         if unknown:
             reason += f" (not understood: {', '.join(unknown[:5])})"
-        out.ask = _metric_question(layer, found, reason)
+        out.ask = metric_question(layer, found, reason)
         return out
     best, rivals = candidates[0], candidates[1:]
     close = [c for c in rivals if best.score - c.score < MARGIN and c.metric.id != best.metric.id]
@@ -110,23 +119,23 @@ def understand(raw: str, layer: SemanticLayer) -> Understanding:
         out.ask = {
             "field": "clarify",
             "reason": f"I did not understand: {', '.join(unknown[:5])}",
-            "options": _labels([best, *close]),
+            "options": labels([best, *close]),
         }
         return out
     if close:
         out.ask = {
             "field": "metric",
             "reason": "the request fits more than one metric",
-            "options": _labels([best, *close]),
+            "options": labels([best, *close]),
         }
         return out
     foreign = roles.named_tables and best.metric.source_table not in roles.tables
     if foreign and not roles.qualified_tables:  # "customer churn" is not a device count
         names = ", ".join(t.split(".")[-1] for t in roles.named_tables)
-        out.ask = _metric_question(layer, found, f"{best.metric.label} is not about {names}")
+        out.ask = metric_question(layer, found, f"{best.metric.label} is not about {names}")
         return out
     if unknown and best.score <= 8:  # a weak guess and words left over: ask, don't guess
-        out.ask = _metric_question(layer, found, f"not sure what {', '.join(unknown[:3])} means")
+        out.ask = metric_question(layer, found, f"not sure what {', '.join(unknown[:3])} means")
         return out
     out.metric, out.composed = best.metric, best.composed
     unknown = [w for w in unknown if not _names_time_column(w, best.metric, layer)]
@@ -144,7 +153,7 @@ def understand(raw: str, layer: SemanticLayer) -> Understanding:
         out.ask = {
             "field": "clarify",
             "reason": f"I did not understand: {', '.join(unknown[:5])}",
-            "options": [f"ignore {', '.join(unknown[:3])}", *(_labels(candidates)[:3])],
+            "options": [f"ignore {', '.join(unknown[:3])}", *(labels(candidates)[:3])],
         }
     return out
 
@@ -351,57 +360,3 @@ def _names_time_column(words: str, metric: MetricDefinition, layer: SemanticLaye
         t.kind == "column" and t.table == metric.source_table and t.column == metric.time_column
         for t in tags
     )
-
-
-def _labels(candidates: list[_Candidate]) -> list[str]:
-    seen: list[str] = []
-    for c in candidates:
-        if c.metric.label not in seen:
-            seen.append(c.metric.label)
-    return seen[:5]
-
-
-def _closest_widgets(candidates: list[_Candidate]) -> list[str]:
-    if not candidates:
-        return ["a table of recent records", "a KPI tile"]
-    label = candidates[0].metric.label
-    return [f"{label} as a table", f"{label} as a line chart", f"{label} as a KPI tile"]
-
-
-def _clarify(layer: SemanticLayer, found: Scan, reason: str) -> dict[str, Any]:
-    """Ask the operator to rephrase (nothing usable understood); options are metrics."""
-    return {**_metric_question(layer, found, reason), "field": "clarify"}
-
-
-def _metric_question(layer: SemanticLayer, found: Scan, reason: str) -> dict[str, Any]:
-    """Ask for the metric, options ranked by similarity to the request."""
-    text = found.text
-
-    def similarity(metric: MetricDefinition) -> float:
-        phrases = [metric.label, metric.description, *metric.synonyms]
-        return max(fuzz.token_set_ratio(text, p.lower()) for p in phrases) if text else 0.0
-
-    ranked = sorted(layer.catalog, key=lambda m: (-similarity(m), layer.catalog.index(m)))
-    return {"field": "metric", "reason": reason, "options": [m.label for m in ranked[:5]]}
-
-
-_LEAD = re.compile(
-    r"^(?:(?:please|can you|could you|i want|i need|i'd like|show me|show|give me|display|"
-    r"add|create|build|make|a|an|the|new|me)\s+)+",
-    re.I,
-)
-
-
-def title_from(raw: str) -> str | None:
-    """The operator's own words, trimmed of request verbs ("show me a …")."""
-    text = re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", raw)).strip(" ?.!:")
-    text = _LEAD.sub("", text).strip()
-    text = re.sub(
-        r"^(?:(?:bar|line|pie|area|donut)\s+)?(?:chart|graph|table|kpi|tile)\s+of\s+",
-        "",
-        text,
-        flags=re.I,
-    )
-    if not text or not re.search(r"[A-Za-z]", text):
-        return None
-    return (text[0].upper() + text[1:])[:120]

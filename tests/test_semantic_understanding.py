@@ -1,0 +1,50 @@
+"""Classes of request the offline parser must ask about rather than guess."""
+
+from __future__ import annotations
+
+import pytest
+
+from command_center.semantic.layer import SemanticLayer, build_layer
+from command_center.semantic.parser import understand
+from command_center.widgets.context import seeded_catalog
+
+
+@pytest.fixture(scope="module")
+def layer() -> SemanticLayer:
+    return build_layer(seeded_catalog())
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "claims filed today vs yesterday",  # two windows
+        "approval rate this month vs last month",
+        "claims filed in the last few days",  # no amount
+        "claims filed in the last hour",  # shorter than a day
+        "open claims over the past 3 hours",
+        "claims filed by month",  # a time grain the builder cannot bucket by
+    ],
+)
+def test_an_unreadable_or_conflicting_window_is_asked_about(
+    layer: SemanticLayer, request_text: str
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is not None, out
+
+
+@pytest.mark.parametrize(
+    ("request_text", "days", "period"),
+    [
+        ("claims filed in the past 3 days", 3, None),
+        ("claims filed over the last 24 hours", 1, None),
+        ("claims filed for the last two weeks", 14, None),
+        ("claims filed since monday", 7, "this_week"),
+        ("daily claims last fortnight", 14, None),
+    ],
+)
+def test_one_clear_window_is_read(
+    layer: SemanticLayer, request_text: str, days: int, period: str | None
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None, out.ask
+    assert (out.window_days, out.period) == (days, period)
