@@ -48,3 +48,23 @@ def test_one_clear_window_is_read(
     out = understand(request_text, layer)
     assert out.ask is None, out.ask
     assert (out.window_days, out.period) == (days, period)
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "payout per claim by product",  # a payout phrase and a claim-count phrase
+        "claims value by region",  # "value" names a measure the builder did not place
+    ],
+)
+def test_a_second_metric_reading_or_a_measure_word_is_asked_about(
+    layer: SemanticLayer, request_text: str
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is not None, out
+
+
+def test_an_aggregate_over_a_metric_word_is_one_reading(layer: SemanticLayer) -> None:
+    out = understand("max payout by region", layer)
+    assert out.ask is None, out.ask
+    assert out.metric is not None and out.metric.measure.upper().startswith("MAX(")

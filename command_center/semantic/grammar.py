@@ -160,7 +160,7 @@ FILLER = set([
     "visualisation", "visualization", "diagram", "number", "numbers", "what", "whats", "what's",
     "is", "are", "was", "were", "be", "been", "how", "many", "much", "which", "who", "do", "does",
     "did", "have", "has", "there", "their", "it", "its", "this", "that", "these", "those", "all",
-    "any", "some", "value", "values", "data", "info", "metric", "metrics", "stat", "stats",
+    "any", "some", "data", "info", "metric", "metrics", "stat", "stats",
     "statistic", "figure", "figures", "report", "current", "currently", "so", "far", "now",
     "recent", "latest", "live", "real", "time", "realtime", "just", "only", "also", "then", "than",
     "up", "down", "out", "right", "here", "let", "lets", "broken", "split", "grouped", "group",

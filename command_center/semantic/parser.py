@@ -129,6 +129,18 @@ def understand(raw: str, layer: SemanticLayer) -> Understanding:
             "options": labels([best, *close]),
         }
         return out
+    others = [
+        span.words
+        for span, tags in roles.metric_spans
+        if best.metric.id not in {t.name for t in tags} and span.start not in roles.measure_starts
+    ]
+    if others:  # "payout per claim by product": two metric phrases, one would be dropped
+        out.ask = {
+            "field": "metric",
+            "reason": f"the request names {best.metric.label} and {', '.join(others[:2])}",
+            "options": labels([best, *rivals]),
+        }
+        return out
     foreign = roles.named_tables and best.metric.source_table not in roles.tables
     if foreign and not roles.qualified_tables:  # "customer churn" is not a device count
         names = ", ".join(t.split(".")[-1] for t in roles.named_tables)

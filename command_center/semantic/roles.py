@@ -20,6 +20,7 @@ class Roles:
 
     metric_spans: list[tuple[Span, list[Tag]]] = field(default_factory=list)
     measures: list[tuple[str, list[Tag]]] = field(default_factory=list)  # (AGG, column tags)
+    measure_starts: set[int] = field(default_factory=set)  # spans read as an aggregate
     tables: list[str] = field(default_factory=list)  # named, plus same-entity tables
     named_tables: list[str] = field(default_factory=list)  # named only
     qualified_tables: bool = False  # "Samsung devices", "denied claims"
@@ -129,6 +130,7 @@ def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> boo
     if aggregate is None or not tags:
         return False
     roles.measures.append((aggregate, tags))
+    roles.measure_starts.add(span.start)
     if span.of("metric"):
         roles.metric_spans.append((span, span.of("metric")))
     found.grammar.update(range(max(0, span.start - 3), span.start))
