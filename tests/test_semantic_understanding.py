@@ -68,3 +68,18 @@ def test_an_aggregate_over_a_metric_word_is_one_reading(layer: SemanticLayer) ->
     out = understand("max payout by region", layer)
     assert out.ask is None, out.ask
     assert out.metric is not None and out.metric.measure.upper().startswith("MAX(")
+
+
+def test_a_warehouse_request_never_gets_an_operational_metric(layer: SemanticLayer) -> None:
+    out = understand("device registrations from the warehouse", layer)
+    assert out.ask is not None and out.ask["field"] == "metric", out
+
+
+def test_warehouse_payouts_are_the_same_aggregate_on_the_warehouse_table(
+    layer: SemanticLayer,
+) -> None:
+    out = understand("warehouse payouts by make", layer)
+    assert out.ask is None, out.ask
+    assert out.metric is not None and out.metric.backend == "databricks"
+    assert out.metric.measure.replace(" ", "").upper() == "AVG(PAYOUT_AMOUNT)"
+    assert out.dimensions == ["device_make"]

@@ -140,3 +140,26 @@ def compose_metric(
         backend=info.backend,  # type: ignore[arg-type]
         origin="promoted",
     )
+
+
+_SIMPLE_MEASURE = re.compile(r"^(AVG|SUM|MIN|MAX)\((\w+)\)$")
+
+
+def warehouse_twins(layer: SemanticLayer, metric: MetricDefinition) -> list[MetricDefinition]:
+    """The same aggregate over the same column on each warehouse table that has it ("warehouse
+    payouts" → AVG(payout_amount) on the warehouse claims), for a metric whose base filter only
+    drops NULLs; a catalog metric when one matches, else a composed one."""
+    found = _SIMPLE_MEASURE.match(re.sub(r"\s+", "", metric.measure).upper())
+    rest = re.sub(r"\b\w+ IS NOT NULL\b", "", metric.base_filter or "", flags=re.I).strip()
+    if found is None or rest:
+        return []
+    column = found.group(2).lower()
+    twins = []
+    for table, info in layer.dictionary.tables.items():
+        if info.backend != "databricks" or not layer.numeric(table, column):
+            continue
+        twin = catalog_measure(layer, table, metric.measure)
+        twin = twin or compose_metric(layer, table, found.group(1), column)
+        if twin is not None:
+            twins.append(twin)
+    return twins

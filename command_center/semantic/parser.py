@@ -19,6 +19,7 @@ from command_center.semantic.compose import (
     compatible,
     compose_metric,
     plain_counts,
+    warehouse_twins,
 )
 from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer
 from command_center.semantic.questions import (
@@ -63,6 +64,7 @@ class _Candidate:
     score: float
     composed: bool = False
     why: str = ""
+    span_start: int | None = None  # the metric phrase it was read from
 
 
 def understand(raw: str, layer: SemanticLayer) -> Understanding:
@@ -132,7 +134,8 @@ def understand(raw: str, layer: SemanticLayer) -> Understanding:
     others = [
         span.words
         for span, tags in roles.metric_spans
-        if best.metric.id not in {t.name for t in tags} and span.start not in roles.measure_starts
+        if best.metric.id not in {t.name for t in tags}
+        and span.start not in roles.measure_starts | {best.span_start}
     ]
     if others:  # "payout per claim by product": two metric phrases, one would be dropped
         out.ask = {
@@ -140,6 +143,10 @@ def understand(raw: str, layer: SemanticLayer) -> Understanding:
             "reason": f"the request names {best.metric.label} and {', '.join(others[:2])}",
             "options": labels([best, *rivals]),
         }
+        return out
+    if wants_warehouse(found) and best.metric.backend != "databricks":
+        reason = f"the warehouse has no {best.metric.label.lower()} (it is an operational metric)"
+        out.ask = metric_question(layer, found, reason)
         return out
     foreign = roles.named_tables and best.metric.source_table not in roles.tables
     if foreign and not roles.qualified_tables:  # "customer churn" is not a device count
@@ -206,10 +213,12 @@ def _shape(found: Scan, out: Understanding) -> None:
 
 def _candidates(found: Scan, roles: Roles, layer: SemanticLayer) -> list[_Candidate]:
     """Every metric the request could mean, best first (catalog, then composed)."""
-    wants_wh = bool(re.search(grammar.BACKEND_WORDS, found.text))
+    wants_wh = wants_warehouse(found)
     out: dict[str, _Candidate] = {}
 
-    def add(metric: MetricDefinition, score: float, composed: bool = False) -> None:
+    def add(
+        metric: MetricDefinition, score: float, composed: bool = False, start: int | None = None
+    ) -> None:
         if wants_wh and metric.backend != "databricks":
             score -= 8
         elif wants_wh or (not composed and metric.backend != "databricks"):
@@ -219,13 +228,17 @@ def _candidates(found: Scan, roles: Roles, layer: SemanticLayer) -> list[_Candid
         if not _fits(metric, roles, layer):
             return
         if metric.id not in out or out[metric.id].score < score:
-            out[metric.id] = _Candidate(metric, score, composed)
+            out[metric.id] = _Candidate(metric, score, composed, span_start=start)
 
     for span, tags in roles.metric_spans:
         for tag in tags:
             metric = layer.metric(tag.name)
-            if metric is not None:
-                add(metric, 10.0 * (span.end - span.start) + 1)
+            if metric is None:
+                continue
+            score = 10.0 * (span.end - span.start) + 1
+            add(metric, score, start=span.start)
+            for twin in warehouse_twins(layer, metric) if wants_wh else []:
+                add(twin, score, twin.origin == "promoted", span.start)
     for aggregate, columns in roles.measures:
         for tag in columns:
             table = tag.table
@@ -273,6 +286,11 @@ def _candidates(found: Scan, roles: Roles, layer: SemanticLayer) -> list[_Candid
             if metric is not None:
                 add(metric, 6.0)
     return sorted(out.values(), key=lambda c: -c.score)
+
+
+def wants_warehouse(found: Scan) -> bool:
+    """The request points at the warehouse ("in the warehouse", "history")."""
+    return bool(re.search(grammar.BACKEND_WORDS, found.text))
 
 
 def _over_time(found: Scan, roles: Roles) -> bool:
