@@ -83,3 +83,13 @@ def test_warehouse_payouts_are_the_same_aggregate_on_the_warehouse_table(
     assert out.metric is not None and out.metric.backend == "databricks"
     assert out.metric.measure.replace(" ", "").upper() == "AVG(PAYOUT_AMOUNT)"
     assert out.dimensions == ["device_make"]
+
+
+def test_a_number_no_rule_reads_is_an_unplaced_word(layer: SemanticLayer) -> None:
+    # "iPhone 16" is not a model in the data: reading it as make = Apple drops the 16
+    assert understand("iPhone 16 registrations per day", layer).ask is not None
+    assert understand("claims filed in 2025", layer).ask is not None
+    out = understand("claims filed last 90d", layer)
+    assert out.ask is None and out.window_days == 90, out.ask
+    out = understand("top 10 regions by claims filed", layer)
+    assert out.ask is None and out.limit == 10, out.ask

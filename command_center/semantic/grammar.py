@@ -117,6 +117,10 @@ TRAILING = re.compile(
     r"(\d+|[a-z]+)\s+(hour|day|week|fortnight|month|quarter|year)s?\b"
 )
 SHORT_DAYS = re.compile(r"\b(\d+)\s*(d|days?|wk|weeks?|mo|months?)\b")
+# "last 90d": the lead word of a short window (SHORT_DAYS reads the amount)
+SHORT_DAYS_LEAD = (
+    r"\b(?:last|past|previous|trailing)\s+(?=\d+\s*(?:d|days?|wk|weeks?|mo|months?)\b)"
+)
 SINCE_WEEKDAY = re.compile(r"\bsince (monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
 
 AGGREGATES: dict[str, str] = {

@@ -198,6 +198,7 @@ def _shape(found: Scan, out: Understanding) -> None:
         grammar.TRAILING.pattern,
         grammar.SINCE_WEEKDAY.pattern,
         grammar.SHORT_DAYS.pattern,
+        grammar.SHORT_DAYS_LEAD,
         *(p for p, _d, _p in grammar.FIXED_WINDOWS),
         grammar.BACKEND_WORDS,
         grammar.COUNT_WORDS,

@@ -50,10 +50,7 @@ class Scan:
         return [
             w
             for i, w in enumerate(self.words)
-            if i not in covered
-            and self.stems[i] not in grammar.FILLER
-            and w not in grammar.FILLER
-            and not w.isdigit()
+            if i not in covered and self.stems[i] not in grammar.FILLER and w not in grammar.FILLER
         ]
 
     def index_at(self, char: int) -> int:
