@@ -7,11 +7,12 @@ import pytest
 from command_center.semantic.layer import SemanticLayer, build_layer
 from command_center.semantic.parser import understand
 from command_center.widgets.context import seeded_catalog
+from tests.widget_helpers import seeded_values
 
 
 @pytest.fixture(scope="module")
 def layer() -> SemanticLayer:
-    return build_layer(seeded_catalog())
+    return build_layer(seeded_catalog(), seeded_values())
 
 
 @pytest.mark.parametrize(
@@ -93,3 +94,25 @@ def test_a_number_no_rule_reads_is_an_unplaced_word(layer: SemanticLayer) -> Non
     assert out.ask is None and out.window_days == 90, out.ask
     out = understand("top 10 regions by claims filed", layer)
     assert out.ask is None and out.limit == 10, out.ask
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "claims with no payout",  # a negation with no value to exclude
+        "claim status",  # a topic value or the claims' status column
+        "time to approve claims",  # "time" names a measure the builder did not place
+    ],
+)
+def test_a_negation_of_nothing_or_a_value_that_is_also_a_column_is_asked_about(
+    layer: SemanticLayer, request_text: str
+) -> None:
+    assert understand(request_text, layer).ask is not None
+
+
+def test_a_column_named_with_its_value_is_a_filter_not_a_grouping(layer: SemanticLayer) -> None:
+    out = understand("claims where region is West", layer)
+    assert out.ask is None, out.ask
+    assert out.dimensions == [] and out.filters == {"region": ["West"]}
+    out = understand("sessions about claim status", layer)
+    assert out.ask is None and out.filters == {"topic": ["claim_status"]}, out

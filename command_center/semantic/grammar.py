@@ -166,7 +166,7 @@ FILLER = set([
     "did", "have", "has", "there", "their", "it", "its", "this", "that", "these", "those", "all",
     "any", "some", "data", "info", "metric", "metrics", "stat", "stats",
     "statistic", "figure", "figures", "report", "current", "currently", "so", "far", "now",
-    "recent", "latest", "live", "real", "time", "realtime", "just", "only", "also", "then", "than",
+    "recent", "latest", "live", "realtime", "just", "only", "also", "then", "than",
     "up", "down", "out", "right", "here", "let", "lets", "broken", "split", "grouped", "group",
     "segmented", "breakdown", "compare", "comparison", "comparing", "versus", "vs", "using", "use",
     "based", "where", "when", "while", "kind", "sort", "type", "about", "regarding", "between",

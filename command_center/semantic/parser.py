@@ -206,7 +206,7 @@ def _shape(found: Scan, out: Understanding) -> None:
         grammar.NEGATIONS,
         grammar.GROUP_WORDS,
         r"\b(trend|distribution|split|breakdown|share|mix)\b",
-        r"\b(?:titled|called|named)\b",
+        r"\b(?:titled|called|named)\b|\breal[ -]?time\b",
         r"\b(?:in|as) (?:" + "|".join(grammar.ACCENTS) + r")\b",
     ):
         found.mark(pattern)

@@ -30,6 +30,8 @@ class Roles:
     dimensions: list[list[Tag] | str] = field(default_factory=list)
     compare_column: dict[str, str] = field(default_factory=dict)
     unused: list[str] = field(default_factory=list)  # column words with no role here
+    lone_dimensions: list[int] = field(default_factory=list)  # indices read with no "by"
+    value_or_column: list[Span] = field(default_factory=list)  # "claim status": topic or column
     over_time: bool = False
     limit: int | None = None
     sort: str | None = None
@@ -62,6 +64,8 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
             group = False
         if re.search(grammar.NEGATIONS, gap):
             negate = True
+            if not span.of("value"):  # "claims with no payout": a negation of nothing to filter
+                roles.unused.append(f"{gap.split()[-1]} {span.words}")
         elif gap and not set(gap.split()) <= _JOINERS | {"via", "in", "on", "for", "from"}:
             negate = False
         following = found.words[span.end] if span.end < len(found.words) else ""
@@ -92,15 +96,34 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
             continue
         if span.of("value"):
             (roles.negated if negate else roles.values).append(span.of("value"))
+            if columns and not negate:
+                roles.value_or_column.append(span)
             if next_span is not None and next_span.start == span.end and next_span.of("table"):
                 roles.qualified_tables = True
             continue
         if columns and not span.of("table"):
+            roles.lone_dimensions.append(len(roles.dimensions))
             roles.dimensions.append(columns)  # a lone grouping word ("region claims")
         elif not span.of("table"):
             roles.unused.append(span.words)
     _compare(found, roles)
+    _settle(roles)
     return roles
+
+
+def _settle(roles: Roles) -> None:
+    """A lone column word whose value is also named ("region is West") is the filter's column,
+    not a grouping; a phrase that is a value of one table and a column of another ("claim
+    status") is a value only when its table is named, else it is left for a question."""
+    filtered = {(t.table, t.column) for tags in roles.values for t in tags}
+    for index in reversed(roles.lone_dimensions):
+        tags = roles.dimensions[index]
+        if isinstance(tags, list) and {(t.table, t.column) for t in tags} & filtered:
+            del roles.dimensions[index]
+    for span in roles.value_or_column:
+        if not {t.table for t in span.of("value")} & set(roles.named_tables):
+            roles.values = [tags for tags in roles.values if tags != span.of("value")]
+            roles.unused.append(span.words)
 
 
 def _add_table(roles: Roles, table: str, layer: SemanticLayer) -> None:
