@@ -116,3 +116,24 @@ def test_a_column_named_with_its_value_is_a_filter_not_a_grouping(layer: Semanti
     assert out.dimensions == [] and out.filters == {"region": ["West"]}
     out = understand("sessions about claim status", layer)
     assert out.ask is None and out.filters == {"topic": ["claim_status"]}, out
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    ["average payout and total cost by region", "max and min payout"],
+)
+def test_two_measures_are_asked_about_not_one_dropped(
+    layer: SemanticLayer, request_text: str
+) -> None:
+    assert understand(request_text, layer).ask is not None
+
+
+def test_a_measure_named_twice_and_an_aggregate_across_a_backend_word(
+    layer: SemanticLayer,
+) -> None:
+    out = understand("which loss types cost us the most? total payout by loss type", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.measure.replace(" ", "").upper() == "SUM(PAYOUT_AMOUNT)"
+    out = understand("average warehouse payout by device make", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.backend == "databricks" and out.metric.measure.upper().startswith("AVG")

@@ -137,6 +137,9 @@ def understand(raw: str, layer: SemanticLayer) -> Understanding:
         if best.metric.id not in {t.name for t in tags}
         and span.start not in roles.measure_starts | {best.span_start}
     ]
+    asked_for = {(agg, t.column) for agg, tags in roles.measures for t in tags}
+    if len({agg for agg, _c in asked_for}) > 1:  # "average payout and total cost": two measures
+        others.append(" and ".join(sorted({f"{a.lower()} {c}" for a, c in asked_for})))
     if others:  # "payout per claim by product": two metric phrases, one would be dropped
         out.ask = {
             "field": "metric",
@@ -385,9 +388,10 @@ def _resolve(out: Understanding, roles: Roles, layer: SemanticLayer) -> bool:
 
 
 def _names_time_column(words: str, metric: MetricDefinition, layer: SemanticLayer) -> bool:
-    """ "registered", "opened": the metric's own time column (its window), not a filter."""
+    """ "registered", "opened": the metric's own time column (its window), not a filter; "cost"
+    beside "total payout": its own measure column."""
     tags = layer.lexicon.get(key(words), [])
+    own = {metric.time_column, *re.findall(r"\((?:DISTINCT )?(\w+)\)", metric.measure, re.I)}
     return any(
-        t.kind == "column" and t.table == metric.source_table and t.column == metric.time_column
-        for t in tags
+        t.kind == "column" and t.table == metric.source_table and t.column in own for t in tags
     )

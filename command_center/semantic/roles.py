@@ -137,9 +137,12 @@ def _add_table(roles: Roles, table: str, layer: SemanticLayer) -> None:
 
 def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> bool:
     """An aggregate word right before (or opening) a numeric column phrase."""
-    before = found.words[max(0, span.start - 3) : span.start]
-    before = [w for w in before if w not in {"of", "the", "a"}]
-    aggregate = grammar.AGGREGATES.get(before[-1]) if before else None
+    at = span.start - 1  # "average warehouse payout", "total of the payouts": skip these
+    while at > max(-1, span.start - 4) and (
+        found.words[at] in {"of", "the", "a"} or re.match(grammar.BACKEND_WORDS, found.words[at])
+    ):
+        at -= 1
+    aggregate = grammar.AGGREGATES.get(found.words[at]) if at >= 0 else None
     tags = [t for t in span.of("column") if layer.numeric(t.table, t.column)]
     first = found.words[span.start]
     if aggregate is None and first in grammar.AGGREGATES and span.end - span.start > 1:
@@ -156,7 +159,7 @@ def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> boo
     roles.measure_starts.add(span.start)
     if span.of("metric"):
         roles.metric_spans.append((span, span.of("metric")))
-    found.grammar.update(range(max(0, span.start - 3), span.start))
+    found.grammar.update(range(max(0, at), span.start))
     return True
 
 
