@@ -137,3 +137,11 @@ def test_a_measure_named_twice_and_an_aggregate_across_a_backend_word(
     out = understand("average warehouse payout by device make", layer)
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.backend == "databricks" and out.metric.measure.upper().startswith("AVG")
+
+
+def test_swapped_letters_and_a_misspelt_word_of_a_phrase_are_read(layer: SemanticLayer) -> None:
+    out = understand("open cliams by regoin", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert (out.metric.id, out.dimensions) == ("open_claims", ["region"])
+    out = understand("aproval rate for phone claims, last 7 days", layer)
+    assert out.ask is None and out.metric is not None and out.metric.id == "approval_rate"

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from command_center.semantic import grammar
 from command_center.semantic.layer import SemanticLayer, Tag
@@ -104,17 +105,49 @@ def scan(raw: str, layer: SemanticLayer) -> Scan:
 
 
 def fuzzy(result: Scan, layer: SemanticLayer) -> None:
-    """Near-spellings ("enrolments", "escalted") of single lexicon words, for words neither a
-    phrase nor grammar explained."""
+    """Near-spellings ("enrolments", "escalted") and swapped letters ("cliams", "regoin") of
+    single lexicon words, for words neither a phrase nor grammar explained; a corrected word
+    joins the uncovered words around it when together they are a phrase ("aproval rate")."""
     covered = {i for s in result.spans for i in range(s.start, s.end)} | result.grammar
     choices = _single_words(layer)
+    fixed = list(result.stems)
     for i, word in enumerate(result.stems):
         if i in covered or len(word) < 5 or word in grammar.FILLER or not choices:
             continue
         best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-        if best is None:
+        swaps = [c for c in choices if sorted(c) == sorted(word) and OSA.distance(c, word) == 1]
+        match = best[0] if best is not None else swaps[0] if len(swaps) == 1 else None
+        if match is None:
             continue
-        tags = layer.lexicon[(best[0],)]
-        result.spans.append(Span(i, i + 1, result.words[i], list(tags)))
-        result.corrected[result.words[i]] = best[0]
+        fixed[i] = match
+        start, end = _widest_phrase(fixed, i, covered, result.grammar, layer)
+        result.spans = [s for s in result.spans if s.end <= start or s.start >= end]
+        result.spans.append(
+            Span(
+                start,
+                end,
+                " ".join(result.words[start:end]),
+                list(layer.lexicon[tuple(fixed[start:end])]),
+            )
+        )
+        covered.update(range(start, end))
+        result.corrected[result.words[i]] = match
     result.spans.sort(key=lambda s: s.start)
+
+
+def _widest_phrase(
+    stems: list[str], i: int, covered: set[int], grammar_words: set[int], layer: SemanticLayer
+) -> tuple[int, int]:
+    """The longest lexicon phrase over word `i` and the uncovered words beside it; a metric
+    phrase may also take words another phrase covered ("open cliams" → open claims)."""
+    for size in range(min(layer.max_phrase_len(), len(stems)), 1, -1):
+        for start in range(max(0, i - size + 1), min(i, len(stems) - size) + 1):
+            tags = layer.lexicon.get(tuple(stems[start : start + size]), [])
+            metric = any(t.kind == "metric" for t in tags)
+            free = all(
+                j == i or (j not in covered or (metric and j not in grammar_words))
+                for j in range(start, start + size)
+            )
+            if tags and free:
+                return start, start + size
+    return i, i + 1
