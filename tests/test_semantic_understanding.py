@@ -145,3 +145,10 @@ def test_swapped_letters_and_a_misspelt_word_of_a_phrase_are_read(layer: Semanti
     assert (out.metric.id, out.dimensions) == ("open_claims", ["region"])
     out = understand("aproval rate for phone claims, last 7 days", layer)
     assert out.ask is None and out.metric is not None and out.metric.id == "approval_rate"
+
+
+def test_warehouse_claims_filter_by_plan_tier_and_device_model(layer: SemanticLayer) -> None:
+    out = understand("basic tier claims", layer)
+    assert out.ask is None and out.filters == {"plan_tier": ["basic"]}, out.ask
+    out = understand("claims for the iPhone 15", layer)
+    assert out.ask is None and out.filters == {"device_model": ["iPhone 15"]}, out.ask
