@@ -152,3 +152,12 @@ def test_warehouse_claims_filter_by_plan_tier_and_device_model(layer: SemanticLa
     assert out.ask is None and out.filters == {"plan_tier": ["basic"]}, out.ask
     out = understand("claims for the iPhone 15", layer)
     assert out.ask is None and out.filters == {"device_model": ["iPhone 15"]}, out.ask
+
+
+@pytest.mark.parametrize(
+    "request_text", ["claims broken down by region", "claims broken out by region"]
+)
+def test_a_grammar_phrase_is_not_a_value_synonym(layer: SemanticLayer, request_text: str) -> None:
+    # "broken" is a value synonym (loss type malfunction), but "broken down by" groups
+    out = understand(request_text, layer)
+    assert out.ask is None and out.filters == {} and out.dimensions == ["region"], out

@@ -151,6 +151,7 @@ TOP = re.compile(r"\b(top|best|highest|most|largest|biggest|leading)\s+(\d+|[a-z
 BOTTOM = re.compile(r"\b(bottom|worst|lowest|least|fewest|smallest)\s+(\d+|[a-z]+)\b")
 GROUP_WORDS = (
     r"\b(by|per|across|for each|for every|each|grouped by|group by|broken down by|"
+    r"broken out by|broken up by|break down by|break out by|"
     r"split by|segmented by|breakdown by|breakdown of|versus|vs)\b"
 )
 # words that carry no meaning of their own in a widget request (stemmed forms)

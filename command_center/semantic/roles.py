@@ -72,10 +72,8 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
         next_span = found.spans[index + 1] if index + 1 < len(found.spans) else None
         previous_end = span.end
         columns = [t for t in span.of("column") if t.column in layer.groupable(t.table)]
-        if len(span.of("column")) == len(span.tags) and all(
-            i in found.grammar for i in range(span.start, span.end)
-        ):
-            continue  # "area chart", "over time": grammar, not a column
+        if not span.of("metric") and all(i in found.grammar for i in range(span.start, span.end)):
+            continue  # "area chart", "over time", "broken down": grammar, not a column or value
         stem_words = set(found.stems[span.start : span.end])
         if (group or _TAIL_GROUP.match(following)) and (columns or stem_words & _TIME_WORDS):
             if columns:
