@@ -226,16 +226,17 @@ async def test_single_flight_across_processes_on_redis(redis_url: str, redis_pre
     worker_a = WidgetDataCache(RedisBackend(redis_url, redis_prefix))
     worker_b = WidgetDataCache(RedisBackend(redis_url, redis_prefix))
     calls = 0
-    release = asyncio.Event()
+    release, querying = asyncio.Event(), asyncio.Event()
 
     async def slow_query() -> bytes:
         nonlocal calls
         calls += 1
+        querying.set()
         await release.wait()
         return b"rows"
 
     first = asyncio.create_task(worker_a.get_or_compute("k-shared", 60, slow_query))
-    await asyncio.sleep(0.05)  # worker A holds the key's lock and is querying
+    await asyncio.wait_for(querying.wait(), 10)  # worker A holds the key's lock and queries
     second = asyncio.create_task(worker_b.get_or_compute("k-shared", 60, slow_query))
     await asyncio.sleep(0.1)
     assert calls == 1  # worker B waits for A instead of querying too

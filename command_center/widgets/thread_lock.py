@@ -8,6 +8,7 @@ connection decides across processes too. Both are taken without waiting: the los
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -57,10 +58,17 @@ class ThreadRunLock:
         return True
 
     def release(self) -> None:
-        """Give the lock back (closing the session releases the advisory lock)."""
+        """Give the lock back: unlocked on the server before the session closes (a close
+        alone frees it only when the backend has exited, so another worker resuming at once
+        could still be refused)."""
         connection, self._connection = self._connection, None
         try:
             if connection is not None:
+                with contextlib.suppress(Exception):  # closing the session frees it anyway
+                    connection.execute(
+                        "SELECT pg_advisory_unlock(hashtextextended(%s, 0))",
+                        (f"clarifier:{self.thread_id}",),
+                    )
                 connection.close()
         finally:
             self._local.release()
