@@ -161,3 +161,9 @@ def test_a_grammar_phrase_is_not_a_value_synonym(layer: SemanticLayer, request_t
     # "broken" is a value synonym (loss type malfunction), but "broken down by" groups
     out = understand(request_text, layer)
     assert out.ask is None and out.filters == {} and out.dimensions == ["region"], out
+
+
+def test_a_catalog_synonym_and_a_request_normalise_alike(layer: SemanticLayer) -> None:
+    # the synonym "todays intake" and the request's "today's intake" are one phrase
+    out = understand("today's intake count pls", layer)
+    assert out.ask is None and out.metric is not None and out.metric.id == "claims_filed_today"
