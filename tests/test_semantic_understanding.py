@@ -167,3 +167,10 @@ def test_a_catalog_synonym_and_a_request_normalise_alike(layer: SemanticLayer) -
     # the synonym "todays intake" and the request's "today's intake" are one phrase
     out = understand("today's intake count pls", layer)
     assert out.ask is None and out.metric is not None and out.metric.id == "claims_filed_today"
+
+
+def test_a_value_phrase_that_fits_no_metric_is_read_word_by_word(layer: SemanticLayer) -> None:
+    # "claims approved" is an event type; no metric fits it, but claims + approved does
+    out = understand("claims approved yesterday by channel", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.source_table == "claims" and out.filters == {"status": ["approved"]}

@@ -30,8 +30,8 @@ from command_center.semantic.questions import (
     title_from,
 )
 from command_center.semantic.roles import Roles, assign_roles
-from command_center.semantic.scan import Scan, fuzzy, scan
-from command_center.semantic.text import key, stem
+from command_center.semantic.scan import Scan, distinctive, fuzzy, scan, splittable
+from command_center.semantic.text import key
 
 MARGIN = 3.0
 
@@ -67,9 +67,12 @@ class _Candidate:
     span_start: int | None = None  # the metric phrase it was read from
 
 
-def understand(raw: str, layer: SemanticLayer) -> Understanding:
-    """Parse `raw` into an Understanding (deterministic)."""
-    found = scan(raw[:2000], layer)
+def understand(
+    raw: str, layer: SemanticLayer, forbid: frozenset[tuple[int, int]] = frozenset()
+) -> Understanding:
+    """Parse `raw` into an Understanding (deterministic); when no metric fits, once more with
+    multi-word value phrases read word by word."""
+    found = scan(raw[:2000], layer, forbid)
     out = Understanding(title=title_from(raw))
     if not found.words or not re.search(r"[a-z]", found.text):
         out.ask = clarify(layer, found, "the request has no words to go on")
@@ -109,6 +112,8 @@ def understand(raw: str, layer: SemanticLayer) -> Understanding:
             "options": closest_widgets(candidates),
         }
         return out
+    if not candidates and not forbid and splittable(found, layer):
+        return understand(raw, layer, splittable(found, layer))
     if not candidates:
         reason = "no catalog metric or data-dictionary measure matches the request"
         if unknown:
@@ -285,7 +290,7 @@ def _candidates(found: Scan, roles: Roles, layer: SemanticLayer) -> list[_Candid
                 if metric.source_table == table:
                     add(metric, 6.0)
     if not out:
-        for metric_id in _distinctive(found, layer):
+        for metric_id in distinctive(found, layer):
             metric = layer.metric(metric_id)
             if metric is not None:
                 add(metric, 6.0)
@@ -299,23 +304,6 @@ def wants_warehouse(found: Scan) -> bool:
 
 def _over_time(found: Scan, roles: Roles) -> bool:
     return roles.over_time or bool(re.search(grammar.OVER_TIME, found.text))
-
-
-def _distinctive(found: Scan, layer: SemanticLayer) -> list[str]:
-    """Metrics named by a word only their phrases contain ("registrations")."""
-    owners: dict[str, set[str]] = {}
-    for phrase_key, tags in layer.lexicon.items():
-        for tag in tags:
-            if tag.kind in ("metric", "value"):
-                for word in phrase_key:
-                    owners.setdefault(word, set()).add(tag.name if tag.kind == "metric" else "")
-    hits: list[str] = []
-    for word in dict.fromkeys(found.unaccounted()):  # sentence order, not hash order
-        metrics = owners.get(stem(word), set())
-        if len(metrics) == 1 and "" not in metrics:
-            hits.append(next(iter(metrics)))
-            found.grammar.add(found.words.index(word))
-    return hits
 
 
 def _measure(aggregate: str, column: str) -> str:

@@ -76,8 +76,9 @@ def _single_words(layer: SemanticLayer) -> list[str]:
     return cached
 
 
-def scan(raw: str, layer: SemanticLayer) -> Scan:
-    """Tokenise `raw` and cover it with the layer's phrases (longest first)."""
+def scan(raw: str, layer: SemanticLayer, forbid: frozenset[tuple[int, int]] = frozenset()) -> Scan:
+    """Tokenise `raw` and cover it with the layer's phrases (longest first), never with the
+    word ranges in `forbid`."""
     text = normalize(raw)
     words = text.split()
     stems = [stem(w) for w in words]
@@ -89,7 +90,7 @@ def scan(raw: str, layer: SemanticLayer) -> Scan:
         i = 0
         while i < len(stems):
             for size in range(min(longest, len(stems) - i), 0, -1):
-                if taken & set(range(i, i + size)):
+                if taken & set(range(i, i + size)) or (i, i + size) in forbid:
                     continue
                 tags = layer.lexicon.get(tuple(stems[i : i + size]))
                 if tags and (not only_metrics or any(t.kind == "metric" for t in tags)):
@@ -151,3 +152,32 @@ def _widest_phrase(
             if tags and free:
                 return start, start + size
     return i, i + 1
+
+
+def splittable(found: Scan, layer: SemanticLayer) -> frozenset[tuple[int, int]]:
+    """Multi-word value phrases whose words each name something on their own ("claims
+    approved": an event type, or the claims table and a status)."""
+    return frozenset(
+        (span.start, span.end)
+        for span in found.spans
+        if span.end - span.start > 1
+        and span.tags == span.of("value")
+        and all((found.stems[i],) in layer.lexicon for i in range(span.start, span.end))
+    )
+
+
+def distinctive(found: Scan, layer: SemanticLayer) -> list[str]:
+    """Metrics named by a word only their phrases contain ("registrations")."""
+    owners: dict[str, set[str]] = {}
+    for phrase_key, tags in layer.lexicon.items():
+        for tag in tags:
+            if tag.kind in ("metric", "value"):
+                for word in phrase_key:
+                    owners.setdefault(word, set()).add(tag.name if tag.kind == "metric" else "")
+    hits: list[str] = []
+    for word in dict.fromkeys(found.unaccounted()):  # sentence order, not hash order
+        metrics = owners.get(stem(word), set())
+        if len(metrics) == 1 and "" not in metrics:
+            hits.append(next(iter(metrics)))
+            found.grammar.add(found.words.index(word))
+    return hits
