@@ -174,3 +174,17 @@ def test_a_value_phrase_that_fits_no_metric_is_read_word_by_word(layer: Semantic
     out = understand("claims approved yesterday by channel", layer)
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.source_table == "claims" and out.filters == {"status": ["approved"]}
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "current open claims vs last week",  # a period comparison no widget draws
+        "approval rate compared to last month",
+        "claims by region excluding the top one",  # a negated top-N is not a limit
+    ],
+)
+def test_a_period_comparison_or_a_negated_top_n_is_asked_about(
+    layer: SemanticLayer, request_text: str
+) -> None:
+    assert understand(request_text, layer).ask is not None

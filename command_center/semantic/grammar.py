@@ -147,6 +147,11 @@ NEGATIONS = (
     r"\b(excluding|exclude|excludes|except|without|other than|not|but not|minus|no|non|"
     r"leave out|leaving out|leave|omit|omitting|ignore|ignoring)\b"
 )
+# "vs last week", "compared to yesterday": no widget compares a period with another yet
+VERSUS_PERIOD = (
+    r"\b(vs|versus|compared to|compared with|against)\s+(the\s+)?(last|previous|prior|this|"
+    r"same|yesterday|today)\b"
+)
 TOP = re.compile(r"\b(top|best|highest|most|largest|biggest|leading)\s+(\d+|[a-z]+)\b")
 BOTTOM = re.compile(r"\b(bottom|worst|lowest|least|fewest|smallest)\s+(\d+|[a-z]+)\b")
 GROUP_WORDS = (

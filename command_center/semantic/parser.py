@@ -82,6 +82,8 @@ def understand(
         return out
     _shape(found, out)
     doubt = grammar.window_doubt(found.text)
+    if re.search(grammar.VERSUS_PERIOD, found.text):  # "open claims vs last week"
+        doubt = "a comparison with an earlier period"
     if doubt:  # "today vs yesterday", "last few days": never a silent default window
         out.ask = clarify(layer, found, f"which time window? ({doubt})")
         return out

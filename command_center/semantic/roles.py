@@ -113,7 +113,7 @@ def _settle(roles: Roles) -> None:
     """A lone column word whose value is also named ("region is West") is the filter's column,
     not a grouping; a phrase that is a value of one table and a column of another ("claim
     status") is a value only when its table is named, else it is left for a question."""
-    filtered = {(t.table, t.column) for tags in roles.values for t in tags}
+    filtered = {(t.table, t.column) for tags in roles.values + roles.negated for t in tags}
     for index in reversed(roles.lone_dimensions):
         tags = roles.dimensions[index]
         if isinstance(tags, list) and {(t.table, t.column) for t in tags} & filtered:
@@ -166,6 +166,10 @@ def _top_n(found: Scan, roles: Roles) -> None:
     for pattern, sort in ((grammar.TOP, "desc"), (grammar.BOTTOM, "asc")):
         for match in pattern.finditer(found.text):
             amount = grammar.number(match.group(2))
+            before = found.text[: match.start()].split()[-2:]
+            if amount and re.search(grammar.NEGATIONS, " ".join(before)):
+                roles.unused.append(match.group(0))  # "excluding the top one": not a limit
+                return
             if amount:
                 roles.limit, roles.sort = amount, sort
                 found.mark(pattern.pattern)
