@@ -188,3 +188,19 @@ def test_a_period_comparison_or_a_negated_top_n_is_asked_about(
     layer: SemanticLayer, request_text: str
 ) -> None:
     assert understand(request_text, layer).ask is not None
+
+
+@pytest.mark.parametrize(
+    "request_text", ["claims by region chart and table", "bar and line of claims filed"]
+)
+def test_two_widget_shapes_are_asked_about(layer: SemanticLayer, request_text: str) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is not None and out.ask["field"] == "widget_type", out.ask
+
+
+def test_a_chart_word_inside_a_value_phrase_is_no_chart_kind(layer: SemanticLayer) -> None:
+    out = understand("claims via phone line by region as a bar chart", layer)
+    assert out.ask is None and out.chart_kind == "bar", out
+    assert out.filters == {"channel": ["phone"]}
+    out = understand("composed chart of daily claims filed as bar and line", layer)
+    assert out.ask is None and out.chart_kind == "composed", out.ask

@@ -8,7 +8,8 @@ import re
 from datetime import date
 
 # chart kinds, most specific first; each pattern runs on the normalised request
-CHART_KINDS: list[tuple[str, str]] = [
+CHART_KINDS: list[tuple[str, str]] = [  # the first kind found wins
+    (r"\b(composed chart|composed|combo chart|combination chart)\b", "composed"),
     (r"\b(pie|pies|donut|doughnut|share of|proportion|composition)\b", "pie"),
     (r"\bmix\b", "pie"),
     (r"\b(scatter|scatterplot|correlation)\b", "scatter"),
@@ -20,7 +21,6 @@ CHART_KINDS: list[tuple[str, str]] = [
         r"\b(bar|bars|stacked bar|stacked|column chart|histogram|ranking|ranked|leaderboard)\b",
         "bar",
     ),
-    (r"\b(composed chart|composed|combo chart|combination chart)\b", "composed"),
 ]
 # words that ask for a part-of-whole view when nothing else names a chart kind and the
 # request is not a time series
@@ -243,3 +243,29 @@ def window_doubt(text: str) -> str | None:
     if len({days for days, _p in readings}) > 1 or len({p for _d, p in readings if p}) > 1:
         return "the request names more than one time window"
     return None
+
+
+_EXPLICIT_KINDS = {
+    "pie": r"\b(pie|pies|donut|doughnut)\b",
+    "scatter": r"\b(scatter|scatterplot)\b",
+    "area": r"\barea\b",
+    "radar": r"\b(radar|spider)\b",
+    "line": r"\b(line|lines)\b",
+    "bar": r"\b(bar|bars|column chart)\b",
+    "composed": r"\b(composed|combo)\b",
+}
+
+
+def shape_conflict(text: str) -> list[str]:
+    """The widget shapes `text` names explicitly when they disagree ("chart and table", "bar
+    and line"); [] when at most one is named."""
+    kinds = [kind for kind, pattern in _EXPLICIT_KINDS.items() if re.search(pattern, text)]
+    if "composed" in kinds:  # "composed bar and line": one composed chart
+        kinds = ["composed"]
+    shapes = [f"{kind} chart" for kind in kinds]
+    if not kinds and re.search(CHART_WORDS, text):
+        shapes.append("chart")
+    for name, pattern in (("KPI tile", KPI_WORDS), ("table", TABLE_WORDS)):
+        if re.search(pattern, text):
+            shapes.append(name)
+    return shapes if len(shapes) > 1 else []

@@ -81,6 +81,11 @@ def understand(
         out.ask = clarify(layer, found, "the request looks like code or markup, not a widget")
         return out
     _shape(found, out)
+    shapes = grammar.shape_conflict(found.unnamed_text())
+    if shapes:  # "claims by region chart and table": one widget, which?
+        reason = f"the request names {' and '.join(shapes)}"
+        out.ask = {"field": "widget_type", "reason": reason, "options": shapes}
+        return out
     doubt = grammar.window_doubt(found.text)
     if re.search(grammar.VERSUS_PERIOD, found.text):  # "open claims vs last week"
         doubt = "a comparison with an earlier period"
@@ -191,7 +196,7 @@ def _shape(found: Scan, out: Understanding) -> None:
     """Widget type, chart kind, window and time series from grammar words."""
     text = found.text
     for pattern, kind in grammar.CHART_KINDS:
-        if found.mark(pattern):
+        if found.mark(pattern, unnamed=True):
             out.chart_kind = out.chart_kind or kind
     if found.mark(grammar.KPI_WORDS):
         out.widget_type, out.chart_kind = "kpi", None

@@ -58,14 +58,25 @@ class Scan:
         """Word index at character offset `char` of `text`."""
         return len(self.text[:char].split()) - (0 if self.text[:char].endswith(" ") else 1)
 
-    def mark(self, pattern: str) -> list[re.Match[str]]:
-        """Mark the words a grammar pattern matches; returns the matches."""
-        found = list(re.finditer(pattern, self.text))
-        for match in found:
+    def mark(self, pattern: str, unnamed: bool = False) -> list[re.Match[str]]:
+        """Mark the words a grammar pattern matches; returns the matches (with `unnamed`, only
+        those not inside a column or value phrase: "line" in "phone line" is no chart kind)."""
+        named = {  # a metric phrase may carry a kind ("claim status mix" is a pie)
+            i for s in self.spans if unnamed and not s.of("metric") for i in range(s.start, s.end)
+        }
+        found = []
+        for match in re.finditer(pattern, self.text):
             first = len(self.text[: match.start()].split())
-            last = len(self.text[: match.end()].split())
-            self.grammar.update(range(first, max(last, first + 1)))
+            last = max(len(self.text[: match.end()].split()), first + 1)
+            if not set(range(first, last)) <= named:
+                found.append(match)
+                self.grammar.update(range(first, last))
         return found
+
+    def unnamed_text(self) -> str:
+        """The request without the words lexicon phrases cover."""
+        named = {i for s in self.spans for i in range(s.start, s.end)}
+        return " ".join(w for i, w in enumerate(self.words) if i not in named)
 
 
 def _single_words(layer: SemanticLayer) -> list[str]:
