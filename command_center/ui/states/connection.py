@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+_app: Any = None  # this process's Reflex app, looked up once (every live tab asks often)
+
 
 def client_connected(token: str) -> bool:
-    """True while the browser tab with `token` has a live websocket on this process."""
-    from reflex.utils.prerequisites import get_app
+    """True while the browser tab with `token` has a live websocket on this process.
 
-    namespace = get_app().app.event_namespace
-    return namespace is not None and token in namespace.token_to_sid
+    A membership test on the token manager's own map: `token_to_sid` copies the map of
+    every connected tab on each read, which made this check cost O(tabs) per call.
+    """
+    global _app
+    if _app is None:
+        from reflex.utils.prerequisites import get_app
+
+        _app = get_app().app
+    namespace = _app.event_namespace
+    if namespace is None:
+        return False
+    sockets = getattr(getattr(namespace, "_token_manager", None), "token_to_socket", None)
+    if isinstance(sockets, dict):
+        return token in sockets
+    return token in namespace.token_to_sid

@@ -121,23 +121,22 @@ class DashboardState(SessionState):
             if not any(changed):
                 continue
             try:
-                counts = [
-                    {"label": humanize(row["status"]), "value": row["count"]}
-                    for row in await shared_claims_by_status()
-                ]
+                counts = _status_counts(await shared_claims_by_status())
             except Exception as exc:  # the chart keeps its last counts
                 log.warning("claims by status unavailable: %s", exc)
                 counts = None
+            shown = {
+                "tiles": view.tiles(),
+                "feed": list(view.events),
+                "version": view.version,
+                "connection": view.connection,
+                "loading": False,
+                "error": "",
+            }
+            if counts is not None:
+                shown["status_counts"] = counts
             async with self:
-                self.tiles = view.tiles()
-                self.feed = list(view.events)
-                self.version = view.version
-                self.connection = view.connection
-                if counts is not None:
-                    self.status_counts = counts
-                self.loading = False
-                self.error = ""
-                self.heartbeat += 1
+                _assign_changed(self, shown)
             rendered_at = time.monotonic()
 
     @rx.event
@@ -168,6 +167,32 @@ class DashboardState(SessionState):
         async with self:
             self.simulator_on = simulator.running
         await publish_notice(SIMULATOR_TOPIC, running=simulator.running)
+
+
+_counts_memo: tuple[Any, list[dict[str, Any]]] = (None, [])
+
+
+def _status_counts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The chart's rows; every tab given the same shared query result shares one copy."""
+    global _counts_memo
+    source, counts = _counts_memo
+    if source is not rows:
+        counts = [{"label": humanize(row["status"]), "value": row["count"]} for row in rows]
+        _counts_memo = (rows, counts)
+    return list(counts)
+
+
+def _assign_changed(state: Any, values: dict[str, Any]) -> None:
+    """Assign only the values that differ from what the tab holds.
+
+    Reflex sends every assigned var again, equal or not; a render of many tabs costs a
+    delta per tab, so unchanged vars stay out of it. The heartbeat goes out with every
+    render (the liveness watchdog's "still here"); `resync` still re-sends everything.
+    """
+    for name, value in values.items():
+        if state.get_value(name) != value:
+            setattr(state, name, value)
+    state.heartbeat += 1
 
 
 def _simulator_running(live: Any) -> bool:
