@@ -189,8 +189,9 @@ def _assign_changed(state: Any, values: dict[str, Any]) -> None:
     delta per tab, so unchanged vars stay out of it. The heartbeat goes out with every
     render (the liveness watchdog's "still here"); `resync` still re-sends everything.
     """
+    held = getattr(state, "__wrapped__", state)  # a StateProxy: read the raw values directly
     for name, value in values.items():
-        if state.get_value(name) != value:
+        if held.get_value(name) != value:
             setattr(state, name, value)
     state.heartbeat += 1
 
