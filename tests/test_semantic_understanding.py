@@ -204,3 +204,10 @@ def test_a_chart_word_inside_a_value_phrase_is_no_chart_kind(layer: SemanticLaye
     assert out.filters == {"channel": ["phone"]}
     out = understand("composed chart of daily claims filed as bar and line", layer)
     assert out.ask is None and out.chart_kind == "composed", out.ask
+
+
+def test_a_grouping_word_before_a_metric_needs_something_to_group(layer: SemanticLayer) -> None:
+    out = understand("claims by payout", layer)  # not a KPI of average payout
+    assert out.ask is not None and out.ask["field"] == "dimension", out
+    out = understand("regions by payout", layer)
+    assert out.ask is None and out.dimensions == ["region"], out.ask

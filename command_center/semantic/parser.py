@@ -175,6 +175,10 @@ def understand(
     unknown = [w for w in unknown if not _names_time_column(w, best.metric, layer)]
     if not _resolve(out, roles, layer):
         return out
+    if roles.by_metric and not (out.dimensions or out.over_time or unknown):  # "claims by payout"
+        reason = f"{out.metric.label} by what? Nothing to group by was named"
+        out.ask = {"field": "dimension", "reason": reason, "options": list(out.metric.dimensions)}
+        return out
     compare = re.search(r"\b(compare|comparing|comparison)\b", found.text)
     if compare and not out.dimensions and not out.over_time and out.widget_type != "kpi":
         out.ask = {

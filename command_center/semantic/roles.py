@@ -31,6 +31,7 @@ class Roles:
     compare_column: dict[str, str] = field(default_factory=dict)
     unused: list[str] = field(default_factory=list)  # column words with no role here
     lone_dimensions: list[int] = field(default_factory=list)  # indices read with no "by"
+    by_metric: bool = False  # "regions by payout": a metric after a grouping word
     value_or_column: list[Span] = field(default_factory=list)  # "claim status": topic or column
     over_time: bool = False
     limit: int | None = None
@@ -83,6 +84,7 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
             continue
         if group and span.of("metric"):
             group = False  # "top regions by approval rate": the metric, after "by"
+            roles.by_metric = True
         if _measure(found, span, roles, layer):
             continue
         for tag in [] if span.of("value") else span.of("table"):
