@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from command_center import resolver
+from command_center import business, resolver
 from command_center.db.models import Claim, Customer, Device
 from command_center.db.session import get_engine
 from command_center.ops.ingest import ingest_events
@@ -276,12 +276,17 @@ TWIN_COLUMN = {
     "channel": "channel",
     "loss_type": "loss_type",
 }
-JOINED_COLUMN = {"product_name": "COALESCE(p.name, 'No plan')", "device_make": "d.make"}
+JOINED_COLUMN = {
+    "product_name": "COALESCE(p.name, 'No plan')",
+    "plan_tier": f"COALESCE(p.tier, '{business.NO_PLAN.tier}')",
+    "device_make": "d.make",
+    "device_model": "d.model",
+}
 
 
 async def _operational(dimension: str, window: int) -> dict[str, int]:
-    """The twin `claims_filed` (compiled from the catalog) or, for the product and device
-    make the claims table does not carry, the same count over its joins."""
+    """The twin `claims_filed` (compiled from the catalog) or, for the plan and device
+    columns the claims table does not carry, the same count over its joins."""
     from command_center.metrics.definitions import seeded_metric
     from command_center.sql.generator import generate_sql
     from command_center.sql.intent import DataIntent
