@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -73,4 +74,7 @@ def test_simulator_switch_streams_events(prod_server, page) -> None:
         )
     finally:
         page.click("#simulator-switch")
-    assert page.locator("#simulator-switch").get_attribute("data-state") == "unchecked"
+    # the switch is controlled by the server's state: it turns off once the stop is applied
+    expect(page.locator("#simulator-switch")).to_have_attribute(
+        "data-state", "unchecked", timeout=15_000
+    )
