@@ -41,12 +41,14 @@ BLIND_PATH = Path(__file__).parent / "data" / "clarifier_blind.yaml"
 # The honest blind measurements (docs/widget-builder.md, "Blind evaluation"): first run
 # right 87/154, wrong 12; the 77 items looked at moved to tuning and 77 fresh blind items
 # replaced them: right 119/154, asked 25, wrong 10, 4 correct specs without data. After the
-# ask-rather-than-guess fixes (made on the tuning set only): right 128/154, asked 21, wrong 5,
+# ask-rather-than-guess fixes (made on the tuning set only): right 128/154, asked 21, wrong 5.
+# Then the 11 widget-type items (labels seen while custom-widget requests were made to ask)
+# moved to tuning and 11 fresh blind items replaced them: right 126/154, asked 22, wrong 6,
 # 5 correct specs without data. The targets
 # (≥ 95% right, ≤ 1% wrong) are not met, so the test asserts the measured floor: a regression
 # fails, an improvement is for a fresh blind set to show.
-MIN_RIGHT = 0.83
-MAX_WRONG = 0.033
+MIN_RIGHT = 0.81
+MAX_WRONG = 0.039
 MAX_EMPTY = 6  # measured 5; a "today"/"yesterday" item may have no rows right after midnight UTC
 
 
