@@ -16,7 +16,6 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -34,11 +33,10 @@ from command_center.widgets.mailbox import Mailbox
 from command_center.widgets.spec import spec_hash
 from command_center.widgets.state import GraphDeps
 from command_center.widgets.thread_lock import ThreadRunLock
+from command_center.widgets.workers import IN_FLIGHT, QUEUED_STAGE, WORKER_COUNT, WORKERS
 
 EVENT_NAMES = ("stage", "gaps", "questions", "result", "error")
 _MAX_AUTO_CONTINUE = 8
-# graph runs: threads are reused (starting one per turn blocked the event loop for ms under load)
-_WORKERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="clarifier")
 
 
 @dataclass(frozen=True)
@@ -296,10 +294,16 @@ class ClarifierRunner:
             except Exception as exc:
                 put(self._error("internal", f"{type(exc).__name__}: {exc}", thread_id))
             finally:
+                IN_FLIGHT.leave()
                 lock.release()
                 put(None)
 
-        _WORKERS.submit(work)
+        ahead = IN_FLIGHT.enter() - WORKER_COUNT + 1
+        if ahead > 0:  # every worker is busy: say so instead of a silent wait
+            yield ClarifierEvent(
+                "stage", {"stage": QUEUED_STAGE, "thread_id": thread_id, "ahead": ahead}
+            )
+        WORKERS.submit(work)
         while True:
             for event in await mailbox.take():
                 if event is None:

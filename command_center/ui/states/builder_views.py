@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 STAGE_LABELS: dict[str, str] = {
+    "queued": "Waiting for a free worker",
     "contextLoader": "Load catalog",
     "intentExtractor": "Read request",
     "metricMatcher": "Match metric",
