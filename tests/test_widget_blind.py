@@ -44,12 +44,13 @@ BLIND_PATH = Path(__file__).parent / "data" / "clarifier_blind.yaml"
 # ask-rather-than-guess fixes (made on the tuning set only): right 128/154, asked 21, wrong 5.
 # Then the 11 widget-type items (labels seen while custom-widget requests were made to ask)
 # moved to tuning and 11 fresh blind items replaced them: right 126/154, asked 22, wrong 6,
-# 5 correct specs without data. The targets
+# 5 correct specs without data. 50 more fresh blind items (second batch) were appended:
+# right 159/204, asked 37, wrong 8, 8 correct specs without data. The targets
 # (≥ 95% right, ≤ 1% wrong) are not met, so the test asserts the measured floor: a regression
 # fails, an improvement is for a fresh blind set to show.
-MIN_RIGHT = 0.81
-MAX_WRONG = 0.039
-MAX_EMPTY = 6  # measured 5; a "today"/"yesterday" item may have no rows right after midnight UTC
+MIN_RIGHT = 0.775
+MAX_WRONG = 0.04
+MAX_EMPTY = 10  # measured 8; "today"/"this hour" items may have no rows just after midnight UTC
 
 
 @pytest.fixture
