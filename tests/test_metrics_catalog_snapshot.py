@@ -52,3 +52,24 @@ def test_snapshot_reloads_only_when_the_table_changes(
         session.commit()
     ids = [m.id for m in catalog_snapshot(catalog_engine)]
     assert THEFT["id"] not in ids and ids == [m.id for m in SEEDED_METRICS]
+
+
+def test_a_seeded_definition_rewritten_by_a_deploy_is_seen_by_running_processes(
+    catalog_engine: Any,
+) -> None:
+    """Another process (a rolling deploy) rewrites a seeded row in place: same row count."""
+    from command_center.db.seed import seed_catalog
+
+    metric = SEEDED_METRICS[0]
+    with Session(catalog_engine) as session:  # the definition as the previous release had it
+        row = session.get(MetricDefinitionRow, metric.id)
+        assert row is not None
+        row.description = "the previous release's description"
+        session.add(row)
+        session.commit()
+    catalog_module._snapshots.clear()  # a process of the previous release starts...
+    (held,) = [m for m in catalog_snapshot(catalog_engine) if m.id == metric.id]
+    assert held.description == "the previous release's description"
+    assert seed_catalog(catalog_engine) >= 1  # ...then the new release starts and re-seeds
+    (seen,) = [m for m in catalog_snapshot(catalog_engine) if m.id == metric.id]
+    assert seen.description == metric.description

@@ -82,10 +82,10 @@ def seed_catalog(engine: Engine) -> int:
             row = present.get(metric.id)
             data = metric.model_dump()
             if row is not None and any(getattr(row, k) != v for k, v in data.items()):
-                conn.execute(
+                conn.execute(  # a new stamp, so every process's catalog_snapshot re-reads
                     update(MetricDefinitionRow)
                     .where(MetricDefinitionRow.id == metric.id)
-                    .values(**data)
+                    .values(**data, created_at=utcnow())
                 )
                 changed += 1
     return len(rows) + changed

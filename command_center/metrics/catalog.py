@@ -44,8 +44,9 @@ _snapshots_lock = threading.Lock()
 def catalog_snapshot(engine: Engine | None = None) -> list[MetricDefinition]:
     """`load_catalog`, re-read only when the table changed: one `count(*), max(created_at)`
     query per call instead of loading every row (the clarifier reads the catalog every turn).
-    Rows are only ever inserted or deleted while the app serves (promotion, cleanup; seeded
-    rows change at start-up), so the stamp moves with every change, in any process."""
+    Rows are inserted or deleted while the app serves (promotion, cleanup), and a seeded row
+    rewritten at start-up (`seed_catalog`: a new definition after a deploy) gets a new
+    `created_at`, so the stamp moves with every change, in any process."""
     engine = engine or get_engine()
     with engine.connect() as conn:
         stamp = tuple(
