@@ -229,12 +229,26 @@ def _pipelines(engine: Engine) -> bool:
 
 
 def _attempt(
-    engine: Engine, parsed: list[tuple[int, Any]], now: datetime, result: IngestResult
+    engine: Engine,
+    parsed: list[tuple[int, Any]],
+    now: datetime,
+    result: IngestResult,
+    single: bool = False,
 ) -> _Context:
+    """One try in one transaction; `single`: first try a lone creating event in one round
+    trip (`ingest_single`), falling back to the batch path within the same attempt."""
     if _pipelines(engine):
         from command_center.ops.ingest_pgconn import attempt_pg, pg_connections
+        from command_center.ops.ingest_single import attempt_single, reference_cache
 
-        return attempt_pg(pg_connections(engine), parsed, now, result)
+        connections, cache = pg_connections(engine), reference_cache(engine)
+        if single and len(parsed) == 1:
+            ctx = attempt_single(connections, cache, parsed, now, result)
+            if ctx is not None:
+                return ctx
+        ctx = attempt_pg(connections, parsed, now, result)
+        cache.remember(ctx)
+        return ctx
     with engine.begin() as conn:
         ctx = _load(conn, parsed, lock=engine.dialect.name == "postgresql")
         accepted, rejected_ids = apply_batch(ctx, parsed, result)
@@ -304,7 +318,7 @@ def ingest_events(
                 with lock:
                     ctx = _attempt(engine, parsed, now, result)
             else:
-                ctx = _attempt(engine, parsed, now, result)
+                ctx = _attempt(engine, parsed, now, result, single=attempt == 1)
             break
         except _RETRY as exc:
             uncertain = uncertain or not isinstance(exc, _NOT_COMMITTED)

@@ -137,9 +137,10 @@ def pg_connections(engine: Engine) -> PgConnections:
 # error is raised (once the pipeline has been closed cleanly).
 
 
-def _run(
+def run_pipeline(
     conn: psycopg.Connection[Any], statements: Sequence[Statement], commit: bool = False
 ) -> list[psycopg.Cursor[Any]]:
+    """Send `statements` (and a COMMIT) back to back, sync once; the cursors in order."""
     cursors: list[psycopg.Cursor[Any]] = []
     error: psycopg.Error | None = None
     try:
@@ -168,16 +169,16 @@ def attempt_pg(
     events were rejected: none of them may have been stored concurrently)."""
     with connections.connection() as conn:
         loads = load_statements(parsed)
-        cursors = _run(conn, [statement for _name, statement in loads])
+        cursors = run_pipeline(conn, [statement for _name, statement in loads])
         ctx = load_context(
             {name: c.fetchall() for (name, _s), c in zip(loads, cursors, strict=True)}
         )
         accepted, rejected_ids = apply_batch(ctx, parsed, result)
         writes = write_statements(ctx, accepted, now)
         if not rejected_ids:
-            _run(conn, writes, commit=True)
+            run_pipeline(conn, writes, commit=True)
             return ctx
-        if _run(conn, [*writes, stored_check(rejected_ids)])[-1].fetchone() is not None:
+        if run_pipeline(conn, [*writes, stored_check(rejected_ids)])[-1].fetchone() is not None:
             raise _Race("a rejected event was stored concurrently")
         conn.commit()
     return ctx
