@@ -211,3 +211,47 @@ def test_a_grouping_word_before_a_metric_needs_something_to_group(layer: Semanti
     assert out.ask is not None and out.ask["field"] == "dimension", out
     out = understand("regions by payout", layer)
     assert out.ask is None and out.dimensions == ["region"], out.ask
+
+
+def test_a_value_is_mended_for_one_slipped_letter_not_into_another_value(
+    layer: SemanticLayer,
+) -> None:
+    # "Northwest" is not in the data: it is no typo of "Northeast" (two letters apart)
+    out = understand("open claims in the Northwest", layer)
+    assert out.ask is not None and not out.filters, out
+    out = understand("open claims in the Nrotheast", layer)  # one swap: still Northeast
+    assert out.ask is None and out.filters == {"region": ["Northeast"]}, out.ask
+
+
+@pytest.mark.parametrize(
+    ("request_text", "dimensions"),
+    [
+        ("claims history by channel, not via web", ["channel"]),
+        ("loss type breakdown in the claims history", ["loss_type"]),
+        ("analytics: claims by region", ["region"]),
+    ],
+)
+def test_a_warehouse_table_phrase_picks_the_warehouse_and_is_no_time_series(
+    layer: SemanticLayer, request_text: str, dimensions: list[str]
+) -> None:
+    # "claims history" / "analytics" name the warehouse table (dictionary synonyms), so no
+    # question between operational and warehouse claims; "history" is not "over time"
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.backend == "databricks" and not out.over_time, out
+    assert out.dimensions == dimensions
+
+
+def test_a_split_is_a_part_of_whole_view_unless_over_time(layer: SemanticLayer) -> None:
+    out = understand("Google enrollments split by device category", layer)
+    assert out.ask is None and out.chart_kind == "pie", out
+    out = understand("daily enrollments split by category", layer)
+    assert out.ask is None and out.chart_kind != "pie", out
+
+
+def test_claim_statuses_with_an_ordinary_shape_are_no_status_list() -> None:
+    from command_center.widgets.custom.templates import choose_template
+
+    assert choose_template("bar chart of warehouse claim statuses by region") is None
+    template = choose_template("a status list of recent claims")
+    assert template is not None and template.name == "status_list"

@@ -9,8 +9,10 @@ from tests.widget_helpers import collect, load_labelled, memory_runner, outcome_
 # them the blind set's failures) and 11 widget-type requests whose labels were seen. Measured:
 # 84.7% (111/131; 17 asked, 3 built wrong), 85.2% on 142 with the 11. The 53 failures of the
 # 204-item blind run then moved here (45 asked or built wrong, 8 right but without data):
-# 66.2% (129/195). The floor is that measurement — a regression fails the test.
-THRESHOLD = 0.66
+# 66.2% (129/195). Fixes by class (value typos, warehouse table phrases, "split", status
+# lists) and 3 labels corrected to the conventions: 72.8% (142/195). The floor is the
+# measurement — a regression fails the test.
+THRESHOLD = 0.72
 
 
 async def test_offline_accuracy_on_labelled_set() -> None:

@@ -24,7 +24,7 @@ CHART_KINDS: list[tuple[str, str]] = [  # the first kind found wins
 ]
 # words that ask for a part-of-whole view when nothing else names a chart kind and the
 # request is not a time series
-SOFT_PIE = r"\b(breakdown|break down|distribution|distributed|split of|spread)\b"
+SOFT_PIE = r"\b(breakdown|break down|distribution|distributed|split|spread)\b"
 KPI_WORDS = (
     r"\b(kpi|tile|single number|big number|number card|scorecard|headline|stat card|"
     r"counter|card|single value|one number|just the number|just a number)\b"
@@ -33,7 +33,7 @@ TABLE_WORDS = r"\b(table|list|listing|grid|rows|tabular|spreadsheet)\b"
 CHART_WORDS = r"\b(chart|graph|plot|visuali[sz]e|visuali[sz]ation|diagram)\b"
 OVER_TIME = (
     r"\b(trend|trends|trending|over time|time series|daily|by day|per day|by date|"
-    r"day by day|each day|every day|history|sparkline|day over day|week over week)\b"
+    r"day by day|each day|every day|sparkline|day over day|week over week)\b"
 )
 # asks no variant can draw yet → the `custom` hook (template name)
 CUSTOM_TEMPLATES: list[tuple[str, str]] = [
@@ -66,7 +66,10 @@ ACCENTS = {
     "teal": "teal",
     "pink": "pink",
 }
-BACKEND_WORDS = r"\b(warehouse|databricks|lakehouse|l3|asurion|ev claim|analytics store)\b"
+BACKEND_WORDS = (
+    r"\b(warehouse|databricks|lakehouse|l3|asurion|ev claim|analytics store|analytics side|"
+    r"analytics)\b"
+)
 
 NUMBER_WORDS = {
     "a": 1,

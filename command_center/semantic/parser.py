@@ -159,7 +159,7 @@ def understand(
             "options": labels([best, *rivals]),
         }
         return out
-    if wants_warehouse(found) and best.metric.backend != "databricks":
+    if wants_warehouse(found, layer) and best.metric.backend != "databricks":
         reason = f"the warehouse has no {best.metric.label.lower()} (it is an operational metric)"
         out.ask = metric_question(layer, found, reason)
         return out
@@ -233,7 +233,7 @@ def _shape(found: Scan, out: Understanding) -> None:
 
 def _candidates(found: Scan, roles: Roles, layer: SemanticLayer) -> list[_Candidate]:
     """Every metric the request could mean, best first (catalog, then composed)."""
-    wants_wh = wants_warehouse(found)
+    wants_wh = wants_warehouse(found, layer)
     out: dict[str, _Candidate] = {}
 
     def add(
@@ -308,9 +308,17 @@ def _candidates(found: Scan, roles: Roles, layer: SemanticLayer) -> list[_Candid
     return sorted(out.values(), key=lambda c: -c.score)
 
 
-def wants_warehouse(found: Scan) -> bool:
-    """The request points at the warehouse ("in the warehouse", "history")."""
-    return bool(re.search(grammar.BACKEND_WORDS, found.text))
+def wants_warehouse(found: Scan, layer: SemanticLayer) -> bool:
+    """The request points at the warehouse: a backend word ("in the warehouse") or a phrase
+    naming a warehouse table ("claims history", "analytics": dictionary synonyms)."""
+    if re.search(grammar.BACKEND_WORDS, found.text):
+        return True
+    return any(
+        layer.backend_of(t.table) == "databricks"
+        for span in found.spans
+        if not span.of("value") and not span.of("metric")
+        for t in span.of("table")
+    )
 
 
 def _over_time(found: Scan, roles: Roles) -> bool:

@@ -129,8 +129,8 @@ def fuzzy(result: Scan, layer: SemanticLayer) -> None:
         best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         swaps = [c for c in choices if sorted(c) == sorted(word) and OSA.distance(c, word) == 1]
         match = best[0] if best is not None else swaps[0] if len(swaps) == 1 else None
-        if match is None:
-            continue
+        if match is None or (_names_a_value(match, layer) and OSA.distance(match, word) > 1):
+            continue  # "Northwest" is no slip of "Northeast": a value is mended for one letter
         fixed[i] = match
         start, end = _widest_phrase(fixed, i, covered, result.grammar, layer)
         result.spans = [s for s in result.spans if s.end <= start or s.start >= end]
@@ -192,3 +192,9 @@ def distinctive(found: Scan, layer: SemanticLayer) -> list[str]:
             hits.append(next(iter(metrics)))
             found.grammar.add(found.words.index(word))
     return hits
+
+
+def _names_a_value(word: str, layer: SemanticLayer) -> bool:
+    """Whether the single lexicon word `word` names only data values (a region, a make)."""
+    tags = layer.lexicon.get((word,), [])
+    return bool(tags) and all(t.kind == "value" for t in tags)
