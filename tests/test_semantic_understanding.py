@@ -23,7 +23,7 @@ def layer() -> SemanticLayer:
         "claims filed in the last few days",  # no amount
         "claims filed in the last hour",  # shorter than a day
         "open claims over the past 3 hours",
-        "claims filed by month",  # a time grain the builder cannot bucket by
+        "claims filed by hour of day",  # a cyclic profile, not a series (no widget draws it)
     ],
 )
 def test_an_unreadable_or_conflicting_window_is_asked_about(

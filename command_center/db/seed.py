@@ -241,7 +241,11 @@ class DemoDataBuilder:
             "plan_status": ("cancelled" if cancelled else "active") if enrolled else "none",
             "registered_at": registered,
             "enrolled_at": enrolled_at,
-            "plan_cancelled_at": self.now if cancelled else None,
+            # spread over the last year (a monthly series has more than one point); derived
+            # from the row number so the random stream, and every other row, stays the same
+            "plan_cancelled_at": max(enrolled_at, self._ago(number * 37 % 366))
+            if cancelled and enrolled_at
+            else None,
         }
         self.rows[Device].append(row)
         if enrolled:

@@ -32,6 +32,12 @@ class IntentDraft(BaseModel):
     sort: Literal["desc", "asc"] | None = None
     title: str | None = Field(default=None, max_length=200)
     over_time: bool = Field(default=False, description="a time series was asked for")
+    time_column: str | None = Field(
+        default=None,
+        max_length=80,
+        description="the date column of the dated event the time axis and window use "
+        "(e.g. resolved_at for 'claims resolved per week'); None = the metric's own",
+    )
     composed: dict[str, Any] | None = Field(
         default=None, description="a one-off MetricDefinition composed from the dictionary"
     )

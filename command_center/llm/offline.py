@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 from command_center.llm.base import BuilderContext, Critique, IntentDraft, MetricMatch
 from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic.grammar import ACCENTS
-from command_center.semantic.layer import TIME_DIMENSION
+from command_center.semantic.layer import TIME_DIMENSION, TIME_GRAINS
 from command_center.semantic.parser import Understanding, understand
+from command_center.semantic.timeaxis import GRAIN_WORDS
+from command_center.sql.compiler import default_window, time_grain
 from command_center.sql.intent import DataIntent
 from command_center.widgets.spec import (
     AnyWidgetSpec,
@@ -34,7 +36,7 @@ def draft_from(found: Understanding) -> IntentDraft:
         chart_kind=found.chart_kind,  # type: ignore[arg-type]
         metric_id=found.metric.id if found.metric else None,
         metric_phrase=None,
-        dimensions=[*([TIME_DIMENSION] if found.over_time else []), *found.dimensions],
+        dimensions=[*([found.grain] if found.over_time else []), *found.dimensions],
         filters=filters,
         exclude=dict(found.exclude),
         window_days=found.window_days,
@@ -43,6 +45,7 @@ def draft_from(found: Understanding) -> IntentDraft:
         sort=found.sort,  # type: ignore[arg-type]
         title=found.title,
         over_time=found.over_time,
+        time_column=found.time_column,
         composed=found.metric.model_dump(mode="json") if found.composed and found.metric else None,
         custom_template=found.custom_template,
         ask=found.ask,
@@ -110,7 +113,7 @@ def _value_format(metric: MetricDefinition) -> str:
 
 
 def _dimension_label(column: str) -> str:
-    return "day" if column == TIME_DIMENSION else column.replace("_", " ")
+    return column if column in TIME_GRAINS else column.replace("_", " ")
 
 
 def _label_names_grouping(label: str, groups: list[str]) -> bool:
@@ -125,11 +128,14 @@ def default_title(draft: IntentDraft, metric: MetricDefinition) -> str:
     """A readable title: label, grouping, window."""
     label = re.sub(r"\s*\(.*?\)\s*", "", metric.label).strip() or metric.label
     parts = [label]
-    groups = [d for d in draft.dimensions if d != TIME_DIMENSION]
+    groups = [d for d in draft.dimensions if d not in TIME_GRAINS]
     if groups and not _label_names_grouping(label, groups):
         parts.append("by " + " and ".join(_dimension_label(d) for d in groups))
-    if TIME_DIMENSION in draft.dimensions:
-        parts.append("over time")
+    grain = time_grain(draft.dimensions)
+    if grain:
+        parts.append("over time" if grain == TIME_DIMENSION else GRAIN_WORDS[grain])
+    if draft.time_column:
+        parts.append(f"by {draft.time_column.removesuffix('_at').replace('_', ' ')} date")
     title = " ".join(parts)
     if draft.period:
         title += f" ({draft.period.replace('_', ' ')})"
@@ -141,12 +147,32 @@ def default_title(draft: IntentDraft, metric: MetricDefinition) -> str:
 def _values_for(
     column: str, draft: IntentDraft, metric: MetricDefinition, context: BuilderContext | None
 ) -> list[str]:
-    if column == TIME_DIMENSION:
-        days = min(draft.window_days or 14, 14)
-        today = date.today()
-        return [(today - timedelta(days=offset)).isoformat() for offset in range(days - 1, -1, -1)]
+    if column in TIME_GRAINS:
+        return _time_buckets(column, draft.window_days or default_window(metric, column) or 14)
     known = context.values.get((metric.source_table, column), []) if context else []
     return list(known[:12]) or [f"{column} {i}" for i in range(1, 5)]
+
+
+def _time_buckets(grain: str, window_days: int) -> list[str]:
+    """The last buckets of a `grain` series over `window_days` (at most 14), oldest first, as
+    the compiler labels them ('YYYY-MM-DD', 'YYYY-MM-DD HH:00:00' for an hour)."""
+    now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    today = now.date()
+    if grain == "hour":
+        hours = min(window_days * 24, 14)
+        return [f"{now - timedelta(hours=h):%Y-%m-%d %H:%M:%S}" for h in range(hours - 1, -1, -1)]
+    if grain == "week":
+        monday = today - timedelta(days=today.weekday())
+        count = min(max(1, window_days // 7), 14)
+        return [(monday - timedelta(weeks=w)).isoformat() for w in range(count - 1, -1, -1)]
+    if grain == "month":
+        months, first = [], today.replace(day=1)
+        for _ in range(min(max(1, window_days // 30), 14)):
+            months.insert(0, first.isoformat())
+            first = (first - timedelta(days=1)).replace(day=1)
+        return months
+    days = min(window_days, 14)
+    return [(today - timedelta(days=offset)).isoformat() for offset in range(days - 1, -1, -1)]
 
 
 def _mock_value(seed: str, metric: MetricDefinition) -> float:
@@ -193,8 +219,11 @@ def build_spec(
         exclude=dict(draft.exclude),
         period=draft.period,  # type: ignore[arg-type]
         sort=draft.sort,
-        window_days=draft.window_days if draft.window_days is not None else metric.window_days,
+        window_days=draft.window_days
+        if draft.window_days is not None
+        else default_window(metric, time_grain(draft.dimensions)),
         limit=draft.limit,
+        time_column=draft.time_column,
     )
     common = {
         "title": draft.title or default_title(draft, metric),

@@ -11,7 +11,8 @@ catalog. Nothing it sends may widen what SQL can read, so a definition is accept
   of COUNT / COUNT DISTINCT (never compared inside it: that is a value oracle);
 - SUM/AVG read numeric columns (or a CASE/arithmetic expression), never text;
 - `base_filter` uses the same small expression language with non-sensitive columns only;
-- `time_column`, `dimensions` and `default_dimensions` are non-sensitive dictionary columns;
+- `time_column`, `dimensions` and `default_dimensions` are non-sensitive dictionary columns,
+  never named like a time grain (`hour`, `day`, `week`, `month` are the series);
 - `window_days` is within 1 day .. 5 years (the model itself enforces the bounds).
 
 The rules read the dictionary (data), never the client's claims about it.
@@ -23,6 +24,7 @@ import sqlglot
 from sqlglot import exp
 
 from command_center.metrics.definitions import MetricDefinition
+from command_center.sql.compiler import TIME_GRAINS
 from command_center.sql.dictionary import DataDictionary, load_dictionary
 
 MAX_EXPRESSION_CHARS = 1000
@@ -228,6 +230,8 @@ def validate_metric_definition(
         rules.scalar(_parse(definition.base_filter, "base_filter"), "base_filter")
     for field in ("dimensions", "default_dimensions"):
         for name in getattr(definition, field):
+            if name.lower() in TIME_GRAINS:  # `week` is the time series, never a column
+                raise MetricValidationError(f"{name!r} is a time grain name", field=field)
             rules.column(name, field)
     extra = set(definition.default_dimensions) - set(definition.dimensions)
     if extra:

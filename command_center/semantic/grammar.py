@@ -35,6 +35,30 @@ OVER_TIME = (
     r"\b(trend|trends|trending|over time|time series|daily|by day|per day|by date|"
     r"day by day|each day|every day|sparkline|day over day|week over week)\b"
 )
+# the grain of a time series (pseudo-dimensions hour/week/month; "day" is OVER_TIME's)
+GRAINS: list[tuple[str, str]] = [
+    (
+        r"\b(hourly|by (the )?hour|per hour|each hour|every hour|hour by hour|"
+        r"hour over hour|hour on hour)\b",
+        "hour",
+    ),
+    (
+        r"\b(weekly|by (the )?week|per week|each week|every week|week by week|"
+        r"week over week|week on week)\b",
+        "week",
+    ),
+    (
+        r"\b(monthly|by (the )?month|per month|each month|every month|month by month|"
+        r"month over month|month on month)\b",
+        "month",
+    ),
+]
+# a cyclic profile ("by hour of day": the 24 hours of every day pooled together) is not a
+# series of consecutive buckets: no widget computes it yet, so it is asked, never guessed
+CYCLIC = (
+    r"\b(hours? of (the )?day|time of (the )?day|days? of (the )?week|weekdays?|"
+    r"days? of (the )?month|months? of (the )?year)\b"
+)
 # asks no variant can draw yet → the `custom` hook (template name)
 CUSTOM_TEMPLATES: list[tuple[str, str]] = [
     (r"\b(feed|feeds|ticker|stream of|live log|activity log)\b", "feed"),
@@ -235,7 +259,7 @@ def window_doubt(text: str) -> str | None:
         if found.group(2) == "hour" and amount < 24:
             return f"a window shorter than a day ({found.group(0)!r})"
         readings.add((max(1, round(amount * UNIT_DAYS[found.group(2)])), None))
-    if re.search(r"\b(last|past|previous|this|the) hour\b", text):
+    if re.search(r"\b(last|past|previous|this) hour\b|(?<!by )\bthe hour\b", text):
         return "a window shorter than a day"
     for pattern, days, period in FIXED_WINDOWS:
         if re.search(pattern, text):

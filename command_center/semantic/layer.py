@@ -15,9 +15,19 @@ from pathlib import Path
 from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic.text import key, normalize
 from command_center.semantic.values import KnownValues
+from command_center.sql.compiler import TIME_GRAINS
 from command_center.sql.dictionary import DEFAULT_PATH, DataDictionary, load_dictionary
 
 TIME_DIMENSION = "day"  # pseudo-dimension: the metric's time column by day
+__all__ = [
+    "TIME_DIMENSION",
+    "TIME_GRAINS",
+    "SemanticLayer",
+    "Tag",
+    "build_layer",
+    "load_value_synonyms",
+    "metric_phrases",
+]
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,11 @@ class SemanticLayer:
         """Whether `table.column` is a non-sensitive numeric dictionary column."""
         info = self.dictionary.columns.get(table, {}).get(column)
         return bool(info and info.numeric and not info.sensitive)
+
+    def temporal(self, table: str, column: str) -> bool:
+        """Whether `table.column` is a non-sensitive date/timestamp column (a time axis)."""
+        info = self.dictionary.columns.get(table, {}).get(column)
+        return bool(info and info.temporal and not info.sensitive)
 
     def max_phrase_len(self) -> int:
         """Length (in words) of the longest indexed phrase."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from command_center.metrics.definitions import MetricDefinition
-from command_center.semantic import grammar
+from command_center.semantic import grammar, timeaxis
 from command_center.semantic.compose import (
     base_constraints,
     catalog_measure,
@@ -31,7 +31,6 @@ from command_center.semantic.questions import (
 )
 from command_center.semantic.roles import Roles, assign_roles
 from command_center.semantic.scan import Scan, distinctive, fuzzy, scan, splittable
-from command_center.semantic.text import key
 
 MARGIN = 3.0
 
@@ -52,6 +51,9 @@ class Understanding:
     limit: int | None = None
     sort: str | None = None
     over_time: bool = False
+    grain: str = TIME_DIMENSION  # the series' bucket: hour | day | week | month
+    time_column: str | None = None  # the dated event the axis/window use (None: the metric's)
+    cyclic: str | None = None  # "by hour of day": a profile, asked about
     title: str | None = None
     custom_template: str | None = None
     ask: dict[str, Any] | None = None  # {field, reason, options}
@@ -97,7 +99,7 @@ def understand(
             out.custom_template = out.custom_template or name
     fuzzy(found, layer)
     roles = assign_roles(found, layer)
-    out.over_time = out.over_time or roles.over_time
+    roles.over_time = out.over_time = out.over_time or roles.over_time  # "weekly" too
     out.limit, out.sort = roles.limit, roles.sort
     candidates = _candidates(found, roles, layer)
     unknown = found.unaccounted() + roles.unused
@@ -172,8 +174,11 @@ def understand(
         out.ask = metric_question(layer, found, f"not sure what {', '.join(unknown[:3])} means")
         return out
     out.metric, out.composed = best.metric, best.composed
-    unknown = [w for w in unknown if not _names_time_column(w, best.metric, layer)]
+    unknown = [w for w in unknown if not timeaxis.names_time_column(w, best.metric, layer)]
     if not _resolve(out, roles, layer):
+        return out
+    timeaxis.settle_time_axis(out, roles, layer)
+    if out.ask:
         return out
     if roles.by_metric and not (out.dimensions or out.over_time or unknown):  # "claims by payout"
         reason = f"{out.metric.label} by what? Nothing to group by was named"
@@ -209,6 +214,7 @@ def _shape(found: Scan, out: Understanding) -> None:
     elif out.chart_kind or found.mark(grammar.CHART_WORDS):
         out.widget_type = "chart"
     out.over_time = bool(found.mark(grammar.OVER_TIME))
+    timeaxis.read_grain(found, out)
     soft_pie = found.mark(grammar.SOFT_PIE) and out.widget_type not in ("kpi", "table")
     if soft_pie and not out.chart_kind and not out.over_time:
         out.chart_kind = "pie"
@@ -351,8 +357,11 @@ def _fits(metric: MetricDefinition, roles: Roles, layer: SemanticLayer) -> bool:
         if not any(t.table == table and t.column in metric.dimensions for t in tags):
             return False
     for tags in [*roles.values, *roles.negated]:
-        if not any(t.table == table and t.column in metric.dimensions for t in tags):
+        on_table = any(t.table == table and t.column in metric.dimensions for t in tags)
+        if not on_table and not roles.event_only(tags, table):
             return False
+    if timeaxis.contradicts(metric, roles, layer):  # "open claims closed per week"
+        return False
     return compatible(metric, roles.value_columns(table))
 
 
@@ -375,6 +384,8 @@ def _resolve(out: Understanding, roles: Roles, layer: SemanticLayer) -> bool:
         for tags in groups:
             on_table = [t for t in tags if t.table == table and t.column in metric.dimensions]
             columns = sorted({t.column for t in on_table})
+            if not columns:  # the event a value phrase also names ("claims resolved")
+                continue
             if len(columns) > 1:
                 out.ask = {
                     "field": "filter",
@@ -392,13 +403,3 @@ def _resolve(out: Understanding, roles: Roles, layer: SemanticLayer) -> bool:
         if column in metric.dimensions and column not in out.dimensions:
             out.dimensions.append(column)
     return True
-
-
-def _names_time_column(words: str, metric: MetricDefinition, layer: SemanticLayer) -> bool:
-    """ "registered", "opened": the metric's own time column (its window), not a filter; "cost"
-    beside "total payout": its own measure column."""
-    tags = layer.lexicon.get(key(words), [])
-    own = {metric.time_column, *re.findall(r"\((?:DISTINCT )?(\w+)\)", metric.measure, re.I)}
-    return any(
-        t.kind == "column" and t.table == metric.source_table and t.column in own for t in tags
-    )

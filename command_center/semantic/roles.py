@@ -34,8 +34,21 @@ class Roles:
     by_metric: bool = False  # "regions by payout": a metric after a grouping word
     value_or_column: list[Span] = field(default_factory=list)  # "claim status": topic or column
     over_time: bool = False
+    # dated events named ("resolved", "closed", "cancelled"): the date columns of each phrase
+    events: list[list[Tag]] = field(default_factory=list)
+    # value phrases that also name an event ("resolved": a session status and a date): on a
+    # table without that value they are the event only, not a filter
+    event_values: list[tuple[list[Tag], list[Tag]]] = field(default_factory=list)
     limit: int | None = None
     sort: str | None = None
+
+    def event_only(self, tags: list[Tag], table: str) -> bool:
+        """A value phrase that on `table` can only be the event it also names ("claims
+        resolved": `resolved` is no claim status, but claims have a resolved date)."""
+        return any(
+            values is tags and any(t.table == table for t in times)
+            for values, times in self.event_values
+        )
 
     def value_columns(self, table: str) -> dict[str, list[str]]:
         """Filter values per column of `table`."""
@@ -76,6 +89,14 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
         if not span.of("metric") and all(i in found.grammar for i in range(span.start, span.end)):
             continue  # "area chart", "over time", "broken down": grammar, not a column or value
         stem_words = set(found.stems[span.start : span.end])
+        times = [t for t in span.of("column") if layer.temporal(t.table, t.column)]
+        if times and not negate:
+            roles.events.append(times)
+            if re.search(r"\b(by|per)$", gap):  # "by resolved date": a series by that date
+                roles.dimensions.append(TIME_DIMENSION)
+                if following in _TIME_WORDS | {"time"}:
+                    found.grammar.add(span.end)
+                continue
         if (group or _TAIL_GROUP.match(following)) and (columns or stem_words & _TIME_WORDS):
             if columns:
                 roles.dimensions.append(columns)
@@ -95,7 +116,10 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
             roles.metric_spans.append((span, span.of("metric")))
             continue
         if span.of("value"):
-            (roles.negated if negate else roles.values).append(span.of("value"))
+            value_tags = span.of("value")
+            (roles.negated if negate else roles.values).append(value_tags)
+            if times and not negate:
+                roles.event_values.append((value_tags, times))
             if columns and not negate:
                 roles.value_or_column.append(span)
             if next_span is not None and next_span.start == span.end and next_span.of("table"):

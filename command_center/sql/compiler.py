@@ -9,11 +9,18 @@ import sqlglot
 from sqlglot import exp
 
 from command_center.metrics.definitions import MetricDefinition
+from command_center.sql.dictionary import load_dictionary
 from command_center.sql.intent import DataIntentLike
 
 SqlBackend = Literal["databricks", "duckdb", "postgres", "sqlite"]
 SOURCE_DIALECT = "databricks"
 TIME_DIMENSION = "day"  # pseudo-dimension: the metric's time column truncated to the day
+# The time-series pseudo-dimensions: the time axis (the metric's time column, or the intent's
+# `time_column`) truncated to the hour, day, ISO week (Monday) or month.
+TIME_GRAINS: tuple[str, ...] = ("hour", "day", "week", "month")
+# The window a series at this grain gets when the intent names none (a monthly series over a
+# metric's 30-day default would show one or two points); "day" keeps the metric's default.
+GRAIN_WINDOW_DAYS = {"hour": 2, "week": 84, "month": 365}
 
 
 class CompileError(ValueError):
@@ -95,18 +102,60 @@ def _absolute(column: str, start: object, end: object) -> list[exp.Expression]:
     ]
 
 
-def _day_of(metric: MetricDefinition) -> exp.Expression:
-    return exp.Cast(this=exp.column(metric.time_column), to=exp.DataType.build("DATE"))
+def time_grain(dimensions: list[str]) -> str | None:
+    """The time grain among `dimensions` (a time series), or None."""
+    return next((d for d in dimensions if d in TIME_GRAINS), None)
 
 
-def _dimension(name: str, metric: MetricDefinition) -> exp.Expression:
-    if name == TIME_DIMENSION:
-        return exp.alias_(_day_of(metric), TIME_DIMENSION)
+def default_window(metric: MetricDefinition, grain: str | None) -> int | None:
+    """The trailing window of an intent that names none: the metric's default, widened for a
+    weekly/monthly series (when the metric has one) and short for an hourly one."""
+    if grain == "hour":
+        return GRAIN_WINDOW_DAYS["hour"]
+    if grain in GRAIN_WINDOW_DAYS and metric.window_days:
+        return max(metric.window_days, GRAIN_WINDOW_DAYS[grain])
+    return metric.window_days
+
+
+def axis_column(metric: MetricDefinition, intent: DataIntentLike) -> str:
+    """The time column the axis and window use: the intent's `time_column` (a dated event of
+    the metric's table, e.g. `resolved_at`) when set, else the metric's."""
+    chosen = getattr(intent, "time_column", None)
+    if not chosen or chosen == metric.time_column:
+        return metric.time_column
+    info = load_dictionary().columns_of(metric.source_table).get(chosen.lower())
+    if info is None or info.sensitive or not info.temporal:
+        raise CompileError(
+            f"{chosen!r} is not a date column of {metric.source_table}",
+            field="time_column",
+            name=chosen,
+        )
+    return info.column
+
+
+def _bucket(grain: str, column: str) -> exp.Expression:
+    """`column` truncated to `grain`: a DATE for day/week/month, a timestamp for hour."""
+    if grain == "day":
+        return exp.Cast(this=exp.column(column), to=exp.DataType.build("DATE"))
+    truncated = exp.TimestampTrunc(this=exp.column(column), unit=exp.Var(this=grain.upper()))
+    if grain == "hour":
+        return truncated
+    return exp.Cast(this=truncated, to=exp.DataType.build("DATE"))
+
+
+def bucket_sql(grain: str, column: str) -> str:
+    """The Databricks SQL of `column` bucketed by `grain` (what the compiler selects)."""
+    return _bucket(grain, column).sql(dialect=SOURCE_DIALECT)
+
+
+def _dimension(name: str, column: str) -> exp.Expression:
+    if name in TIME_GRAINS:
+        return exp.alias_(_bucket(name, column), name)
     return exp.column(name)
 
 
-def _group_key(name: str, metric: MetricDefinition) -> exp.Expression:
-    return _day_of(metric) if name == TIME_DIMENSION else exp.column(name)
+def _group_key(name: str, column: str) -> exp.Expression:
+    return _bucket(name, column) if name in TIME_GRAINS else exp.column(name)
 
 
 def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) -> exp.Select:
@@ -119,7 +168,7 @@ def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) 
         )
     allowed = set(metric.dimensions)
     dimensions = list(intent.dimensions) or list(metric.default_dimensions)
-    allowed_dims = allowed | {TIME_DIMENSION}
+    allowed_dims = allowed | set(TIME_GRAINS)
     for dim in dimensions:
         if dim not in allowed_dims:
             raise CompileError(
@@ -129,21 +178,27 @@ def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) 
             )
     if len(set(dimensions)) != len(dimensions):
         raise CompileError(f"duplicate dimension in {dimensions}", field="dimensions")
+    if len(set(dimensions) & set(TIME_GRAINS)) > 1:
+        raise CompileError(f"more than one time grain in {dimensions}", field="dimensions")
+    grain = time_grain(dimensions)
+    time_column = axis_column(metric, intent)
 
-    query = exp.select(*(_dimension(d, metric) for d in dimensions))
+    query = exp.select(*(_dimension(d, time_column) for d in dimensions))
     query = query.select(exp.alias_(_parse(metric.measure, "measure", metric), "value"))
     query = query.from_(exp.to_table(metric.source_table, dialect=SOURCE_DIALECT))
 
     conditions: list[exp.Expression] = []
     period = getattr(intent, "period", None)
     start, end = getattr(intent, "start", None), getattr(intent, "end", None)
-    window_days = intent.window_days or metric.window_days
+    window_days = intent.window_days or default_window(metric, grain)
     if start is not None or end is not None:  # an absolute range replaces period and window
-        conditions.extend(_absolute(metric.time_column, start, end))
+        conditions.extend(_absolute(time_column, start, end))
     elif period:
-        conditions.extend(_period(metric.time_column, period))
+        conditions.extend(_period(time_column, period))
     elif window_days:
-        conditions.append(_window(metric.time_column, window_days))
+        conditions.append(_window(time_column, window_days))
+    if time_column != metric.time_column:  # counted by an event's date: it happened
+        conditions.append(exp.column(time_column).is_(exp.null()).not_())
     if metric.base_filter.strip():
         conditions.append(exp.paren(_parse(metric.base_filter, "base_filter", metric)))
     for column, value in sorted(intent.filters.items()):
@@ -174,9 +229,9 @@ def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) 
         query = query.where(exp.and_(*conditions))
 
     if dimensions:
-        query = query.group_by(*(_group_key(d, metric) for d in dimensions))
-        if TIME_DIMENSION in dimensions:
-            query = query.order_by(exp.Ordered(this=exp.column(TIME_DIMENSION), desc=False))
+        query = query.group_by(*(_group_key(d, time_column) for d in dimensions))
+        if grain:
+            query = query.order_by(exp.Ordered(this=exp.column(grain), desc=False))
         else:
             ascending = getattr(intent, "sort", None) == "asc"
             query = query.order_by(exp.Ordered(this=exp.column("value"), desc=not ascending))
@@ -249,12 +304,30 @@ def _sqlite_truncate(unit: str) -> exp.Expression:
     return exp.Anonymous(this="date", expressions=args)
 
 
+_SQLITE_BUCKETS = {"WEEK": ["weekday 0", "-6 days"], "MONTH": ["start of month"], "DAY": []}
+
+
+def _sqlite_bucket(unit: str, value: exp.Expression) -> exp.Expression:
+    """A column truncated to `unit` as SQLite text: 'YYYY-MM-DD HH:00:00' for an hour, the
+    'YYYY-MM-DD' of the day, the week's Monday or the month's first day."""
+    value = value.transform(_sqlite_compat)
+    if unit == "HOUR":
+        pattern = exp.Literal.string("%Y-%m-%d %H:00:00")
+        return exp.Anonymous(this="strftime", expressions=[pattern, value])
+    if unit not in _SQLITE_BUCKETS:
+        raise CompileError(f"no SQLite bucket for {unit}", field="dimensions", name=unit.lower())
+    modifiers = [exp.Literal.string(m) for m in _SQLITE_BUCKETS[unit]]
+    return exp.Anonymous(this="date", expressions=[value, *modifiers])
+
+
 def _sqlite_compat(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.DATE):
-        return exp.Anonymous(this="date", expressions=[node.this])
+        return exp.Anonymous(this="date", expressions=[node.this.transform(_sqlite_compat)])
     if isinstance(node, exp.CurrentDate):
         return exp.Anonymous(this="date", expressions=[exp.Literal.string("now")])
     if isinstance(node, exp.DateTrunc | exp.TimestampTrunc):
+        if not isinstance(node.this, exp.CurrentDate | exp.CurrentTimestamp):
+            return _sqlite_bucket(node.text("unit").upper(), node.this)
         return _sqlite_truncate(node.text("unit").upper())
     if isinstance(node, exp.TimestampDiff) and node.text("unit").upper() == "SECOND":
         node = node.copy()

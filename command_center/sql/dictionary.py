@@ -35,6 +35,11 @@ class ColumnInfo(BaseModel):
         """Whether the SQL type is a number (SUM/AVG/MIN/MAX make sense)."""
         return self.type.lower().split("(")[0] in _NUMERIC_TYPES
 
+    @property
+    def temporal(self) -> bool:
+        """Whether the SQL type is a timestamp or a date (a possible time axis)."""
+        return self.type.lower().startswith(("timestamp", "date"))
+
 
 class TableInfo(BaseModel):
     """One table: its backend, description and synonyms."""

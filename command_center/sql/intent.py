@@ -46,7 +46,10 @@ class DataIntent(BaseModel):
     out (NOT IN). `period` is a calendar window (UTC) that, when set, replaces the trailing
     `window_days` (which then only says its approximate length); `start`/`end` (UTC calendar
     days, both inclusive, given together) are an absolute range that replaces both. `sort`
-    orders grouped rows by value (default: descending).
+    orders grouped rows by value (default: descending). `time_column` names the dated event
+    the time axis and window use (a date column of the metric's table, e.g. `resolved_at` for
+    "claims resolved per week"); None = the metric's own time column. A time series is the
+    pseudo-dimension `hour`, `day`, `week` or `month` in `dimensions`.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -61,6 +64,7 @@ class DataIntent(BaseModel):
     # left out of dumps when unset: specs without a range dump (and hash) as before
     start: date | None = Field(default=None, ge=FIRST_DATE, le=LAST_DATE, exclude_if=_unset)
     end: date | None = Field(default=None, ge=FIRST_DATE, le=LAST_DATE, exclude_if=_unset)
+    time_column: Name | None = Field(default=None, exclude_if=_unset)
     window_days: int | None = Field(default=None, ge=1, le=MAX_WINDOW_DAYS)
     refresh_seconds: int = Field(default=60, ge=1)
     limit: int | None = Field(default=None, ge=1)

@@ -17,7 +17,14 @@ from pydantic import BaseModel, Field, field_validator
 
 from command_center.metrics.definitions import MetricDefinition
 from command_center.settings import Settings, get_settings
-from command_center.sql.compiler import TIME_DIMENSION, compile_metric_expression
+from command_center.sql.compiler import (
+    TIME_GRAINS,
+    axis_column,
+    bucket_sql,
+    compile_metric_expression,
+    default_window,
+    time_grain,
+)
 from command_center.sql.dictionary import DataDictionary
 from command_center.sql.generator import CompilerGenerator, SqlGenerator
 from command_center.sql.intent import DataIntentLike
@@ -81,9 +88,13 @@ def _absolute_range(intent: DataIntentLike) -> tuple[str, str] | None:
     return start.isoformat()[:10], (end + timedelta(days=1)).isoformat()[:10]
 
 
+def _window_days(metric: MetricDefinition, intent: DataIntentLike) -> int | None:
+    return intent.window_days or default_window(metric, time_grain(list(intent.dimensions)))
+
+
 def _intent_text(metric: MetricDefinition, intent: DataIntentLike) -> str:
     dims = _dimensions(metric, intent)
-    window_days = intent.window_days or metric.window_days
+    window_days = _window_days(metric, intent)
     filters = "; ".join(f"{col} = {val!r}" for col, val in sorted(intent.filters.items()))
     window = f"last {window_days} days" if window_days else "all time"
     if absolute := _absolute_range(intent):
@@ -113,7 +124,9 @@ def _dictionary_text(allowed: set[str], dictionary: DataDictionary) -> str:
 
 
 def _rules_text(metric: MetricDefinition, intent: DataIntentLike, allowed: set[str]) -> str:
-    window_days = intent.window_days or metric.window_days
+    window_days = _window_days(metric, intent)
+    axis = axis_column(metric, intent)
+    grains = "; ".join(f"{g!r} means `{bucket_sql(g, axis)} AS {g}`" for g in TIME_GRAINS)
     rules = [
         "Write exactly one SELECT statement in the Databricks SQL dialect: no semicolon, "
         "no INSERT/UPDATE/DELETE/MERGE/DDL, no SELECT INTO, no table-valued functions, "
@@ -121,23 +134,24 @@ def _rules_text(metric: MetricDefinition, intent: DataIntentLike, allowed: set[s
         f"Read only these tables, spelled exactly so: {', '.join(sorted(allowed))}. "
         "Never name a CTE like a table.",
         f"Select each group-by column under its own name, then `{metric.measure} AS value`.",
-        f"The group-by name {TIME_DIMENSION!r}, when asked for, means "
-        f"`CAST({metric.time_column} AS DATE) AS {TIME_DIMENSION}`.",
+        f"The group-by names of a time series, when asked for: {grains}.",
         "Use every filter literally: `column = 'value'` for one value, "
         "`column IN ('a', 'b')` for a list; values are string literals exactly as given.",
-        "GROUP BY the group-by columns; ORDER BY day ascending when grouping by day, "
-        "otherwise by value descending.",
+        "GROUP BY the group-by columns; ORDER BY the time series name ascending when grouping "
+        "by one, otherwise by value descending.",
     ]
     if absolute := _absolute_range(intent):
         rules.append(
-            f"Apply the date range exactly as `{metric.time_column} >= CAST('{absolute[0]}' AS "
-            f"DATE) AND {metric.time_column} < CAST('{absolute[1]}' AS DATE)`."
+            f"Apply the date range exactly as `{axis} >= CAST('{absolute[0]}' AS "
+            f"DATE) AND {axis} < CAST('{absolute[1]}' AS DATE)`."
         )
     elif window_days:
         rules.append(
-            f"Apply the window exactly as `{metric.time_column} >= CURRENT_TIMESTAMP() - "
+            f"Apply the window exactly as `{axis} >= CURRENT_TIMESTAMP() - "
             f"INTERVAL '{int(window_days)}' DAY`."
         )
+    if axis != metric.time_column:
+        rules.append(f"Keep only rows where `{axis} IS NOT NULL` (the event happened).")
     if metric.base_filter.strip():
         rules.append(f"Always apply the base filter `({metric.base_filter})`.")
     if intent.limit is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from command_center.metrics.definitions import SEEDED_METRICS, MetricDefinition
-from command_center.semantic.layer import TIME_DIMENSION
+from command_center.semantic.layer import TIME_DIMENSION, TIME_GRAINS
 from command_center.sql.dictionary import DataDictionary
 from command_center.sql.dictionary import load_dictionary as _load_dictionary
 
@@ -17,6 +17,7 @@ CatalogLoader = Callable[[], list[MetricDefinition]]
 
 __all__ = [
     "TIME_DIMENSION",
+    "TIME_GRAINS",
     "CatalogLoader",
     "DataDictionary",
     "default_catalog",

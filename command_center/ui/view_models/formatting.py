@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,21 @@ def format_cell(value: Any) -> str:
 def unit_of(spec: dict[str, Any]) -> str:
     """The unit a widget's values are shown in."""
     return VALUE_UNITS.get(str(spec.get("value_format") or "number"), "count")
+
+
+# how a time-series bucket reads on an axis, by grain (a day stays ISO: 2030-01-31)
+_GRAIN_FORMATS = {"hour": "%b %d %H:00", "week": "Wk of %b %d", "month": "%b %Y"}
+
+
+def time_label(grain: str, value: Any) -> str:
+    """A time bucket as an axis label: hour "Jan 31 14:00", week "Wk of Jan 27" (its Monday),
+    month "Jan 2030"; a day, an unknown grain or an unreadable value is shown as given."""
+    text = str(value if value is not None else "").strip()
+    pattern = _GRAIN_FORMATS.get(grain)
+    if not pattern or not text:
+        return text
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    return stamp.strftime(pattern)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from command_center.sql.compiler import TIME_GRAINS
 from command_center.ui.theme import ACCENTS
 from command_center.ui.view_models.formatting import (
     MISSING,
@@ -17,6 +18,7 @@ from command_center.ui.view_models.formatting import (
     format_value,
     humanize,
     number,
+    time_label,
     unit_of,
 )
 from command_center.widgets.custom.compile import cached_js
@@ -36,8 +38,14 @@ def _dimensions(rows: list[dict[str, Any]], intent: dict[str, Any]) -> list[str]
     return [name for name in names if name != "value"]
 
 
+def _shown(row: dict[str, Any], dim: str) -> str:
+    """One dimension's value as a label: a time bucket by its grain, else humanised."""
+    value = row.get(dim)
+    return time_label(dim, value) if dim in TIME_GRAINS else humanize(value)
+
+
 def _label(row: dict[str, Any], dimensions: list[str]) -> str:
-    parts = [humanize(row.get(dim)) for dim in dimensions if row.get(dim) not in (None, "")]
+    parts = [_shown(row, dim) for dim in dimensions if row.get(dim) not in (None, "")]
     return " · ".join(parts) or "All"
 
 
@@ -61,12 +69,12 @@ def chart_data(
     names: list[str] = []
     by_label: dict[str, dict[str, Any]] = {}
     for row in rows:
-        name = humanize(row.get(second)) or MISSING
+        name = _shown(row, second) or MISSING
         if name not in names:
             if len(names) >= MAX_SERIES:
                 continue
             names.append(name)
-        label = humanize(row.get(first)) or MISSING
+        label = _shown(row, first) or MISSING
         if label not in by_label:
             if len(by_label) >= MAX_POINTS:
                 continue

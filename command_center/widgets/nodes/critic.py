@@ -6,7 +6,7 @@ from typing import Any
 
 from command_center.llm.base import BuilderContext, IntentDraft
 from command_center.metrics.definitions import MetricDefinition
-from command_center.widgets.context import TIME_DIMENSION
+from command_center.widgets.context import TIME_GRAINS
 from command_center.widgets.spec import AnyWidgetSpec, parse_spec
 from command_center.widgets.state import ClarifierState, GraphDeps
 
@@ -26,7 +26,7 @@ def rule_issues(
             }
         )
     for dim in intent.dimensions:
-        if dim != TIME_DIMENSION and dim not in metric.dimensions:
+        if dim not in TIME_GRAINS and dim not in metric.dimensions:
             issues.append(
                 {
                     "code": "unknown_dimension",
@@ -60,7 +60,7 @@ def rule_issues(
             }
         )
     if spec.type == "chart":
-        groups = [d for d in intent.dimensions if d != TIME_DIMENSION]
+        groups = [d for d in intent.dimensions if d not in TIME_GRAINS]
         if spec.chart_kind == "pie" and len(groups) != 1:
             issues.append(
                 {

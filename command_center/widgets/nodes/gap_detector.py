@@ -11,7 +11,8 @@ from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic.layer import SemanticLayer
 from command_center.semantic.parser import understand
 from command_center.semantic.text import key, normalize
-from command_center.widgets.context import TIME_DIMENSION
+from command_center.semantic.timeaxis import GRAIN_WORDS, time_column_from_answer
+from command_center.widgets.context import TIME_DIMENSION, TIME_GRAINS
 from command_center.widgets.nodes.component import chosen_template, component_gaps
 from command_center.widgets.state import ClarifierState, GraphDeps
 
@@ -32,6 +33,9 @@ def _dimension_from_answer(
     )
     if wanted in {"day", "date", "time", "over time", "daily"}:
         return TIME_DIMENSION
+    for grain, word in GRAIN_WORDS.items():  # "weekly", "week", "by month"
+        if wanted in {grain, word} or wanted.startswith(f"{word} "):
+            return grain
     for column in metric.dimensions:
         if wanted == normalize(column):
             return column
@@ -60,6 +64,8 @@ def merge_answer(draft: IntentDraft, answer: str, context: BuilderContext) -> In
         update["period"] = parsed.period
     if parsed.dimensions:
         update["dimensions"], update["over_time"] = parsed.dimensions, parsed.over_time
+    if parsed.time_column:
+        update["time_column"] = parsed.time_column
     if parsed.filters:
         update["filters"] = {**draft.filters, **parsed.filters}
     if parsed.exclude:
@@ -110,8 +116,18 @@ def apply_answers(
             if column is None:
                 rejected.append(f"cannot group by {answer!r}")
                 continue
-            if column not in draft.dimensions:
+            if column in TIME_GRAINS:  # one series grain: the answer replaces any other
+                groups = [d for d in draft.dimensions if d not in TIME_GRAINS]
+                draft.dimensions, draft.over_time, draft.ask = [column, *groups], True, None
+            elif column not in draft.dimensions:
                 draft.dimensions = [*draft.dimensions, column]
+            continue
+        if field == "time_column" and metric is not None:
+            chosen = time_column_from_answer(answer, metric, context.layer)
+            if chosen is None:
+                rejected.append(f"{answer!r} is not a date of {metric.label}")
+                continue
+            draft.time_column, draft.ask = chosen, None
             continue
         if field == "refine":  # a follow-up on a finished preview: change what it says
             draft = refine_draft(draft, answer, metric, context)
@@ -148,7 +164,7 @@ def resolve_draft(
     notes: list[str] = []
     columns: list[str] = []
     for name in draft.dimensions:
-        if name != TIME_DIMENSION and name not in metric.dimensions:
+        if name not in TIME_GRAINS and name not in metric.dimensions:
             gaps.append(
                 {
                     "field": "dimension",
@@ -156,7 +172,9 @@ def resolve_draft(
                     "options": list(metric.dimensions),
                 }
             )
-        elif name not in columns:
+        elif name not in columns and not (
+            name in TIME_GRAINS and set(columns).intersection(TIME_GRAINS)
+        ):
             columns.append(name)
     filters: dict[str, str | list[str]] = {}
     for name, value in draft.filters.items():
@@ -172,7 +190,7 @@ def resolve_draft(
             filters[name] = value
     widget_type, chart_kind = draft.widget_type, draft.chart_kind
     over_time = draft.over_time or chart_kind in ("line", "area")
-    groups = [c for c in columns if c != TIME_DIMENSION]
+    groups = [c for c in columns if c not in TIME_GRAINS]
     if widget_type is None:
         if chart_kind or over_time or groups or metric.default_dimensions:
             widget_type = "chart"
@@ -212,7 +230,11 @@ def resolve_draft(
                         "options": [*metric.dimensions, NO_BREAKDOWN],
                     }
                 )
-    if widget_type in ("chart", "table") and over_time and TIME_DIMENSION not in columns:
+    if (
+        widget_type in ("chart", "table")
+        and over_time
+        and not set(columns).intersection(TIME_GRAINS)
+    ):
         columns = [TIME_DIMENSION, *columns]
     resolved = draft.model_copy(
         update={

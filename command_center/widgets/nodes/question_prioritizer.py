@@ -14,6 +14,7 @@ _PRIORITY = {
     "dimension": 4,
     "chart_kind": 5,
     "window_days": 6,
+    "time_column": 7,
 }
 
 
@@ -29,6 +30,8 @@ def _text(gap: dict[str, Any]) -> str:
         return f"Could you rephrase that part? ({gap['reason']})"
     if field == "widget_type":
         return f"Which widget should show it? ({gap['reason']})"
+    if field == "time_column":
+        return f"Which date should it count by? ({gap['reason']})"
     return f"Please choose a value for {field}. ({gap['reason']})"
 
 
