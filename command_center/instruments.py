@@ -41,6 +41,10 @@ CONNECTED_CLIENTS = Gauge(
     "cc_connected_clients", "Dashboard stream consumers (browser tabs, SSE, WebSockets)",
     multiprocess_mode="livesum",
 )  # fmt: skip
+LIVE_TABS = Gauge(
+    "cc_live_tabs", "Browser tabs in this process's live dashboard room (one render each batch)",
+    multiprocess_mode="livesum",
+)  # fmt: skip
 CACHE_REQUESTS = Counter(
     "cc_widget_cache_requests", "Widget-data cache lookups, by result (hit/miss)", ["result"]
 )

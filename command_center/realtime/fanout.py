@@ -30,7 +30,7 @@ def snapshot_item(snapshot: Snapshot, *, resync: bool = False) -> dict[str, Any]
 
 
 class Consumer:
-    """One local consumer (a browser tab's background task, a WebSocket)."""
+    """One local consumer (the process's dashboard renderer, a wallboard WebSocket)."""
 
     def __init__(self, maxsize: int) -> None:
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=maxsize)

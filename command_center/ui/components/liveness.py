@@ -1,6 +1,7 @@
-"""Honest liveness: a client-side watchdog on the server's per-tab heartbeat.
+"""Honest liveness: a client-side watchdog on the server's heartbeat.
 
-The dashboard stream writes `DashboardState.heartbeat` at least once a second. When the
+The process's dashboard renderer (ui/live_room.py) changes `DashboardState.heartbeat` at least
+once a second on every tab in its live room. When the
 browser has seen no heartbeat for `STALE_AFTER_MS` — the socket was cut, the server is
 frozen, a proxy dropped the connection without closing it — the watchdog marks the page
 stale (`<html data-cc-stale="true">`): the badge reads "reconnecting" with the time of the

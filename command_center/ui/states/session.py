@@ -114,6 +114,9 @@ class SessionState(rx.State):
         """End the session on the server (every tab with it is signed out) and forget it."""
         if self.session_token:
             await asyncio.to_thread(revoke_session, self.session_token)
+            from command_center.ui.live_room import leave_live_room
+
+            await leave_live_room(self.session_token)  # no more live numbers to its tabs
         self.session_token = ""
         self._show(None)
         return rx.redirect(LOGIN_ROUTE)
