@@ -255,3 +255,56 @@ def test_claim_statuses_with_an_ordinary_shape_are_no_status_list() -> None:
     assert choose_template("bar chart of warehouse claim statuses by region") is None
     template = choose_template("a status list of recent claims")
     assert template is not None and template.name == "status_list"
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "filters", "exclude"),
+    [
+        ("# of open claims in the West", "open_claims", {"region": ["West"]}, {}),
+        ("active tickets rn", "active_issue_sessions", {}, {}),
+        (
+            "mean time to resolve theft claims",
+            "mean_time_to_resolution",
+            {"loss_type": ["theft"]},
+            {},
+        ),
+        ("resolution hours for web claims", "mean_time_to_resolution", {"channel": ["web"]}, {}),
+        ("overdue water damage claims", "sla_breaches", {"loss_type": ["water_damage"]}, {}),
+        ("claims past the 48h SLA in the West", "sla_breaches", {"region": ["West"]}, {}),
+        ("events/min", "events_per_minute", {}, {}),
+        ("open claims, not counting the app", "open_claims", {}, {"channel": ["app"]}),
+    ],
+)
+def test_shorthand_and_everyday_phrasing_of_a_metric_is_read(
+    layer: SemanticLayer,
+    request_text: str,
+    metric_id: str,
+    filters: dict[str, list[str]],
+    exclude: dict[str, list[str]],
+) -> None:
+    # catalog synonyms (overdue, 48h SLA, resolution hours, events/min) and grammar ("# of",
+    # "rn", "not counting") — knowledge in the catalog, not in the parser
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == metric_id
+    assert (out.filters, out.exclude) == (filters, exclude)
+
+
+def test_an_aggregate_reaches_its_measure_across_everyday_words(layer: SemanticLayer) -> None:
+    out = understand("biggest single payout last month", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.measure.upper().startswith("MAX("), out.metric
+    out = understand("sum of deductibles collected in the warehouse", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.measure.upper() == "SUM(DEDUCTIBLE_AMOUNT)", out.metric
+
+
+def test_a_vague_noun_beside_a_value_asks_for_the_metric(layer: SemanticLayer) -> None:
+    out = understand("show me Google stuff", layer)  # devices or claims? which measure?
+    assert out.ask is not None and out.ask["field"] == "metric", out.ask
+
+
+def test_the_installed_base_is_the_devices_table(layer: SemanticLayer) -> None:
+    out = understand("table of the installed base by make", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.source_table == "devices" and out.dimensions == ["make"], out

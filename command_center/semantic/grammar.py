@@ -168,10 +168,11 @@ AGGREGATES: dict[str, str] = {
     "smallest": "MIN",
     "lowest": "MIN",
 }
-COUNT_WORDS = r"\b(count|counts|number of|how many|# of|volume of|tally|amount of)\b"
+COUNT_WORDS = r"\b(count|counts|number of|how many|volume of|volume|tally|amount of)\b|#\s*of\b"
 DISTINCT_WORDS = r"\b(distinct|unique|different)\b"
 NEGATIONS = (
-    r"\b(excluding|exclude|excludes|except|without|other than|not|but not|minus|no|non|"
+    r"\b(excluding|exclude|excludes|except|without|other than|not counting|not including|not|"
+    r"but not|minus|no|non|"
     r"leave out|leaving out|leave|omit|omitting|ignore|ignoring)\b"
 )
 # "vs last week", "compared to yesterday": no widget compares a period with another yet
@@ -209,7 +210,8 @@ FILLER = set([
     "got", "gets", "getting", "still", "yet", "sitting", "sit", "came", "come", "coming", "pls",
     "plz", "thanks", "thank", "ones", "one", "at", "exactly", "currently", "combos", "combo",
     "combination", "combinations", "happening", "looking", "look", "tell", "know", "quick",
-    "quickly",
+    "quickly", "rn", "moment", "single", "offer", "offers", "offered", "compared", "stuff",
+    "things", "thing", "everything", "anything", "please",
     # follow-up phrasing ("make it a pie", "last 7 days instead")
     "instead", "rather", "change", "switch", "turn", "actually",
 ])

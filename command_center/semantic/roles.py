@@ -161,9 +161,10 @@ def _add_table(roles: Roles, table: str, layer: SemanticLayer) -> None:
 
 def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> bool:
     """An aggregate word right before (or opening) a numeric column phrase."""
-    at = span.start - 1  # "average warehouse payout", "total of the payouts": skip these
+    at = span.start - 1  # "average warehouse payout", "biggest single payout": skip these
     while at > max(-1, span.start - 4) and (
-        found.words[at] in {"of", "the", "a"} or re.match(grammar.BACKEND_WORDS, found.words[at])
+        (found.words[at] in grammar.FILLER and found.words[at] not in grammar.AGGREGATES)
+        or re.match(grammar.BACKEND_WORDS, found.words[at])
     ):
         at -= 1
     aggregate = grammar.AGGREGATES.get(found.words[at]) if at >= 0 else None
