@@ -11,9 +11,10 @@ from tests.widget_helpers import collect, load_labelled, memory_runner, outcome_
 # 204-item blind run then moved here (45 asked or built wrong, 8 right but without data):
 # 66.2% (129/195). Fixes by class (value typos, warehouse table phrases, "split", status
 # lists) and 3 labels corrected to the conventions: 72.8% (142/195); shorthand and everyday
-# phrasing (catalog/dictionary synonyms, "# of", "rn", "not counting"): 82.1% (160/195). The
-# floor is the measurement — a regression fails the test.
-THRESHOLD = 0.82
+# phrasing (catalog/dictionary synonyms, "# of", "rn", "not counting"): 82.1% (160/195).
+# 19 rate requests (issue 8): 179/214 (83.6%; 184 = 86.0% where the custom-widget sandbox
+# assets are built). The floor is the measurement — a regression fails the test.
+THRESHOLD = 0.83
 
 
 async def test_offline_accuracy_on_labelled_set() -> None:

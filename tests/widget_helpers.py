@@ -12,7 +12,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from command_center.llm.base import BuilderLLM
 from command_center.llm.offline import OfflineLLM
 from command_center.metrics.definitions import MetricDefinition
-from command_center.semantic.compose import base_constraints, measure_sql
+from command_center.semantic.compose import base_constraints, measure_sql, rate_measure
 from command_center.widgets.checkpoint import Checkpointer
 from command_center.widgets.context import load_dictionary, seeded_catalog
 from command_center.widgets.runner import ClarifierEvent, ClarifierRunner
@@ -54,7 +54,8 @@ def _norm_sql(text: str) -> str:
 
 def _definition(metric_id: str, composed: dict[str, Any] | None) -> dict[str, Any] | None:
     """(table, measure, base filter, time column) of a composed definition, a catalog id, or a
-    label's composed id `<agg>_<column|rows>_<table with dots as _>`."""
+    label's composed id `<agg>_<column|rows>_<table with dots as _>` or
+    `rate_<column>_<value>_<table with dots as _>`."""
     if composed:
         return composed
     for metric in seeded_catalog():
@@ -66,6 +67,8 @@ def _definition(metric_id: str, composed: dict[str, Any] | None) -> dict[str, An
         if not metric_id.endswith(suffix):
             continue
         head = metric_id[: -len(suffix)]
+        if head.startswith("rate_"):  # rate_<column>_<value>: the share of rows with that value
+            return _rate_definition(table, head[len("rate_") :])
         for agg in ("count_distinct", "count", "sum", "avg", "min", "max"):
             if head.startswith(agg + "_"):
                 column = head[len(agg) + 1 :]
@@ -75,6 +78,19 @@ def _definition(metric_id: str, composed: dict[str, Any] | None) -> dict[str, An
                     "measure": measure_sql(agg.upper(), column),
                     "base_filter": "",
                 }
+    return None
+
+
+def _rate_definition(table: str, rest: str) -> dict[str, Any] | None:
+    """A label's `rate_<column>_<value>_<table>`: the value as the data spells it."""
+    for column in sorted(load_dictionary().columns_of(table), key=len, reverse=True):
+        if not rest.startswith(column + "_"):
+            continue
+        slug = rest[len(column) + 1 :]
+        for value in seeded_values().get((table, column), []):
+            if re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_") == slug:
+                measure = rate_measure(column, value)
+                return {"source_table": table, "measure": measure, "base_filter": ""}
     return None
 
 

@@ -15,7 +15,8 @@ import sqlglot
 from sqlglot import exp
 
 from command_center.metrics.definitions import MetricDefinition
-from command_center.semantic.layer import SemanticLayer
+from command_center.semantic.layer import SemanticLayer, metric_phrases
+from command_center.semantic.text import display, normalize
 
 AGGREGATE_LABELS = {
     "COUNT": "Count",
@@ -140,6 +141,75 @@ def compose_metric(
         backend=info.backend,  # type: ignore[arg-type]
         origin="promoted",
     )
+
+
+def rate_measure(column: str, value: str) -> str:
+    """The share of rows whose `column` is `value`: `AVG(CASE WHEN … THEN 1.0 ELSE 0.0 END)`
+    (a float on every dialect, unlike COUNT / COUNT, which SQLite and PostgreSQL divide as
+    integers)."""
+    literal = value.replace("'", "''")
+    return f"AVG(CASE WHEN {column} = '{literal}' THEN 1.0 ELSE 0.0 END)"
+
+
+def compose_rate(
+    layer: SemanticLayer, table: str, column: str, value: str
+) -> MetricDefinition | None:
+    """ "<value> rate": of the rows whose time column falls in the window, the share whose
+    `column` is `value` now — a catalog metric with exactly that measure when there is one
+    (it knows its base: "plan cancellation rate" is over enrolled devices), else a one-off
+    metric; None when the value was not read from `table.column` or the table has no time
+    column."""
+    info = layer.dictionary.tables.get(table)
+    if info is None or not info.time_column or not layer.has_value(table, column, value):
+        return None
+    if column not in layer.groupable(table):
+        return None
+    measure = rate_measure(column, value)
+    found = catalog_measure(layer, table, measure)
+    if found is not None:
+        return found
+    short = table.split(".")[-1]
+    words = short.replace("_", " ")
+    label = f"Share of {words} with {column.replace('_', ' ')} {display(value)}"
+    if info.backend == "databricks":
+        label += " (warehouse)"
+    slug = re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_")
+    return MetricDefinition(
+        id=re.sub(r"[^a-z0-9_]", "_", f"rate_{column}_{slug}_{short}")[:80],
+        label=label[:120],
+        description=(
+            f"Of the {words} whose {info.time_column} falls in the window, the share whose "
+            f"{column} is {value!r} now (the others, whatever their {column}, count in the "
+            "denominator). Composed from the data dictionary and the values in the data."
+        )[:500],
+        source_table=table,
+        measure=measure,
+        time_column=info.time_column,
+        window_days=30,
+        dimensions=layer.groupable(table),
+        synonyms=[label.lower()[:120]],
+        unit="ratio",
+        backend=info.backend,  # type: ignore[arg-type]
+        origin="promoted",
+    )
+
+
+def rival_rates(
+    layer: SemanticLayer, table: str, column: str, value: str
+) -> list[MetricDefinition]:
+    """Catalog ratio metrics on the value's table named by a word sharing the value's stem
+    ("Escalation rate", from escalated_at, beside the share of sessions whose status is
+    escalated now): two readings of one request, so the builder asks."""
+    root = normalize(value)[:6]
+    return [
+        m
+        for m in layer.catalog
+        if m.unit == "ratio"
+        and m.source_table == table
+        and len(root) >= 5
+        and any(w.startswith(root) for p in metric_phrases(m) for w in p.split())
+        and re.sub(r"\s+", "", m.measure) != re.sub(r"\s+", "", rate_measure(column, value))
+    ]
 
 
 _SIMPLE_MEASURE = re.compile(r"^(AVG|SUM|MIN|MAX)\((\w+)\)$")

@@ -168,6 +168,9 @@ AGGREGATES: dict[str, str] = {
     "smallest": "MIN",
     "lowest": "MIN",
 }
+# a share of rows: "denial rate", "share of claims via app", "% of sessions escalated"
+RATE_WORDS = r"^(rate|rates|ratio|ratios|percentage|percentages|percent|pct|proportion|share|%)$"
+EXPLICIT_PIE = r"\b(pie|pies|donut|doughnut)\b"
 COUNT_WORDS = r"\b(count|counts|number of|how many|volume of|volume|tally|amount of)\b|#\s*of\b"
 DISTINCT_WORDS = r"\b(distinct|unique|different)\b"
 NEGATIONS = (

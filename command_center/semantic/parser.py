@@ -13,14 +13,7 @@ from typing import Any
 
 from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic import grammar, timeaxis
-from command_center.semantic.compose import (
-    base_constraints,
-    catalog_measure,
-    compatible,
-    compose_metric,
-    plain_counts,
-    warehouse_twins,
-)
+from command_center.semantic.candidates import candidates_for, wants_warehouse
 from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer
 from command_center.semantic.questions import (
     clarify,
@@ -30,7 +23,7 @@ from command_center.semantic.questions import (
     title_from,
 )
 from command_center.semantic.roles import Roles, assign_roles
-from command_center.semantic.scan import Scan, distinctive, fuzzy, scan, splittable
+from command_center.semantic.scan import Scan, fuzzy, scan, splittable
 
 MARGIN = 3.0
 
@@ -58,15 +51,6 @@ class Understanding:
     custom_template: str | None = None
     ask: dict[str, Any] | None = None  # {field, reason, options}
     notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Candidate:
-    metric: MetricDefinition
-    score: float
-    composed: bool = False
-    why: str = ""
-    span_start: int | None = None  # the metric phrase it was read from
 
 
 def understand(
@@ -99,9 +83,11 @@ def understand(
             out.custom_template = out.custom_template or name
     fuzzy(found, layer)
     roles = assign_roles(found, layer)
+    if roles.split_rate and not forbid:  # "% of claims denied": claims + denied, as a share
+        return understand(raw, layer, splittable(found, layer))
     roles.over_time = out.over_time = out.over_time or roles.over_time  # "weekly" too
     out.limit, out.sort = roles.limit, roles.sort
-    candidates = _candidates(found, roles, layer)
+    candidates = candidates_for(found, roles, layer)
     unknown = found.unaccounted() + roles.unused
     if not any(span.tags for span in found.spans) and not roles.measures:
         reason = "nothing in the request names data this product has"
@@ -174,6 +160,8 @@ def understand(
         out.ask = metric_question(layer, found, f"not sure what {', '.join(unknown[:3])} means")
         return out
     out.metric, out.composed = best.metric, best.composed
+    if best.metric.unit == "ratio" and not re.search(grammar.EXPLICIT_PIE, found.text):
+        _no_soft_pie(out, found)  # "share of denied claims": the share is the measure
     unknown = [w for w in unknown if not timeaxis.names_time_column(w, best.metric, layer)]
     if not _resolve(out, roles, layer):
         return out
@@ -237,132 +225,11 @@ def _shape(found: Scan, out: Understanding) -> None:
         found.mark(pattern)
 
 
-def _candidates(found: Scan, roles: Roles, layer: SemanticLayer) -> list[_Candidate]:
-    """Every metric the request could mean, best first (catalog, then composed)."""
-    wants_wh = wants_warehouse(found, layer)
-    out: dict[str, _Candidate] = {}
-
-    def add(
-        metric: MetricDefinition, score: float, composed: bool = False, start: int | None = None
-    ) -> None:
-        if wants_wh and metric.backend != "databricks":
-            score -= 8
-        elif wants_wh or (not composed and metric.backend != "databricks"):
-            score += 2
-        if metric.source_table in roles.named_tables:
-            score += 2
-        if not _fits(metric, roles, layer):
-            return
-        if metric.id not in out or out[metric.id].score < score:
-            out[metric.id] = _Candidate(metric, score, composed, span_start=start)
-
-    for span, tags in roles.metric_spans:
-        for tag in tags:
-            metric = layer.metric(tag.name)
-            if metric is None:
-                continue
-            score = 10.0 * (span.end - span.start) + 1
-            add(metric, score, start=span.start)
-            for twin in warehouse_twins(layer, metric) if wants_wh else []:
-                add(twin, score, twin.origin == "promoted", span.start)
-    for aggregate, columns in roles.measures:
-        for tag in columns:
-            table = tag.table
-            metric = catalog_measure(layer, table, _measure(aggregate, tag.column))
-            composed = metric is None
-            metric = metric or compose_metric(layer, table, aggregate, tag.column)
-            if metric is not None:
-                warehouse = layer.backend_of(table) == "databricks"
-                add(
-                    metric,
-                    30.0 if not composed else 26.0 if warehouse == wants_wh else 22.0,
-                    composed,
-                )
-    named = {t.name for _span, tags in roles.metric_spans for t in tags}
-    if named and not out:
-        return []  # the request names a metric that cannot do what it asks: ask, never swap
-    if not out and (
-        roles.counting
-        or roles.values
-        or roles.qualified_tables
-        or (len(roles.named_tables) == 1 and (roles.dimensions or _over_time(found, roles)))
-    ):
-        for table in _count_tables(roles, layer, wants_wh):
-            wanted = roles.value_columns(table)
-            fits = [  # a base-filtered count ("active sessions") only when the request asks
-                m  # for a value its base filter is about
-                for m in plain_counts(layer, table)
-                if compatible(m, wanted)
-                and (not m.base_filter.strip() or set(base_constraints(m)) & set(wanted))
-            ]
-            if fits:
-                add(fits[0], 8.0 + (2 if roles.counting else 0))
-            else:
-                metric = compose_metric(layer, table, "COUNT", None)
-                if metric is not None:
-                    add(metric, 7.0 + (2 if roles.counting else 0), True)
-    if not out:
-        for table in roles.named_tables:  # "sessions by topic": the table's catalog metrics
-            for metric in layer.catalog:
-                if metric.source_table == table:
-                    add(metric, 6.0)
-    if not out:
-        for metric_id in distinctive(found, layer):
-            metric = layer.metric(metric_id)
-            if metric is not None:
-                add(metric, 6.0)
-    return sorted(out.values(), key=lambda c: -c.score)
-
-
-def wants_warehouse(found: Scan, layer: SemanticLayer) -> bool:
-    """The request points at the warehouse: a backend word ("in the warehouse") or a phrase
-    naming a warehouse table ("claims history", "analytics": dictionary synonyms)."""
-    if re.search(grammar.BACKEND_WORDS, found.text):
-        return True
-    return any(
-        layer.backend_of(t.table) == "databricks"
-        for span in found.spans
-        if not span.of("value") and not span.of("metric")
-        for t in span.of("table")
-    )
-
-
-def _over_time(found: Scan, roles: Roles) -> bool:
-    return roles.over_time or bool(re.search(grammar.OVER_TIME, found.text))
-
-
-def _measure(aggregate: str, column: str) -> str:
-    return (
-        f"COUNT(DISTINCT {column})" if aggregate == "COUNT_DISTINCT" else f"{aggregate}({column})"
-    )
-
-
-def _count_tables(roles: Roles, layer: SemanticLayer, wants_wh: bool) -> list[str]:
-    tables = list(roles.tables)
-    if not tables:
-        tables = sorted({t.table for tags in roles.values for t in tags})
-    if wants_wh:
-        tables = [t for t in tables if layer.backend_of(t) == "databricks"] or [
-            t for t in layer.dictionary.tables if layer.backend_of(t) == "databricks"
-        ]
-    return tables
-
-
-def _fits(metric: MetricDefinition, roles: Roles, layer: SemanticLayer) -> bool:
-    """Every dimension and value filter resolves on the metric's table and dimensions."""
-    table = metric.source_table
-    for tags in roles.dimensions:
-        if tags == TIME_DIMENSION:
-            continue
-        if not any(t.table == table and t.column in metric.dimensions for t in tags):
-            return False
-    for tags in [*roles.values, *roles.negated]:
-        on_table = any(t.table == table and t.column in metric.dimensions for t in tags)
-        if not on_table and not roles.event_only(tags, table):
-            return False
-    if timeaxis.contradicts(metric, roles, layer):  # "open claims closed per week"
-        return False
-    return compatible(metric, roles.value_columns(table))
+def _no_soft_pie(out: Understanding, found: Scan) -> None:
+    if out.chart_kind == "pie":
+        out.chart_kind = None
+        if out.widget_type == "chart" and not re.search(grammar.CHART_WORDS, found.text):
+            out.widget_type = None
 
 
 def _resolve(out: Understanding, roles: Roles, layer: SemanticLayer) -> bool:

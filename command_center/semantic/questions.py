@@ -12,10 +12,10 @@ from command_center.semantic.layer import SemanticLayer
 from command_center.semantic.scan import Scan
 
 if TYPE_CHECKING:
-    from command_center.semantic.parser import _Candidate
+    from command_center.semantic.candidates import Candidate
 
 
-def labels(candidates: list[_Candidate]) -> list[str]:
+def labels(candidates: list[Candidate]) -> list[str]:
     seen: list[str] = []
     for c in candidates:
         if c.metric.label not in seen:
@@ -23,7 +23,7 @@ def labels(candidates: list[_Candidate]) -> list[str]:
     return seen[:5]
 
 
-def closest_widgets(candidates: list[_Candidate]) -> list[str]:
+def closest_widgets(candidates: list[Candidate]) -> list[str]:
     if not candidates:
         return ["a table of recent records", "a KPI tile"]
     label = candidates[0].metric.label

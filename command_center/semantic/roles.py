@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from command_center.semantic import grammar
 from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer, Tag
-from command_center.semantic.scan import Scan, Span
+from command_center.semantic.scan import Scan, Span, splittable
 
 _TIME_WORDS = {"day", "date", "daily", "week", "weekly", "month", "monthly", "hour", "hourly"}
 _JOINERS = {"and", "or", "the", "a", "an", "nor", "plus", "&"}
@@ -20,6 +20,8 @@ class Roles:
 
     metric_spans: list[tuple[Span, list[Tag]]] = field(default_factory=list)
     measures: list[tuple[str, list[Tag]]] = field(default_factory=list)  # (AGG, column tags)
+    rates: list[list[Tag]] = field(default_factory=list)  # value tags read as "<value> rate"
+    split_rate: bool = False  # a multi-word value read as a rate whose words each name things
     measure_starts: set[int] = field(default_factory=set)  # spans read as an aggregate
     tables: list[str] = field(default_factory=list)  # named, plus same-entity tables
     named_tables: list[str] = field(default_factory=list)  # named only
@@ -103,6 +105,11 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
             else:
                 roles.dimensions.append(TIME_DIMENSION)
             continue
+        if span.of("value") and _rate(found, span, index):
+            if span.end - span.start > 1 and splittable(found, layer, [span]):
+                roles.split_rate = True  # "% of claims denied": claims + denied, not an event
+            roles.rates.append(span.of("value"))  # "denial rate": a share, not a filter
+            continue
         if group and span.of("metric"):
             group = False  # "top regions by approval rate": the metric, after "by"
             roles.by_metric = True
@@ -133,6 +140,34 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
     _compare(found, roles)
     _settle(roles)
     return roles
+
+
+def _is_rate(found: Scan, at: int) -> bool:
+    return 0 <= at < len(found.words) and bool(re.match(grammar.RATE_WORDS, found.words[at]))
+
+
+def _rate(found: Scan, span: Span, index: int) -> bool:
+    """A value named as a share ("denial rate", "denied claims ratio", "share of denied
+    claims", "percentage of claims denied"); marks the rate word as grammar."""
+    spans = found.spans
+    after = spans[index + 1] if index + 1 < len(spans) else None
+    before = spans[index - 1] if index > 0 else None
+    at = [span.end]  # "denial rate"
+    if after is not None and after.start == span.end and after.of("table"):
+        at.append(after.end)  # "denied claims rate"
+    lead = span.start
+    if before is not None and before.end == span.start and before.of("table"):
+        lead = before.start  # "share of claims denied"
+    lead -= 1
+    while lead >= 0 and found.words[lead] in ("the", "all"):
+        lead -= 1
+    if lead >= 0 and found.words[lead] == "of":
+        at.append(lead - 1)  # "share of denied claims", "rate of escalation"
+    for position in at:
+        if _is_rate(found, position):
+            found.grammar.add(position)
+            return True
+    return False
 
 
 def _settle(roles: Roles) -> None:

@@ -165,12 +165,14 @@ def _widest_phrase(
     return i, i + 1
 
 
-def splittable(found: Scan, layer: SemanticLayer) -> frozenset[tuple[int, int]]:
-    """Multi-word value phrases whose words each name something on their own ("claims
-    approved": an event type, or the claims table and a status)."""
+def splittable(
+    found: Scan, layer: SemanticLayer, spans: list[Span] | None = None
+) -> frozenset[tuple[int, int]]:
+    """Multi-word value phrases (of `spans`, default all) whose words each name something on
+    their own ("claims approved": an event type, or the claims table and a status)."""
     return frozenset(
         (span.start, span.end)
-        for span in found.spans
+        for span in (found.spans if spans is None else spans)
         if span.end - span.start > 1
         and span.tags == span.of("value")
         and all((found.stems[i],) in layer.lexicon for i in range(span.start, span.end))
