@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from command_center.db.models import Claim, Device, Event, IssueSession
 from command_center.ops import ingest_pgconn, ingest_single
-from command_center.ops.fixtures import customer_id, device_id
+from command_center.ops.fixtures import PLAN_CODES, customer_id, device_id
 from command_center.ops.ingest import ingest_events
 from tests.test_events_ingest import at, claim_row, count, filed
 
@@ -132,3 +132,27 @@ def test_registered_device_and_opened_session_in_one_round_trip(
     with pg.connect() as conn:
         assert conn.scalar(select(Device.customer_id).where(Device.external_id == "DEV-NEW")) == 3
         assert conn.scalar(select(IssueSession.status).where(IssueSession.external_id == "SES-1"))
+
+
+def test_every_statement_applies_one_row_at_a_time(engine: Engine) -> None:
+    """A write of one row goes as scalar parameters (`VALUES`), not arrays: the simulator's
+    whole event mix, one event per call, applies as it does in a batch."""
+    if engine.dialect.name != "postgresql":
+        return
+    import random
+
+    from command_center.ops.simulator import EventGenerator, load_world
+
+    generator = EventGenerator(load_world(engine), random.Random(5))
+    events = [generator.next_event() for _ in range(150)]
+    for event in events:
+        result = ingest_events([event], engine=engine)
+        assert (result.accepted, result.rejected) == (1, []), result.rejected
+    assert {e["type"] for e in events} >= {"claim_filed", "claim_approved", "session_opened"}
+    assert count(engine, Event) == 150
+    plan = {"event_id": "e-p", "type": "plan_enrolled", "occurred_at": at(1),
+            "device_id": device_id(2, 2), "plan_code": PLAN_CODES[0]}  # fmt: skip
+    assert ingest_events([plan], engine=engine).accepted == 1  # a device UPDATE of one row
+    with engine.connect() as conn:
+        status = select(Device.plan_status).where(Device.external_id == device_id(2, 2))
+        assert conn.scalar(status) == "active"

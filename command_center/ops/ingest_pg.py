@@ -31,8 +31,9 @@ from command_center.ops.ingest_batch import (
 # binary text arrays (`%b`). The written columns of a statement with many rows go as one
 # JSON text each (`json.dumps` of the column, in C) that the server turns into a typed
 # array: psycopg's array dumpers run per element in Python and were the largest client-side
-# cost (~20% of a 500-event batch); a statement with a few rows (one event per request)
-# keeps binary arrays, which cost the server less (`_Bulk`). A new row that refers
+# cost (~20% of a 500-event batch); a statement with a few rows keeps binary arrays, which
+# cost the server less, and one with a single row (one event per request) sends scalar
+# parameters, dumped in C (`_Bulk`). A new row that refers
 # to another new row (a session on a claim filed in the same batch) finds its id by external
 # id on the server: statements in a pipeline run in order, so the referenced row is already
 # inserted.
@@ -102,11 +103,12 @@ def _jsonable(value: Any) -> str:
 
 @dataclass(frozen=True)
 class _Bulk:
-    """One bulk statement over `unnest` of column arrays, in two encodings: binary arrays
-    (cheapest for a few rows: the server does no JSON work) and one JSON list per column
-    (cheapest for many: psycopg dumps array elements one by one in Python, `json.dumps` a
-    whole column in C)."""
+    """One bulk statement over a row source, in three encodings: one row as scalar
+    parameters (`VALUES`: psycopg dumps scalars in C, arrays element by element in Python),
+    binary arrays for `unnest` (cheapest for a few rows: the server does no JSON work) and
+    one JSON list per column (cheapest for many: `json.dumps` a whole column in C)."""
 
+    one: str
     binary: str
     json: str
     json_fields: frozenset[int]  # positions of `json` columns (dumped per value when binary)
@@ -115,6 +117,10 @@ class _Bulk:
         """The statement for `rows` (None for no rows)."""
         if not rows:
             return None
+        if len(rows) == 1:
+            return self.one, [
+                json.dumps(v) if i in self.json_fields else v for i, v in enumerate(rows[0])
+            ]
         columns = list(zip(*rows, strict=True))
         if len(rows) >= JSON_FROM:
             return self.json, [json.dumps(column, default=_jsonable) for column in columns]
@@ -125,19 +131,21 @@ class _Bulk:
 
 
 def _bulk(fields: Sequence[tuple[str, str]], sql: Callable[[str, str], str]) -> _Bulk:
-    """`sql(arrays, alias list)` in both encodings."""
+    """`sql(row source, alias list)` in the three encodings."""
     names = ", ".join(name for name, _type in fields)
+    one = sql(f"(VALUES ({', '.join(f'%s::{pg_type}' for _name, pg_type in fields)}))", names)
     binary, as_json = (
-        sql(", ".join(_pg_array(pg_type, encoding) for _name, pg_type in fields), names)
+        sql(f"unnest({', '.join(_pg_array(t, encoding) for _name, t in fields)})", names)
         for encoding in (False, True)
     )
     json_fields = frozenset(i for i, (_name, pg_type) in enumerate(fields) if pg_type == "json")
-    return _Bulk(binary, as_json, json_fields)
+    return _Bulk(one, binary, as_json, json_fields)
 
 
 def _pg_insert(table: str, fields: Sequence[tuple[str, str]], refs: dict[str, str]) -> _Bulk:
-    """INSERT … SELECT FROM unnest(arrays); `refs` maps an id column to the table it refers
-    to, whose `<column>_ext` field carries the external id of a row new in this batch."""
+    """INSERT … SELECT FROM one row or unnest(arrays); `refs` maps an id column to the
+    table it refers to, whose `<column>_ext` field carries the external id of a row new in
+    this batch."""
     stored = [name for name, _type in fields if not name.endswith("_ext")]
     values = [
         f"COALESCE(v.{name}, (SELECT id FROM {refs[name]} WHERE external_id = v.{name}_ext))"
@@ -147,20 +155,20 @@ def _pg_insert(table: str, fields: Sequence[tuple[str, str]], refs: dict[str, st
     ]
     return _bulk(
         fields,
-        lambda arrays, names: (
+        lambda source, names: (
             f"INSERT INTO {table} ({', '.join(stored)}) SELECT {', '.join(values)} "
-            f"FROM unnest({arrays}) AS v({names})"
+            f"FROM {source} AS v({names})"
         ),
     )
 
 
 def _pg_update(table: str, fields: Sequence[tuple[str, str]]) -> _Bulk:
-    """UPDATE … FROM unnest(arrays) by id (the first field)."""
+    """UPDATE … FROM one row or unnest(arrays) by id (the first field)."""
     sets = ", ".join(f"{name} = v.{name}" for name, _type in fields[1:])
     return _bulk(
         fields,
-        lambda arrays, names: (
-            f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v({names}) WHERE t.id = v.id"
+        lambda source, names: (
+            f"UPDATE {table} AS t SET {sets} FROM {source} AS v({names}) WHERE t.id = v.id"
         ),
     )
 

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 
 from command_center.ops.ingest_apply import apply_batch
 from command_center.ops.ingest_batch import IngestResult, _Context, _DeviceRow
-from command_center.ops.ingest_pg import write_statements
+from command_center.ops.ingest_pg import Statement, write_statements
 from command_center.ops.ingest_pgconn import PgConnections, run_pipeline
 
 # event type → the reference fields its handler reads (each must be cached); the entity it
@@ -99,6 +99,22 @@ def reference_cache(engine: Engine) -> ReferenceCache:
         return found
 
 
+def _prepare(
+    cache: ReferenceCache, parsed: list[tuple[int, Any]], now: datetime
+) -> tuple[_Context, IngestResult, list[Statement]] | None:
+    """The working copy, outcome and writes of one creating event applied to cached rows
+    (None: not cached, or the cached rows reject it — the batch path decides)."""
+    ((_index, event_),) = parsed
+    ctx = cache.context(event_)
+    if ctx is None:
+        return None
+    trial = IngestResult()
+    accepted, rejected_ids = apply_batch(ctx, parsed, trial)
+    if rejected_ids or not accepted:
+        return None
+    return ctx, trial, write_statements(ctx, accepted, now)
+
+
 def attempt_single(
     connections: PgConnections,
     cache: ReferenceCache,
@@ -112,22 +128,17 @@ def attempt_single(
     database refused the writes with a constraint violation); `result` is then left as it
     was given and the batch path decides. Other errors (a lost connection) propagate.
     """
-    ((_index, event_),) = parsed
-    ctx = cache.context(event_)
-    if ctx is None:
+    prepared = _prepare(cache, parsed, now)
+    if prepared is None:
         return None
-    trial = IngestResult(uncertain=result.uncertain)
-    accepted, rejected_ids = apply_batch(ctx, parsed, trial)
-    if rejected_ids or not accepted:
-        return None
+    ctx, trial, writes = prepared
     try:
         with connections.connection() as conn:
-            run_pipeline(conn, write_statements(ctx, accepted, now), commit=True)
+            run_pipeline(conn, writes, commit=True)
     except psycopg.errors.UniqueViolation:
         return None  # the entity or the event id exists: the batch path tells which
     except psycopg.IntegrityError:
         cache.clear()  # a cached row is gone or changed
         return None
-    result.accepted, result.duplicates = trial.accepted, trial.duplicates
-    result.rejected, result.events = trial.rejected, trial.events
+    result.duplicates, result.rejected, result.events = 0, [], trial.events
     return ctx
