@@ -13,8 +13,11 @@ from tests.widget_helpers import collect, load_labelled, memory_runner, outcome_
 # lists) and 3 labels corrected to the conventions: 72.8% (142/195); shorthand and everyday
 # phrasing (catalog/dictionary synonyms, "# of", "rn", "not counting"): 82.1% (160/195).
 # 19 rate requests (issue 8): 179/214 (83.6%; 184 = 86.0% where the custom-widget sandbox
-# assets are built). The floor is the measurement — a regression fails the test.
-THRESHOLD = 0.83
+# assets are built). Time series at every grain and by the event's date (issue 8): 5 more of
+# the 214, and 29 requests written for it (grains, event dates, their questions; 28 right):
+# 207/243 (85.2%; 212 = 87.2% with the sandbox assets). The floor is the measurement — a
+# regression fails the test.
+THRESHOLD = 0.85
 
 
 async def test_offline_accuracy_on_labelled_set() -> None:

@@ -140,7 +140,7 @@ def outcome_matches(item: dict[str, Any], events: list[ClarifierEvent]) -> tuple
 
     Compared when the label has them: type, metric (by what it computes, see
     `metric_signature`), dimensions, chart_kind, filters and exclude (a one-value list equals
-    the value), window_days (rolling: no calendar period), period, limit, sort.
+    the value), window_days (rolling: no calendar period), period, limit, sort, time_column.
     """
     questions = by_name(events, "questions")
     if "ask" in item:
@@ -178,8 +178,9 @@ def outcome_matches(item: dict[str, Any], events: list[ClarifierEvent]) -> tuple
         "period": intent.get("period"),
         "limit": intent.get("limit"),
         "sort": intent.get("sort"),
+        "time_column": intent.get("time_column"),
     }
-    for key in ("type", "dimensions", "chart_kind", "period", "limit", "sort"):
+    for key in ("type", "dimensions", "chart_kind", "period", "limit", "sort", "time_column"):
         if key in item and got[key] != item[key]:
             diffs.append(f"{key}: got {got[key]!r}, expected {item[key]!r}")
     rolling = "window_days" in item and "period" not in item
