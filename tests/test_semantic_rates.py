@@ -29,11 +29,11 @@ def layer() -> SemanticLayer:
 
 
 def test_a_status_rate_is_the_share_of_rows_with_that_status(layer: SemanticLayer) -> None:
-    out = understand("denial rate by region", layer)
+    out = understand("fulfilment rate by region", layer)
     assert out.ask is None, out.ask
     assert out.metric is not None and out.composed and out.metric.unit == "ratio"
     assert out.metric.source_table == "claims" and out.metric.time_column == "filed_at"
-    assert out.metric.measure == "AVG(CASE WHEN status = 'denied' THEN 1.0 ELSE 0.0 END)"
+    assert out.metric.measure == "AVG(CASE WHEN status = 'fulfilled' THEN 1.0 ELSE 0.0 END)"
     assert out.dimensions == ["region"] and out.filters == {}  # the status is no filter
     assert "filed_at" in out.metric.description  # its window is stated
 
@@ -41,9 +41,9 @@ def test_a_status_rate_is_the_share_of_rows_with_that_status(layer: SemanticLaye
 def test_a_rate_value_comes_from_the_data(layer: SemanticLayer) -> None:
     values = dict(seeded_values())
     for column in (("claims", "status"), ("l3_asurion.ev_claim", "claim_status")):
-        values[column] = [v for v in values[column] if v != "denied"]
-    out = understand("denial rate", build_layer(seeded_catalog(), values))
-    assert out.ask is not None and out.metric is None, out  # no denied claim: ask
+        values[column] = [v for v in values[column] if v != "fulfilled"]
+    out = understand("fulfilment rate", build_layer(seeded_catalog(), values))
+    assert out.ask is not None and out.metric is None, out  # no fulfilled claim: ask
 
 
 def test_a_catalog_rate_keeps_its_own_base(layer: SemanticLayer) -> None:
@@ -111,9 +111,10 @@ def seeded(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
 
 # request → hand-written SQLite over the same rows (dimension, share)
 HAND_WRITTEN = {
-    "denial rate by region": (
+    "denial rate by region": (  # the catalog's: decided claims, as the approval rate
         "SELECT region, SUM(status = 'denied') * 1.0 / COUNT(*) FROM claims "
-        "WHERE filed_at >= datetime('now', '-30 days') GROUP BY region"
+        "WHERE decided_at IS NOT NULL AND decided_at >= datetime('now', '-30 days') "
+        "GROUP BY region"
     ),
     "session escalation rate by channel": (
         "SELECT channel, SUM(escalated_at IS NOT NULL) * 1.0 / COUNT(*) FROM issue_sessions "
@@ -152,3 +153,17 @@ def test_transpiled_rates_divide_as_floats() -> None:
     sql = "SELECT AVG(CASE WHEN status = 'denied' THEN 1.0 ELSE 0.0 END) AS value FROM claims"
     for backend in ("sqlite", "postgres", "duckdb"):
         assert "1.0" in transpile_for(sql, backend)  # type: ignore[arg-type]
+
+
+async def test_denial_rate_is_the_complement_of_the_approval_rate(seeded: None) -> None:
+    """One base for both: decided claims; the two tiles never disagree."""
+    shown: dict[str, dict[str, float]] = {}
+    for request_text in ("denial rate by region", "approval rate by region"):
+        events = await collect(memory_runner().start_clarification(request_text))
+        result = by_name(events, "result")[-1]
+        data = await preview_data(result["spec"], result["promote_metric"])
+        shown[request_text] = {row["region"]: float(row["value"]) for row in data.rows}
+    denial, approval = shown["denial rate by region"], shown["approval rate by region"]
+    assert denial.keys() == approval.keys() and denial
+    for region, value in denial.items():
+        assert value + approval[region] == pytest.approx(1.0)
