@@ -30,16 +30,21 @@ def pg(engine: Engine) -> Engine:
 
 @pytest.fixture
 def pipelines(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Statements per pipeline sent, in order (one entry per round trip)."""
+    """One entry per round trip, in order: statements in a pipeline, or 1 for a statement
+    sent alone (its own transaction)."""
     sent: list[int] = []
-    original = ingest_pgconn.run_pipeline
+    pipeline, alone = ingest_pgconn.run_pipeline, ingest_pgconn.run_alone
 
     def counting(conn: Any, statements: Any, commit: bool = False) -> Any:
         sent.append(len(statements))
-        return original(conn, statements, commit)
+        return pipeline(conn, statements, commit)
+
+    def counting_alone(conn: Any, statement: Any) -> None:
+        sent.append(1)
+        alone(conn, statement)
 
     monkeypatch.setattr(ingest_pgconn, "run_pipeline", counting)
-    monkeypatch.setattr(ingest_single, "run_pipeline", counting)
+    monkeypatch.setattr(ingest_single, "run_alone", counting_alone)
     return sent
 
 
@@ -48,7 +53,7 @@ def test_a_filed_claim_with_cached_references_takes_one_round_trip(
 ) -> None:
     result = ingest_events([filed(1, "CLM-A", customer=2)], engine=pg)
     assert (result.accepted, result.duplicates, result.rejected) == (1, 0, [])
-    assert pipelines == [2]  # claim INSERT + event INSERT, COMMIT queued behind them
+    assert pipelines == [1]  # claim INSERT + event INSERT as one statement, no BEGIN/COMMIT
     row = claim_row(pg, "CLM-A")
     assert (row.status, row.region, row.customer_id) == ("filed", "West", 2)
     assert row.device_id == claim_row(pg, "CLM-W2").device_id
@@ -59,7 +64,7 @@ def test_the_same_event_twice_is_applied_once(pg: Engine, pipelines: list[int]) 
     assert ingest_events([filed(1, "CLM-A")], engine=pg).accepted == 1
     again = ingest_events([filed(1, "CLM-A")], engine=pg)
     assert (again.accepted, again.duplicates, again.rejected) == (0, 1, [])
-    assert pipelines[:3] == [2, 2, 4]  # the repeat: refused, then the batch path's look-ups
+    assert pipelines[:3] == [1, 1, 4]  # the repeat: refused, then the batch path's look-ups
     assert count(pg, Claim) == 7 and count(pg, Event) == 7
 
 
@@ -101,7 +106,7 @@ def test_a_stale_cached_row_falls_back_and_is_forgotten(pg: Engine) -> None:
 def test_an_unknown_reference_goes_the_batch_path(pg: Engine, pipelines: list[int]) -> None:
     result = ingest_events([filed(1, "CLM-A", customer=9)], engine=pg)
     assert result.rejected[0]["problem"]["reason"] == "unknown_reference"
-    assert pipelines[0] != 2
+    assert pipelines[0] == 4  # the batch path: its look-ups first
 
 
 def test_registered_device_and_opened_session_in_one_round_trip(
@@ -128,7 +133,7 @@ def test_registered_device_and_opened_session_in_one_round_trip(
     assert ingest_events([device], engine=pg).accepted == 1
     result = ingest_events([session], engine=pg)
     assert result.accepted == 1 and result.delta.active_sessions == 1
-    assert pipelines == [2, 2]
+    assert pipelines == [1, 1]
     with pg.connect() as conn:
         assert conn.scalar(select(Device.customer_id).where(Device.external_id == "DEV-NEW")) == 3
         assert conn.scalar(select(IssueSession.status).where(IssueSession.external_id == "SES-1"))

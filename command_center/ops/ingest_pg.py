@@ -373,6 +373,18 @@ def write_statements(ctx: _Context, accepted: list[Any], now: datetime) -> list[
     return [statement for statement in _pg_writes(ctx, accepted, now) if statement is not None]
 
 
+def as_one_statement(statements: list[Statement]) -> Statement:
+    """Writes as one statement — all but the last as data-modifying CTEs — so they commit
+    or fail together as that statement's own transaction. Its parts run on one snapshot
+    and see none of each other's rows: only for writes that do not refer to one another
+    (one creating event: its entity and its event row)."""
+    *first, (last_sql, last_params) = statements
+    if not first:
+        return last_sql, last_params
+    ctes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _params) in enumerate(first))
+    return f"WITH {ctes} {last_sql}", [p for _sql, params in statements for p in params]
+
+
 def stored_check(rejected_ids: list[str]) -> Statement:
     """`_check_rejected_not_stored`: a row back means a concurrent batch stored one of them."""
     return _PG_STORED, (rejected_ids,)

@@ -162,6 +162,18 @@ def run_pipeline(
     return cursors
 
 
+def run_alone(conn: psycopg.Connection[Any], statement: Statement) -> None:
+    """One statement as its own transaction (autocommit: no BEGIN, no COMMIT message):
+    a single round trip, atomic like any statement."""
+    sql, params = statement
+    conn.autocommit = True
+    try:
+        conn.execute(sql, params)
+    finally:
+        if not conn.closed:
+            conn.autocommit = False
+
+
 def attempt_pg(
     connections: PgConnections, parsed: list[tuple[int, Any]], now: datetime, result: IngestResult
 ) -> _Context:

@@ -6,12 +6,14 @@ claim — reads only rows ingest never changes (a customer's id and region, a de
 owner) and otherwise needs two things to be absent: the new entity and its `event_id`. So
 a single such event is applied, by the same handlers and state machine, to a working copy
 built from a per-engine cache of those immutable rows (filled by every batch's loads), and
-its writes go with the COMMIT in one pipeline. The database checks what was assumed: an
-existing entity or event id is a unique violation, a referenced row that no longer exists a
-foreign-key violation; either aborts the transaction (the queued COMMIT rolls back) and the
-event goes through the batch path, which loads the rows and answers exactly as it always
-does (duplicate, 409, unknown reference…). A reference missing from the cache, or an event
-the cached rows reject, goes the batch path too.
+its two writes (entity, event row) go as one statement — the entity's INSERT a
+data-modifying CTE of the event's — which is its own transaction: one round trip, no BEGIN
+or COMMIT message. The database checks what was assumed: an existing entity or event id is
+a unique violation, a referenced row that no longer exists a foreign-key violation; either
+fails the statement, so nothing is written, and the event goes through the batch path,
+which loads the rows and answers exactly as it always does (duplicate, 409, unknown
+reference…). A reference missing from the cache, or an event the cached rows reject, goes
+the batch path too.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from sqlalchemy.engine import Engine
 
 from command_center.ops.ingest_apply import apply_batch
 from command_center.ops.ingest_batch import IngestResult, _Context, _DeviceRow
-from command_center.ops.ingest_pg import Statement, write_statements
-from command_center.ops.ingest_pgconn import PgConnections, run_pipeline
+from command_center.ops.ingest_pg import Statement, as_one_statement, write_statements
+from command_center.ops.ingest_pgconn import PgConnections, run_alone
 
 # event type → the reference fields its handler reads (each must be cached); the entity it
 # creates and its event id must not exist (unique constraints on both)
@@ -134,7 +136,7 @@ def attempt_single(
     ctx, trial, writes = prepared
     try:
         with connections.connection() as conn:
-            run_pipeline(conn, writes, commit=True)
+            run_alone(conn, as_one_statement(writes))
     except psycopg.errors.UniqueViolation:
         return None  # the entity or the event id exists: the batch path tells which
     except psycopg.IntegrityError:
