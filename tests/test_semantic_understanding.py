@@ -308,3 +308,19 @@ def test_the_installed_base_is_the_devices_table(layer: SemanticLayer) -> None:
     out = understand("table of the installed base by make", layer)
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.source_table == "devices" and out.dimensions == ["make"], out
+
+
+def test_a_grouping_named_with_by_comes_before_the_column_it_splits(
+    layer: SemanticLayer,
+) -> None:
+    # "warehouse claim loss types per region": rows by region, then the loss type column
+    out = understand("table of warehouse claim loss types per region", layer)
+    assert out.ask is None and out.dimensions == ["region", "loss_type"], out
+
+
+def test_a_status_before_filler_is_the_status_not_a_timestamp_column(
+    layer: SemanticLayer,
+) -> None:
+    # the column `escalated_at` is named "escalated" (its synonym), not "escalated at"
+    out = understand("support sessions escalated at the moment", layer)
+    assert out.ask is None and out.filters == {"status": ["escalated"]}, out

@@ -61,7 +61,7 @@ class SemanticLayer:
             for column, col in self.dictionary.columns_of(table).items():
                 if col.sensitive:
                     continue
-                for phrase in [column, *col.synonyms]:
+                for phrase in [_own_name(column, col.synonyms), *col.synonyms]:
                     self._add(phrase, Tag("column", column, table, column))
         for (table, column), values in self.values.items():
             for value in values:
@@ -115,6 +115,15 @@ class SemanticLayer:
     def max_phrase_len(self) -> int:
         """Length (in words) of the longest indexed phrase."""
         return max((len(k) for k in self.lexicon), default=1)
+
+
+def _own_name(column: str, synonyms: list[str]) -> str:
+    """The column's name as a phrase; '' for a timestamp named '<synonym>_at' ("escalated at
+    the moment" is the escalated status, not the `escalated_at` column plus "the moment")."""
+    bare = column.removesuffix("_at").replace("_", " ")
+    if column.endswith("_at") and bare in {normalize(s) for s in synonyms}:
+        return ""
+    return column
 
 
 def metric_phrases(metric: MetricDefinition) -> list[str]:

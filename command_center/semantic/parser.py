@@ -240,7 +240,9 @@ def _resolve(out: Understanding, roles: Roles, layer: SemanticLayer) -> bool:
     for span, _tags in roles.metric_spans:  # "claims by product": the metric's own grouping
         if re.search(grammar.GROUP_WORDS, span.words) and not out.dimensions:
             out.dimensions.extend(metric.default_dimensions)
-    for tags in roles.dimensions:
+    lone = [roles.dimensions[i] for i in roles.lone_dimensions if i < len(roles.dimensions)]
+    grouped = [tags for tags in roles.dimensions if not any(tags is other for other in lone)]
+    for tags in grouped + lone:  # "claim statuses per channel": rows by channel, then status
         if tags == TIME_DIMENSION:
             out.over_time = True
             continue

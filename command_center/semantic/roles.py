@@ -179,6 +179,9 @@ def _settle(roles: Roles) -> None:
         tags = roles.dimensions[index]
         if isinstance(tags, list) and {(t.table, t.column) for t in tags} & filtered:
             del roles.dimensions[index]
+            roles.lone_dimensions = [  # later lone groupings move down one place
+                i - (i > index) for i in roles.lone_dimensions if i != index
+            ]
     for span in roles.value_or_column:
         if not {t.table for t in span.of("value")} & set(roles.named_tables):
             roles.values = [tags for tags in roles.values if tags != span.of("value")]
