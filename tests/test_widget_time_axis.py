@@ -13,11 +13,15 @@ from typing import Any
 
 import pytest
 
+from command_center.llm.base import BuilderContext, IntentDraft
+from command_center.llm.offline import build_spec
+from command_center.metrics.definitions import seeded_metric
 from command_center.semantic.layer import SemanticLayer, build_layer
 from command_center.semantic.parser import understand
 from command_center.settings import get_settings
 from command_center.ui.view_models.widget_card import widget_view
-from command_center.widgets.context import seeded_catalog
+from command_center.widgets.context import load_dictionary, seeded_catalog
+from command_center.widgets.nodes.critic import data_issues, rule_issues
 from command_center.widgets.preview import preview_data
 from tests.api_helpers import prepared
 from tests.widget_helpers import by_name, collect, memory_runner, seeded_values
@@ -214,3 +218,56 @@ async def test_preview_shows_real_nonzero_rows_at_every_grain(
     buckets = [row[grain] for row in data.rows]
     assert buckets == sorted(buckets)
     widget_view("w", spec, data.rows)  # labels render from real rows
+
+
+async def _refined(runner: Any, thread_id: str, text: str) -> dict[str, Any]:
+    events = await collect(runner.refine(thread_id, text))
+    assert not by_name(events, "questions"), by_name(events, "questions")
+    return by_name(events, "result")[-1]["spec"]["data_intent"]
+
+
+async def test_refining_the_grain_keeps_the_groups_and_the_date_is_read_alone() -> None:
+    runner = memory_runner()
+    first = await _result(runner, "claims filed by region")
+    thread = first["thread_id"]
+    weekly = await _refined(runner, thread, "make it weekly")
+    assert weekly["dimensions"] == ["week", "region"] and weekly["window_days"] == 84
+    monthly = await _refined(runner, thread, "monthly instead")
+    assert monthly["dimensions"] == ["month", "region"]
+    # the label read in front ("Claims filed") names filed_at: the follow-up alone decides
+    resolved = await _refined(runner, thread, "by resolved date instead")
+    assert resolved["time_column"] == "resolved_at" and "region" in resolved["dimensions"]
+
+
+def test_the_critic_holds_the_spec_to_one_grain_and_the_requested_date() -> None:
+    metric = seeded_metric("claims_filed")
+    context = BuilderContext(seeded_catalog(), load_dictionary())
+    draft = IntentDraft(widget_type="chart", dimensions=["week"], time_column="resolved_at")
+    spec = build_spec("claims resolved per week", draft, metric, context)
+    assert rule_issues(spec, draft, metric) == [] and data_issues(spec, metric, context) == []
+    two = spec.model_copy(deep=True)
+    two.data_intent.dimensions = ["day", "week"]
+    assert "two_time_grains" in {i["code"] for i in rule_issues(two, draft, metric)}
+    moved = spec.model_copy(deep=True)
+    moved.data_intent.time_column = None
+    assert "time_column_mismatch" in {i["code"] for i in rule_issues(moved, draft, metric)}
+    moved.data_intent.time_column = "payout_amount"
+    assert data_issues(moved, metric, context) == ["payout_amount is not a date column of claims"]
+
+
+def test_chart_axis_labels_follow_the_grain() -> None:
+    def labels(grain: str, rows: list[dict[str, Any]]) -> list[str]:
+        spec = {"type": "chart", "chart_kind": "line", "data_intent": {"dimensions": [grain]}}
+        return [p["label"] for p in widget_view("w", spec, rows)["points"]]
+
+    assert labels("hour", [{"hour": "2030-01-31 14:00:00", "value": 3}]) == ["Jan 31 14:00"]
+    assert labels("hour", [{"hour": "2030-01-31T14:00:00+00:00", "value": 3}]) == [
+        "Jan 31 14:00"
+    ]  # PostgreSQL/DuckDB timestamps arrive as ISO strings
+    assert labels("week", [{"week": "2030-01-28", "value": 3}]) == ["Wk of Jan 28"]
+    assert labels("month", [{"month": "2030-01-01", "value": 3}]) == ["Jan 2030"]
+    assert labels("day", [{"day": "2030-01-31", "value": 3}]) == ["2030-01-31"]
+    spec = {"type": "chart", "chart_kind": "line", "data_intent": {"dimensions": ["week", "x"]}}
+    rows = [{"week": "2030-01-28", "x": "in_review", "value": 1}]
+    view = widget_view("w", spec, rows)
+    assert view["points"][0]["label"] == "Wk of Jan 28" and view["series"][0]["name"] == "In review"

@@ -18,7 +18,7 @@ from command_center.semantic import grammar
 from command_center.semantic.compose import base_constraints
 from command_center.semantic.layer import SemanticLayer
 from command_center.semantic.roles import Roles
-from command_center.semantic.scan import Scan
+from command_center.semantic.scan import Scan, scan
 from command_center.semantic.text import display, key, normalize
 
 if TYPE_CHECKING:
@@ -161,6 +161,25 @@ def settle_time_axis(out: Understanding, roles: Roles, layer: SemanticLayer) -> 
             out.time_column = described[0]
         elif described:  # "denied claims per week": decided or resolved?
             out.ask = date_question(metric, [*described, metric.time_column], layer)
+
+
+def time_axis_question(ask: dict[str, Any] | None) -> bool:
+    """Whether `ask` is about the time axis (which date; which series for a profile)."""
+    if not ask:
+        return False
+    grains = set(GRAIN_WORDS.values())
+    return ask.get("field") == "time_column" or set(ask.get("options") or ["-"]) <= grains
+
+
+def dates_named(text: str, metric: MetricDefinition, layer: SemanticLayer) -> list[str]:
+    """Date columns of the metric's table that `text` names ("by resolved date instead")."""
+    table, found = metric.source_table, []
+    for span in scan(text, layer).spans:
+        for tag in span.of("column"):
+            dated = tag.table == table and layer.temporal(table, tag.column)
+            if dated and tag.column not in found:
+                found.append(tag.column)
+    return found
 
 
 def time_column_from_answer(

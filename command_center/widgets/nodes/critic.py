@@ -34,6 +34,24 @@ def rule_issues(
                     "message": f"{metric.id} cannot be grouped by {dim!r}",
                 }
             )
+    grains = [d for d in intent.dimensions if d in TIME_GRAINS]
+    if len(grains) > 1:
+        issues.append(
+            {
+                "code": "two_time_grains",
+                "value": grains,
+                "message": f"a series has one time grain, not {grains}",
+            }
+        )
+    if draft.time_column and intent.time_column != draft.time_column:
+        issues.append(
+            {
+                "code": "time_column_mismatch",
+                "value": intent.time_column,
+                "message": f"the request counts by {draft.time_column}, the spec by "
+                f"{intent.time_column or metric.time_column}",
+            }
+        )
     for column in intent.filters:
         if column not in metric.dimensions:
             issues.append(
@@ -112,6 +130,10 @@ def data_issues(
     for column in [*intent.dimensions, *intent.filters, *intent.exclude]:
         if column in sensitive:
             problems.append(f"{table}.{column} is sensitive: it cannot be grouped or filtered")
+    axis = intent.time_column
+    info = context.dictionary.columns_of(table).get(axis.lower()) if axis else None
+    if axis and (info is None or info.sensitive or not info.temporal):
+        problems.append(f"{axis} is not a date column of {table}")
     known = context.values
     for column, value in [*intent.filters.items(), *intent.exclude.items()]:
         values = [value] if isinstance(value, str) else list(value)

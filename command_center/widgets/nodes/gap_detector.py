@@ -11,7 +11,12 @@ from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic.layer import SemanticLayer
 from command_center.semantic.parser import understand
 from command_center.semantic.text import key, normalize
-from command_center.semantic.timeaxis import GRAIN_WORDS, time_column_from_answer
+from command_center.semantic.timeaxis import (
+    GRAIN_WORDS,
+    dates_named,
+    time_axis_question,
+    time_column_from_answer,
+)
 from command_center.widgets.context import TIME_DIMENSION, TIME_GRAINS
 from command_center.widgets.nodes.component import chosen_template, component_gaps
 from command_center.widgets.state import ClarifierState, GraphDeps
@@ -54,6 +59,8 @@ def merge_answer(draft: IntentDraft, answer: str, context: BuilderContext) -> In
             return draft.model_copy(update=update)
     parsed = draft_from(understand(answer, context.layer))
     update: dict[str, Any] = {"ask": parsed.ask if not parsed.metric_id else None}
+    if parsed.metric_id and time_axis_question(parsed.ask):  # which date / which series
+        update["ask"] = parsed.ask
     if parsed.metric_id:
         update["metric_id"], update["composed"] = parsed.metric_id, parsed.composed
         update["title"] = parsed.title
@@ -64,6 +71,9 @@ def merge_answer(draft: IntentDraft, answer: str, context: BuilderContext) -> In
         update["period"] = parsed.period
     if parsed.dimensions:
         update["dimensions"], update["over_time"] = parsed.dimensions, parsed.over_time
+        if set(parsed.dimensions) <= set(TIME_GRAINS):  # "make it weekly": keep the groups
+            groups = [d for d in draft.dimensions if d not in TIME_GRAINS]
+            update["dimensions"] = [*parsed.dimensions, *groups]
     if parsed.time_column:
         update["time_column"] = parsed.time_column
     if parsed.filters:
@@ -81,6 +91,10 @@ def refine_draft(
     lead = metric.label if metric is not None else ""
     text = _FOLLOW_UP.sub("", normalize(text))
     refined = merge_answer(draft, f"{lead} {text}".strip(), context)
+    named = dates_named(text, metric, context.layer) if metric is not None else []
+    if (refined.ask or {}).get("field") == "time_column" and len(named) == 1:
+        # "by resolved date instead": the label read in front named its own date too
+        refined = refined.model_copy(update={"time_column": named[0], "ask": None})
     if metric is not None and refined.metric_id in (None, metric.id):
         refined = refined.model_copy(update={"metric_id": metric.id, "ask": refined.ask})
     if (
