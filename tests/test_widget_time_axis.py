@@ -19,7 +19,7 @@ from command_center.metrics.definitions import seeded_metric
 from command_center.semantic.layer import SemanticLayer, build_layer
 from command_center.semantic.parser import understand
 from command_center.settings import get_settings
-from command_center.ui.view_models.widget_card import widget_view
+from command_center.ui.view_models.widget_card import MAX_POINTS, widget_view
 from command_center.widgets.context import load_dictionary, seeded_catalog
 from command_center.widgets.nodes.critic import data_issues, rule_issues
 from command_center.widgets.preview import preview_data
@@ -271,3 +271,21 @@ def test_chart_axis_labels_follow_the_grain() -> None:
     rows = [{"week": "2030-01-28", "x": "in_review", "value": 1}]
     view = widget_view("w", spec, rows)
     assert view["points"][0]["label"] == "Wk of Jan 28" and view["series"][0]["name"] == "In review"
+
+
+def test_a_long_series_keeps_its_latest_buckets() -> None:
+    spec = {"type": "chart", "chart_kind": "line", "data_intent": {"dimensions": ["hour"]}}
+    rows = [
+        {"hour": f"2030-01-{1 + h // 24:02d} {h % 24:02d}:00:00", "value": h} for h in range(72)
+    ]
+    points = widget_view("w", spec, rows)["points"]
+    assert len(points) == MAX_POINTS and points[-1] == {"label": "Jan 03 23:00", "value": 71.0}
+
+
+def test_the_live_prompt_lists_grains_and_date_columns() -> None:
+    from command_center.llm.bedrock import _catalog_text
+
+    text = _catalog_text(BuilderContext(seeded_catalog(), load_dictionary()))
+    assert "hour, day, week or month" in text and "time_column" in text
+    assert "- claims.resolved_at: When the claim was fulfilled" in text
+    assert "customers.email" not in text  # only non-sensitive date columns are listed

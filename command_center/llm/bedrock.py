@@ -57,6 +57,12 @@ def _catalog_text(context: BuilderContext) -> str:
         f"- {name} ({info.backend}): {info.description} synonyms {info.synonyms}"
         for name, info in context.dictionary.tables.items()
     ]
+    dates = [
+        f"- {table}.{name}: {info.description} synonyms {info.synonyms}"
+        for table in context.dictionary.tables
+        for name, info in context.dictionary.columns_of(table).items()
+        if info.temporal and not info.sensitive
+    ]
     return (
         "Metrics catalog:\n"
         + "\n".join(lines)
@@ -64,6 +70,10 @@ def _catalog_text(context: BuilderContext) -> str:
         + "\n".join(tables)
         + "\n\nKnown values (filters must use these exactly):\n"
         + "\n".join(known)
+        + "\n\nA time series is the dimension hour, day, week or month (one of them). "
+        "When the request counts by an event's date (claims resolved per week), set "
+        "time_column to that date column of the metric's table; leave it empty for the "
+        "metric's own time column. Date columns:\n" + "\n".join(dates)
     )
 
 

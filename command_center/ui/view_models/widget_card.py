@@ -57,8 +57,13 @@ def chart_data(
     accent: str,
     value_name: str,
 ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """(points, series): one series, or one per second-dimension value (pie: one)."""
+    """(points, series): one series, or one per second-dimension value (pie: one). A time
+    series keeps its latest MAX_POINTS buckets (rows come oldest first)."""
     color = ACCENTS.get(accent, PALETTE[0])
+    if dimensions and dimensions[0] in TIME_GRAINS:
+        buckets = list(dict.fromkeys(row.get(dimensions[0]) for row in rows))
+        latest = set(buckets[-MAX_POINTS:])
+        rows = [row for row in rows if row.get(dimensions[0]) in latest]
     if len(dimensions) < 2 or kind in SINGLE_SERIES_KINDS:
         points = [
             {"label": _label(row, dimensions), "value": number(row.get("value"))}
