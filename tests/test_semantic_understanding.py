@@ -324,3 +324,39 @@ def test_a_status_before_filler_is_the_status_not_a_timestamp_column(
     # the column `escalated_at` is named "escalated" (its synonym), not "escalated at"
     out = understand("support sessions escalated at the moment", layer)
     assert out.ask is None and out.filters == {"status": ["escalated"]}, out
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "filters"),
+    [
+        ("the open backlog by region", "open_claims", {}),
+        (
+            "how many repair cases are still open",
+            "active_issue_sessions",
+            {"topic": ["repair_scheduling"]},
+        ),
+        ("active web cases by topic", "active_issue_sessions", {"channel": ["web"]}),
+        (
+            "support sessions with status open by channel",
+            "active_issue_sessions",
+            {"status": ["open"]},
+        ),
+    ],
+)
+def test_a_state_word_of_the_metric_names_it_and_filters_nothing_else(
+    layer: SemanticLayer, request_text: str, metric_id: str, filters: dict[str, list[str]]
+) -> None:
+    # "open"/"active" are words of the metric's own phrases (open claims, active cases): they
+    # name it, they are not the session status "open" or the plan status "active" — unless the
+    # request names the column ("status open")
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == metric_id
+    assert out.filters == filters
+
+
+def test_a_filter_on_every_value_of_a_compared_column_filters_nothing(
+    layer: SemanticLayer,
+) -> None:
+    out = understand("share of claims via app vs web vs phone vs retail", layer)
+    assert out.ask is None and out.dimensions == ["channel"] and out.filters == {}, out

@@ -271,4 +271,8 @@ def _resolve(out: Understanding, roles: Roles, layer: SemanticLayer) -> bool:
         column = roles.compare_column[table]
         if column in metric.dimensions and column not in out.dimensions:
             out.dimensions.append(column)
+    for column in [c for c in out.filters if c in out.dimensions]:  # "active vs cancelled vs
+        known = set(layer.values.get((table, column), []))  # none", every value: no filter
+        if known and known <= set(out.filters[column]):
+            del out.filters[column]
     return True

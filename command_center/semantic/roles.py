@@ -6,8 +6,10 @@ import re
 from dataclasses import dataclass, field
 
 from command_center.semantic import grammar
-from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer, Tag
+from command_center.semantic.compose import compatible
+from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer, Tag, metric_phrases
 from command_center.semantic.scan import Scan, Span, splittable
+from command_center.semantic.text import key
 
 _TIME_WORDS = {"day", "date", "daily", "week", "weekly", "month", "monthly", "hour", "hourly"}
 _JOINERS = {"and", "or", "the", "a", "an", "nor", "plus", "&"}
@@ -139,7 +141,35 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
             roles.unused.append(span.words)
     _compare(found, roles)
     _settle(roles)
+    _restated(found, roles, layer)
     return roles
+
+
+def _restated(found: Scan, roles: Roles, layer: SemanticLayer) -> None:
+    """A state word that is part of a metric's own phrases ("open" in "the open backlog",
+    "active" in "active phone cases", "cases still open") names that metric, not a filter of
+    another column — unless the request names the value's column ("status open")."""
+    named = {(t.table, t.column) for s in found.spans if not s.of("value") for t in s.of("column")}
+    metrics = {tag.name for _span, tags in roles.metric_spans for tag in tags}
+    pool = [m for m in layer.catalog if m.id in metrics or m.source_table in roles.tables]
+    for span in [s for s in found.spans if s.of("value") and s.of("value") in roles.values]:
+        words = set(found.stems[span.start : span.end])
+        if {(t.table, t.column) for t in span.of("value")} & named:
+            continue
+        for metric in pool:
+            own = {  # the value on the metric's own table must pass its base filter
+                t.column: [t.name] for t in span.of("value") if t.table == metric.source_table
+            }
+            phrases = [set(key(p)) for p in metric_phrases(metric)]
+            said = any(
+                words < p and (metric.id in metrics or p - words <= set(found.stems))
+                for p in phrases
+            )
+            if said and compatible(metric, own):
+                roles.values = [tags for tags in roles.values if tags != span.of("value")]
+                if metric.id not in metrics:
+                    roles.metric_spans.append((span, [Tag("metric", metric.id)]))
+                break
 
 
 def _is_rate(found: Scan, at: int) -> bool:
