@@ -142,9 +142,11 @@ def test_an_event_with_no_date_on_the_table_is_asked_about(
         ("events by hour of day", ["hourly", "daily"]),
         ("claims filed by time of day", ["hourly", "daily"]),
         ("claims filed by day of week", ["daily", "weekly"]),
+        ("weekly and monthly claims filed", ["weekly", "monthly"]),  # two grains
+        ("daily claims filed by week", ["daily", "weekly"]),
     ],
 )
-def test_a_cyclic_profile_is_asked_not_read_as_a_series(
+def test_a_cyclic_profile_or_two_grains_are_asked(
     layer: SemanticLayer, request_text: str, options: list[str]
 ) -> None:
     out = understand(request_text, layer)
@@ -184,6 +186,9 @@ async def test_answers_settle_the_date_and_the_grain() -> None:
     assert intent["filters"] == {"status": "denied"}
     hourly = await _result(runner, "events by hour of day", "hourly")
     assert hourly["spec"]["data_intent"]["dimensions"] == ["hour"]
+    assert hourly["spec"]["data_intent"]["metric"] == "count_rows_events"  # not the 60 s rate
+    both = await _result(runner, "weekly and monthly claims filed", "monthly")
+    assert both["spec"]["data_intent"]["dimensions"] == ["month"]
 
 
 @pytest.fixture

@@ -53,6 +53,7 @@ GRAINS: list[tuple[str, str]] = [
         "month",
     ),
 ]
+DAY_GRAIN = r"\b(daily|by day|per day|each day|every day|day by day|day over day)\b"
 # a cyclic profile ("by hour of day": the 24 hours of every day pooled together) is not a
 # series of consecutive buckets: no widget computes it yet, so it is asked, never guessed
 CYCLIC = (

@@ -46,7 +46,7 @@ class Understanding:
     over_time: bool = False
     grain: str = TIME_DIMENSION  # the series' bucket: hour | day | week | month
     time_column: str | None = None  # the dated event the axis/window use (None: the metric's)
-    cyclic: str | None = None  # "by hour of day": a profile, asked about
+    time_doubt: dict[str, Any] | None = None  # "by hour of day", "weekly and monthly": asked
     title: str | None = None
     custom_template: str | None = None
     ask: dict[str, Any] | None = None  # {field, reason, options}

@@ -5,7 +5,8 @@ from the data dictionary: a phrase naming a date column of the metric's table ("
 "closed", "cancelled", "ended" are synonyms of those columns), or, for a series filtered to
 a value, the one date column whose description names that value ("fulfilled" → `resolved_at`,
 "When the claim was fulfilled, denied or cancelled"). When the words allow two dates, or ask
-for a cyclic profile ("by hour of day") instead of a series, one question is asked.
+for a cyclic profile ("by hour of day") instead of a series, or two grains ("weekly and
+monthly"), one question is asked.
 """
 
 from __future__ import annotations
@@ -31,16 +32,24 @@ GRAIN_WORDS = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "mon
 
 
 def read_grain(found: Scan, out: Understanding) -> None:
-    """Set `out.grain` (and `over_time`) from grain words, and `out.cyclic` for a cyclic
-    profile; words inside a column phrase ("monthly premium") are not a grain."""
+    """Set `out.grain` (and `over_time`) from grain words; a cyclic profile or two grains
+    ("weekly and monthly") leave a question in `out.time_doubt`. Words inside a column
+    phrase ("monthly premium") are not a grain."""
     cyclic = found.mark(grammar.CYCLIC, unnamed=True)
     taken = {found.index_at(m.start()) for m in cyclic}
-    if cyclic:
-        out.cyclic = cyclic[0].group(0)
-    for pattern, grain in grammar.GRAINS:
+    named: list[str] = []
+    for pattern, grain in [(grammar.DAY_GRAIN, "day"), *grammar.GRAINS]:
         for match in found.mark(pattern, unnamed=True):
-            if found.index_at(match.end() - 1) not in taken and out.grain == "day":
-                out.grain, out.over_time = grain, True
+            if found.index_at(match.end() - 1) not in taken and grain not in named:
+                named.append(grain)
+    if cyclic:  # a time grouping all the same: the metric is read as for a series
+        out.time_doubt, out.over_time = cyclic_question(cyclic[0].group(0)), True
+    elif len(named) > 1:
+        words = [GRAIN_WORDS[g] for g in named]
+        reason = f"the request names more than one time grain ({', '.join(words)})"
+        out.time_doubt = {"field": "dimension", "reason": reason, "options": words}
+    elif named and named[0] != "day":
+        out.grain, out.over_time = named[0], True
 
 
 def cyclic_question(phrase: str) -> dict[str, Any]:
@@ -146,8 +155,8 @@ def settle_time_axis(out: Understanding, roles: Roles, layer: SemanticLayer) -> 
     metric = out.metric
     if metric is None:
         return
-    if out.cyclic:
-        out.ask = cyclic_question(out.cyclic)
+    if out.time_doubt:
+        out.ask = out.time_doubt
         return
     named = _named_dates(out, roles, metric.source_table, layer)
     others = [c for c in named if c != metric.time_column]
