@@ -360,3 +360,39 @@ def test_a_filter_on_every_value_of_a_compared_column_filters_nothing(
 ) -> None:
     out = understand("share of claims via app vs web vs phone vs retail", layer)
     assert out.ask is None and out.dimensions == ["channel"] and out.filters == {}, out
+
+
+def test_a_slip_of_a_grammar_word_is_mended(layer: SemanticLayer) -> None:
+    out = understand("tabluate approval rate by region", layer)
+    assert out.ask is None and out.widget_type == "table", out
+    out = understand("warehose claims by region", layer)
+    assert out.ask is None and out.metric is not None and out.metric.backend == "databricks"
+
+
+def test_which_n_with_a_later_superlative_is_a_top_n_and_a_misspelt_time_column_is_read(
+    layer: SemanticLayer,
+) -> None:
+    out = understand("which 2 tablet makes got registerd the most last month?", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert (out.metric.id, out.dimensions) == ("devices_registered", ["make"])
+    assert (out.limit, out.sort) == (2, "desc")
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "filters"),
+    [
+        ("evnts per minute", "events_per_minute", {}),
+        ("avg payout on screen dmg claims", "avg_payout", {"loss_type": ["cracked_screen"]}),
+        (
+            "average time to resolve theft claims",
+            "mean_time_to_resolution",
+            {"loss_type": ["theft"]},
+        ),
+    ],
+)
+def test_abbreviations_and_misspelt_metric_words_are_read(
+    layer: SemanticLayer, request_text: str, metric_id: str, filters: dict[str, list[str]]
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert (out.metric.id, out.filters) == (metric_id, filters)

@@ -18,9 +18,11 @@ from tests.widget_helpers import collect, load_labelled, memory_runner, outcome_
 # 207/243 (85.2%; 212 = 87.2% with the sandbox assets). Dimension order and timestamp column
 # names, 2 more blind items moved: 215/245 (87.8%) with the sandbox assets, about 5 fewer
 # without; a state word of the metric ("open backlog", "active cases") and a filter on every
-# value of a compared column: 221/245 (90.2%) with the sandbox assets, about 5 fewer without.
-# The floor is the measurement without the sandbox assets — a regression fails the test.
-THRESHOLD = 0.88
+# value of a compared column: 221/245 (90.2%); slips of grammar words (tabluate, warehose),
+# "which N … the most", abbreviations (dmg, evnts per min): 227/245 (92.7%) with the sandbox
+# assets, about 5 fewer without. The floor is the measurement without the sandbox assets —
+# a regression fails the test.
+THRESHOLD = 0.90
 
 
 async def test_offline_accuracy_on_labelled_set() -> None:

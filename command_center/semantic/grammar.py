@@ -29,7 +29,7 @@ KPI_WORDS = (
     r"\b(kpi|tile|single number|big number|number card|scorecard|headline|stat card|"
     r"counter|card|single value|one number|just the number|just a number)\b"
 )
-TABLE_WORDS = r"\b(table|list|listing|grid|rows|tabular|spreadsheet)\b"
+TABLE_WORDS = r"\b(table|tabulate|list|listing|grid|rows|tabular|spreadsheet)\b"
 CHART_WORDS = r"\b(chart|graph|plot|visuali[sz]e|visuali[sz]ation|diagram)\b"
 OVER_TIME = (
     r"\b(trend|trends|trending|over time|time series|daily|by day|per day|by date|"
@@ -186,6 +186,10 @@ VERSUS_PERIOD = (
 )
 TOP = re.compile(r"\b(top|best|highest|most|largest|biggest|leading)\s+(\d+|[a-z]+)\b")
 BOTTOM = re.compile(r"\b(bottom|worst|lowest|least|fewest|smallest)\s+(\d+|[a-z]+)\b")
+# "which 3 models … the most": a top N whose order word comes later
+WHICH_N = re.compile(r"\b(?:which|what)\s+(\d+|[a-z]+)\b")
+MOST_WORDS = r"\b(most|highest|largest|biggest|best|top)\b"
+LEAST_WORDS = r"\b(least|fewest|lowest|smallest|worst|bottom)\b"
 GROUP_WORDS = (
     r"\b(by|per|across|for each|for every|each|grouped by|group by|broken down by|"
     r"broken out by|broken up by|break down by|break out by|"
@@ -302,3 +306,10 @@ def shape_conflict(text: str) -> list[str]:
         if re.search(pattern, text):
             shapes.append(name)
     return shapes if len(shapes) > 1 else []
+
+
+def keywords() -> set[str]:
+    """The grammar's own words of five letters or more (widget shapes, backends, series):
+    a one-letter slip of one of them ("tabluate", "warehose") is mended before scanning."""
+    patterns = [p for p, _k in CHART_KINDS] + [KPI_WORDS, TABLE_WORDS, CHART_WORDS, OVER_TIME]
+    return {w for p in [*patterns, BACKEND_WORDS] for w in re.findall(r"[a-z]{5,}", p)}

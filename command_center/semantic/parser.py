@@ -162,7 +162,11 @@ def understand(
     out.metric, out.composed = best.metric, best.composed
     if best.metric.unit == "ratio" and not re.search(grammar.EXPLICIT_PIE, found.text):
         _no_soft_pie(out, found)  # "share of denied claims": the share is the measure
-    unknown = [w for w in unknown if not timeaxis.names_time_column(w, best.metric, layer)]
+    unknown = [  # a typo of the metric's own time column ("registerd") is that column
+        w
+        for w in unknown
+        if not timeaxis.names_time_column(found.corrected.get(w, w), best.metric, layer)
+    ]
     if not _resolve(out, roles, layer):
         return out
     timeaxis.settle_time_axis(out, roles, layer)

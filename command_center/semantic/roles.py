@@ -257,7 +257,18 @@ def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> boo
 
 
 def _top_n(found: Scan, roles: Roles) -> None:
-    """Top/bottom N (the first match with a number wins; "most claims … top 3" is 3)."""
+    """Top/bottom N (the first match with a number wins; "most claims … top 3" is 3; "which 3
+    models … the most" is a top 3)."""
+    which = grammar.WHICH_N.search(found.text)
+    amount = grammar.number(which.group(1)) if which else None
+    if which and amount and amount > 1:
+        later = found.text[which.end() :]
+        for pattern, sort in ((grammar.MOST_WORDS, "desc"), (grammar.LEAST_WORDS, "asc")):
+            if re.search(pattern, later):
+                roles.limit, roles.sort = amount, sort
+                found.mark(grammar.WHICH_N.pattern)
+                found.mark(pattern)
+                return
     for pattern, sort in ((grammar.TOP, "desc"), (grammar.BOTTOM, "asc")):
         for match in pattern.finditer(found.text):
             amount = grammar.number(match.group(2))

@@ -90,10 +90,10 @@ def _single_words(layer: SemanticLayer) -> list[str]:
 def scan(raw: str, layer: SemanticLayer, forbid: frozenset[tuple[int, int]] = frozenset()) -> Scan:
     """Tokenise `raw` and cover it with the layer's phrases (longest first), never with the
     word ranges in `forbid`."""
-    text = normalize(raw)
-    words = text.split()
+    words, corrected = _mend_grammar(normalize(raw).split(), layer)
+    text = " ".join(words)
     stems = [stem(w) for w in words]
-    result = Scan(text=text, words=words, stems=stems)
+    result = Scan(text=text, words=words, stems=stems, corrected=corrected)
     longest = layer.max_phrase_len()
     taken: set[int] = set()
     # metric phrases first ("warehouse claim volume": the metric, not the table synonym)
@@ -124,7 +124,7 @@ def fuzzy(result: Scan, layer: SemanticLayer) -> None:
     choices = _single_words(layer)
     fixed = list(result.stems)
     for i, word in enumerate(result.stems):
-        if i in covered or len(word) < 5 or word in grammar.FILLER or not choices:
+        if i in covered or len(result.words[i]) < 5 or word in grammar.FILLER or not choices:
             continue
         best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         swaps = [c for c in choices if sorted(c) == sorted(word) and OSA.distance(c, word) == 1]
@@ -157,7 +157,9 @@ def _widest_phrase(
             tags = layer.lexicon.get(tuple(stems[start : start + size]), [])
             metric = any(t.kind == "metric" for t in tags)
             free = all(
-                j == i or (j not in covered or (metric and j not in grammar_words))
+                j == i
+                or j not in covered
+                or (metric and (j not in grammar_words or stems[j] in grammar.FILLER))
                 for j in range(start, start + size)
             )
             if tags and free:
@@ -200,3 +202,29 @@ def _names_a_value(word: str, layer: SemanticLayer) -> bool:
     """Whether the single lexicon word `word` names only data values (a region, a make)."""
     tags = layer.lexicon.get((word,), [])
     return bool(tags) and all(t.kind == "value" for t in tags)
+
+
+def _mend_grammar(words: list[str], layer: SemanticLayer) -> tuple[list[str], dict[str, str]]:
+    """Words one slip away from a grammar keyword ("tabluate", "warehose") and naming nothing
+    in the layer, spelled as the keyword; returns the words and {typo: keyword}."""
+    known = _grammar_keywords()
+    out, corrected = [], {}
+    for word in words:
+        plain = len(word) < 5 or word in known or word in grammar.FILLER
+        if plain or (stem(word),) in layer.lexicon:
+            out.append(word)
+            continue
+        near = [k for k in known if OSA.distance(k, word) == 1]
+        out.append(near[0] if len(near) == 1 else word)
+        if len(near) == 1:
+            corrected[word] = near[0]
+    return out, corrected
+
+
+_KEYWORDS: set[str] = set()
+
+
+def _grammar_keywords() -> set[str]:
+    if not _KEYWORDS:
+        _KEYWORDS.update(grammar.keywords())
+    return _KEYWORDS
