@@ -97,8 +97,9 @@ class _HttpExchange:
         now = time.monotonic()
         if self.deadline is None:
             self.deadline = now + self.timeout
-        try:
-            message = await asyncio.wait_for(self._receive(), max(self.deadline - now, 0))
+        try:  # asyncio.timeout: no task per receive (wait_for wraps the call in one)
+            async with asyncio.timeout(max(self.deadline - now, 0)):
+                message = await self._receive()
         except TimeoutError:
             await self.answer(
                 408,
