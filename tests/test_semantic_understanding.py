@@ -396,3 +396,13 @@ def test_abbreviations_and_misspelt_metric_words_are_read(
     out = understand(request_text, layer)
     assert out.ask is None and out.metric is not None, out.ask
     assert (out.metric.id, out.filters) == (metric_id, filters)
+
+
+def test_a_count_of_things_that_exist_has_no_default_window(layer: SemanticLayer) -> None:
+    # tables.csv `window_days: all`: "how many consumer customers" counts every customer, not
+    # those created in the last 30 days; a count of events keeps its 30-day default
+    out = understand("how many consumer customers are there", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.source_table == "customers" and out.metric.window_days is None
+    out = understand("total payout by region", layer)
+    assert out.ask is None and out.metric is not None and out.metric.window_days == 30

@@ -294,3 +294,20 @@ def test_the_live_prompt_lists_grains_and_date_columns() -> None:
     assert "hour, day, week or month" in text and "time_column" in text
     assert "- claims.resolved_at: When the claim was fulfilled" in text
     assert "customers.email" not in text  # only non-sensitive date columns are listed
+
+
+def test_a_draft_date_that_is_not_a_date_of_the_table_is_a_gap() -> None:
+    from command_center.widgets.nodes.gap_detector import resolve_draft
+
+    metric = seeded_metric("claims_filed")
+    draft = IntentDraft(widget_type="chart", dimensions=["week"], time_column="registered_at")
+    _resolved, gaps, _notes = resolve_draft(draft, metric)
+    assert gaps == [
+        {
+            "field": "time_column",
+            "reason": "Claims filed has no date 'registered_at'",
+            "options": ["filed_at", "decided_at", "resolved_at"],
+        }
+    ]
+    ok = draft.model_copy(update={"time_column": "resolved_at"})
+    assert resolve_draft(ok, metric)[1] == []

@@ -21,6 +21,7 @@ from command_center.semantic.layer import SemanticLayer
 from command_center.semantic.roles import Roles
 from command_center.semantic.scan import Scan, scan
 from command_center.semantic.text import display, key, normalize
+from command_center.sql.dictionary import load_dictionary
 
 if TYPE_CHECKING:
     from command_center.semantic.parser import Understanding
@@ -170,6 +171,12 @@ def settle_time_axis(out: Understanding, roles: Roles, layer: SemanticLayer) -> 
             out.time_column = described[0]
         elif described:  # "denied claims per week": decided or resolved?
             out.ask = date_question(metric, [*described, metric.time_column], layer)
+
+
+def date_columns(table: str) -> list[str]:
+    """The non-sensitive date columns of `table` in the dictionary (possible time axes)."""
+    columns = load_dictionary().columns_of(table)
+    return [name for name, info in columns.items() if info.temporal and not info.sensitive]
 
 
 def time_axis_question(ask: dict[str, Any] | None) -> bool:

@@ -13,6 +13,7 @@ from command_center.semantic.parser import understand
 from command_center.semantic.text import key, normalize
 from command_center.semantic.timeaxis import (
     GRAIN_WORDS,
+    date_columns,
     dates_named,
     time_axis_question,
     time_column_from_answer,
@@ -190,6 +191,10 @@ def resolve_draft(
             name in TIME_GRAINS and set(columns).intersection(TIME_GRAINS)
         ):
             columns.append(name)
+    dates = date_columns(metric.source_table)
+    if draft.time_column and draft.time_column not in dates:  # a live draft's guess
+        reason = f"{metric.label} has no date {draft.time_column!r}"
+        gaps.append({"field": "time_column", "reason": reason, "options": dates})
     filters: dict[str, str | list[str]] = {}
     for name, value in draft.filters.items():
         if name not in metric.dimensions:
@@ -203,7 +208,9 @@ def resolve_draft(
         else:
             filters[name] = value
     widget_type, chart_kind = draft.widget_type, draft.chart_kind
-    over_time = draft.over_time or chart_kind in ("line", "area")
+    over_time = (
+        draft.over_time or chart_kind in ("line", "area") or any(c in TIME_GRAINS for c in columns)
+    )
     groups = [c for c in columns if c not in TIME_GRAINS]
     if widget_type is None:
         if chart_kind or over_time or groups or metric.default_dimensions:
