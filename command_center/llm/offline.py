@@ -18,6 +18,7 @@ from command_center.semantic.parser import Understanding, understand
 from command_center.semantic.timeaxis import GRAIN_WORDS
 from command_center.sql.compiler import default_window, time_grain
 from command_center.sql.intent import DataIntent
+from command_center.sql.joins import column_home
 from command_center.widgets.spec import (
     AnyWidgetSpec,
     ChartWidgetSpec,
@@ -149,7 +150,8 @@ def _values_for(
 ) -> list[str]:
     if column in TIME_GRAINS:
         return _time_buckets(column, draft.window_days or default_window(metric, column) or 14)
-    known = context.values.get((metric.source_table, column), []) if context else []
+    home = column_home(metric, column, context.dictionary) if context else ("", column)
+    known = context.values.get(home, []) if context else []
     return list(known[:12]) or [f"{column} {i}" for i in range(1, 5)]
 
 

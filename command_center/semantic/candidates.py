@@ -20,9 +20,10 @@ from command_center.semantic.compose import (
     rival_rates,
     warehouse_twins,
 )
-from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer
+from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer, Tag
 from command_center.semantic.roles import Roles
 from command_center.semantic.scan import Scan, distinctive
+from command_center.sql.joins import joined_columns
 
 
 @dataclass
@@ -37,7 +38,26 @@ class Candidate:
 
 
 def candidates_for(found: Scan, roles: Roles, layer: SemanticLayer) -> list[Candidate]:
-    """Every metric the request could mean, best first (catalog, then composed)."""
+    """Every metric the request could mean, best first (catalog, then composed); a grouping
+    or filter on a column one declared join away ("claims by customer segment") only when
+    nothing fits on the tables' own columns."""
+    return _scored(found, roles, layer, False) or _scored(found, roles, layer, True)
+
+
+def joined_names(tags: list[Tag], metric: MetricDefinition, layer: SemanticLayer) -> list[str]:
+    """The `table.column` names of `tags` reachable from the metric's table by one join."""
+    joined = joined_columns(metric.source_table, layer.dictionary)
+    return sorted({f"{t.table}.{t.column}" for t in tags} & set(joined))
+
+
+def joinable_values(tags: list[Tag], table: str, roles: Roles) -> list[Tag]:
+    """Value tags a metric on `table` may filter by: its own, and another table's only when
+    that table is named ("claims for enterprise customers"; "active" alone is no device's
+    plan status)."""
+    return [t for t in tags if t.table == table or t.table in roles.named_tables]
+
+
+def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> list[Candidate]:
     wants_wh = wants_warehouse(found, layer)
     out: dict[str, Candidate] = {}
 
@@ -50,7 +70,7 @@ def candidates_for(found: Scan, roles: Roles, layer: SemanticLayer) -> list[Cand
             score += 2
         if metric.source_table in roles.named_tables:
             score += 2
-        if not fits_request(metric, roles, layer):
+        if not fits_request(metric, roles, layer, joins):
             return
         if metric.id not in out or out[metric.id].score < score:
             out[metric.id] = Candidate(metric, score, composed, span_start=start)
@@ -143,6 +163,10 @@ def over_time(found: Scan, roles: Roles) -> bool:
 
 def count_tables(roles: Roles, layer: SemanticLayer, wants_wh: bool) -> list[str]:
     tables = list(roles.tables)
+    heads = [t for t in roles.named_tables if t not in roles.described]
+    joined = {n.split(".")[0] for t in heads for n in joined_columns(t, layer.dictionary)}
+    if heads and set(roles.described) <= joined:  # "claims for enterprise customers": claims
+        tables = [t for t in tables if t not in roles.described]
     if not tables:
         tables = sorted({t.table for tags in roles.values for t in tags})
     if wants_wh:
@@ -152,17 +176,24 @@ def count_tables(roles: Roles, layer: SemanticLayer, wants_wh: bool) -> list[str
     return tables
 
 
-def fits_request(metric: MetricDefinition, roles: Roles, layer: SemanticLayer) -> bool:
-    """Every dimension and value filter resolves on the metric's table and dimensions."""
+def fits_request(
+    metric: MetricDefinition, roles: Roles, layer: SemanticLayer, joins: bool = False
+) -> bool:
+    """Every dimension and value filter resolves on the metric's table and dimensions (with
+    `joins`, or on a column one declared join away)."""
     table = metric.source_table
+
+    def fits(tags: list[Tag]) -> bool:
+        own = any(t.table == table and t.column in metric.dimensions for t in tags)
+        return own or (joins and bool(joined_names(tags, metric, layer)))
+
     for tags in roles.dimensions:
         if tags == TIME_DIMENSION:
             continue
-        if not any(t.table == table and t.column in metric.dimensions for t in tags):
+        if not fits(tags):  # type: ignore[arg-type]
             return False
     for tags in [*roles.values, *roles.negated]:
-        on_table = any(t.table == table and t.column in metric.dimensions for t in tags)
-        if not on_table and not roles.event_only(tags, table):
+        if not fits(joinable_values(tags, table, roles)) and not roles.event_only(tags, table):
             return False
     if timeaxis.contradicts(metric, roles, layer):  # "open claims closed per week"
         return False

@@ -13,7 +13,12 @@ from typing import Any
 
 from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic import grammar, timeaxis
-from command_center.semantic.candidates import candidates_for, wants_warehouse
+from command_center.semantic.candidates import (
+    candidates_for,
+    joinable_values,
+    joined_names,
+    wants_warehouse,
+)
 from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer
 from command_center.semantic.questions import (
     clarify,
@@ -250,13 +255,23 @@ def _resolve(out: Understanding, roles: Roles, layer: SemanticLayer) -> bool:
         if tags == TIME_DIMENSION:
             out.over_time = True
             continue
-        column = next(t.column for t in tags if t.table == table and t.column in metric.dimensions)
+        own = [t.column for t in tags if t.table == table and t.column in metric.dimensions]
+        names = own[:1] or joined_names(tags, metric, layer)  # else one declared join away
+        if len(names) > 1:  # "sessions by region": the customer's or the claim's?
+            reason = f"the grouping could be {' or '.join(names)} (one join each)"
+            out.ask = {"field": "dimension", "reason": reason, "options": names}
+            return False
+        column = names[0]
         if column not in out.dimensions:
             out.dimensions.append(column)
     for target, groups in ((out.filters, roles.values), (out.exclude, roles.negated)):
         for tags in groups:
             on_table = [t for t in tags if t.table == table and t.column in metric.dimensions]
             columns = sorted({t.column for t in on_table})
+            joinable = joinable_values(tags, table, roles)
+            if not columns and joined_names(joinable, metric, layer):  # "enterprise customers"
+                columns = joined_names(joinable, metric, layer)
+                on_table = [t for t in joinable if f"{t.table}.{t.column}" in columns]
             if not columns:  # the event a value phrase also names ("claims resolved")
                 continue
             if len(columns) > 1:

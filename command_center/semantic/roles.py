@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from command_center.semantic import grammar
 from command_center.semantic.compose import compatible
@@ -28,6 +29,7 @@ class Roles:
     tables: list[str] = field(default_factory=list)  # named, plus same-entity tables
     named_tables: list[str] = field(default_factory=list)  # named only
     qualified_tables: bool = False  # "Samsung devices", "denied claims"
+    described: list[str] = field(default_factory=list)  # tables named after a value, mid-request
     counting: bool = False
     values: list[list[Tag]] = field(default_factory=list)
     negated: list[list[Tag]] = field(default_factory=list)
@@ -74,7 +76,11 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
     _top_n(found, roles)
     previous_end = 0
     group = negate = False
+    qualifiers = _qualifiers(found)
     for index, span in enumerate(found.spans):
+        if index in qualifiers:  # "customer" in "claims by customer region"
+            previous_end = span.end
+            continue
         gap = " ".join(_between(found, previous_end, span.start))
         if re.search(grammar.GROUP_WORDS, gap):
             group, negate = True, False
@@ -133,6 +139,8 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
                 roles.value_or_column.append(span)
             if next_span is not None and next_span.start == span.end and next_span.of("table"):
                 roles.qualified_tables = True
+                if index > 0:  # "claims for enterprise customers": customers describe claims
+                    roles.described.extend(t.table for t in next_span.of("table"))
             continue
         if columns and not span.of("table"):
             roles.lone_dimensions.append(len(roles.dimensions))
@@ -170,6 +178,32 @@ def _restated(found: Scan, roles: Roles, layer: SemanticLayer) -> None:
                 if metric.id not in metrics:
                     roles.metric_spans.append((span, [Tag("metric", metric.id)]))
                 break
+
+
+def _qualifiers(found: Scan) -> set[int]:
+    """Table words that name the table of the column word right after them ("claims by
+    customer region": the customers' region, not the claims'), when the request names another
+    table or a metric; the column's tags are narrowed to that table. Returns their indices."""
+    out: set[int] = set()
+    spans = found.spans
+    for index, (span, column) in enumerate(pairwise(spans)):
+        tables = {t.table for t in span.of("table")}
+        if not tables or span.of("value") or span.of("metric") or column.start != span.end:
+            continue
+        mine = [t for t in column.of("column") if t.table in tables]
+        if not mine or len(mine) == len(column.of("column")) or column.of("table"):
+            continue
+        others = [s for s in spans if s is not span and s is not column]
+        if not any(s.of("metric") or s.of("table") for s in others):
+            continue  # "session channel breakdown": the only table named is the subject
+        entities = tuple(f"{t.split('.')[-1].rstrip('s')}_" for t in tables)  # device_make too
+        column.tags = [
+            t
+            for t in column.tags
+            if t.kind != "column" or t.table in tables or t.column.startswith(entities)
+        ]
+        out.add(index)
+    return out
 
 
 def _is_rate(found: Scan, at: int) -> bool:

@@ -11,6 +11,7 @@ from sqlglot import exp
 from command_center.metrics.definitions import MetricDefinition
 from command_center.sql.dictionary import load_dictionary
 from command_center.sql.intent import DataIntentLike
+from command_center.sql.joins import JoinedColumn, joined_columns, qualify_and_join
 
 SqlBackend = Literal["databricks", "duckdb", "postgres", "sqlite"]
 SOURCE_DIALECT = "databricks"
@@ -148,14 +149,22 @@ def bucket_sql(grain: str, column: str) -> str:
     return _bucket(grain, column).sql(dialect=SOURCE_DIALECT)
 
 
-def _dimension(name: str, column: str) -> exp.Expression:
+def _dimension(name: str, column: str, joined: dict[str, JoinedColumn]) -> exp.Expression:
     if name in TIME_GRAINS:
         return exp.alias_(_bucket(name, column), name)
+    if name in joined:  # `customers.segment AS "customers.segment"`: rows keyed by the name
+        return exp.alias_(joined[name].ref(), name, quoted=True)
     return exp.column(name)
 
 
-def _group_key(name: str, column: str) -> exp.Expression:
+def _group_key(name: str, column: str, joined: dict[str, JoinedColumn]) -> exp.Expression:
+    if name in joined:
+        return joined[name].ref()
     return _bucket(name, column) if name in TIME_GRAINS else exp.column(name)
+
+
+def _ref(name: str, joined: dict[str, JoinedColumn]) -> exp.Column:
+    return joined[name].ref() if name in joined else exp.column(name)
 
 
 def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) -> exp.Select:
@@ -166,7 +175,8 @@ def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) 
             field="metric",
             name=intent.metric,
         )
-    allowed = set(metric.dimensions)
+    joined = joined_columns(metric.source_table)
+    allowed = set(metric.dimensions) | set(joined)
     dimensions = list(intent.dimensions) or list(metric.default_dimensions)
     allowed_dims = allowed | set(TIME_GRAINS)
     for dim in dimensions:
@@ -183,7 +193,7 @@ def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) 
     grain = time_grain(dimensions)
     time_column = axis_column(metric, intent)
 
-    query = exp.select(*(_dimension(d, time_column) for d in dimensions))
+    query = exp.select(*(_dimension(d, time_column, joined) for d in dimensions))
     query = query.select(exp.alias_(_parse(metric.measure, "measure", metric), "value"))
     query = query.from_(exp.to_table(metric.source_table, dialect=SOURCE_DIALECT))
 
@@ -212,9 +222,9 @@ def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) 
         if isinstance(value, list):
             if not value:
                 raise CompileError(f"empty value list for filter {column!r}", field="filters")
-            conditions.append(exp.column(column).isin(*(_literal(v) for v in value)))
+            conditions.append(_ref(column, joined).isin(*(_literal(v) for v in value)))
         else:
-            conditions.append(exp.column(column).eq(_literal(value)))
+            conditions.append(_ref(column, joined).eq(_literal(value)))
     for column, values in sorted((getattr(intent, "exclude", None) or {}).items()):
         if column not in allowed:
             raise CompileError(
@@ -223,13 +233,18 @@ def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) 
                 name=column,
             )
         if values:
-            inside = exp.column(column).isin(*(_literal(v) for v in values))
-            conditions.append(exp.or_(exp.Not(this=inside), exp.column(column).is_(exp.null())))
+            inside = _ref(column, joined).isin(*(_literal(v) for v in values))
+            conditions.append(exp.or_(exp.Not(this=inside), _ref(column, joined).is_(exp.null())))
     if conditions:
         query = query.where(exp.and_(*conditions))
 
     if dimensions:
-        query = query.group_by(*(_group_key(d, time_column) for d in dimensions))
+        query = query.group_by(*(_group_key(d, time_column, joined) for d in dimensions))
+    exclude = getattr(intent, "exclude", None) or {}
+    used = [joined[n] for n in [*dimensions, *intent.filters, *exclude] if n in joined]
+    if used:  # a dimension across a declared join: qualify the metric's columns, LEFT JOIN
+        query = qualify_and_join(query, metric, used)
+    if dimensions:
         if grain:
             query = query.order_by(exp.Ordered(this=exp.column(grain), desc=False))
         else:

@@ -6,6 +6,7 @@ from typing import Any
 
 from command_center.llm.base import BuilderContext, IntentDraft
 from command_center.metrics.definitions import MetricDefinition
+from command_center.sql.joins import column_home, dimensions_of
 from command_center.widgets.context import TIME_GRAINS
 from command_center.widgets.spec import AnyWidgetSpec, parse_spec
 from command_center.widgets.state import ClarifierState, GraphDeps
@@ -26,7 +27,7 @@ def rule_issues(
             }
         )
     for dim in intent.dimensions:
-        if dim not in TIME_GRAINS and dim not in metric.dimensions:
+        if dim not in TIME_GRAINS and dim not in dimensions_of(metric):
             issues.append(
                 {
                     "code": "unknown_dimension",
@@ -53,7 +54,7 @@ def rule_issues(
             }
         )
     for column in intent.filters:
-        if column not in metric.dimensions:
+        if column not in dimensions_of(metric):
             issues.append(
                 {
                     "code": "unknown_filter",
@@ -125,18 +126,18 @@ def data_issues(
         except MetricValidationError as exc:
             problems.append(f"metric {metric.id} fails validation: {exc}")
     intent = spec.data_intent
-    table = metric.source_table
-    sensitive = context.dictionary.sensitive_columns(table)
-    for column in [*intent.dimensions, *intent.filters, *intent.exclude]:
-        if column in sensitive:
+    for name in [*intent.dimensions, *intent.filters, *intent.exclude]:
+        table, column = column_home(metric, name, context.dictionary)  # own, or joined
+        if column in context.dictionary.sensitive_columns(table):
             problems.append(f"{table}.{column} is sensitive: it cannot be grouped or filtered")
-    axis = intent.time_column
-    info = context.dictionary.columns_of(table).get(axis.lower()) if axis else None
+    axis, own = intent.time_column, metric.source_table
+    info = context.dictionary.columns_of(own).get(axis.lower()) if axis else None
     if axis and (info is None or info.sensitive or not info.temporal):
-        problems.append(f"{axis} is not a date column of {table}")
+        problems.append(f"{axis} is not a date column of {own}")
     known = context.values
-    for column, value in [*intent.filters.items(), *intent.exclude.items()]:
+    for name, value in [*intent.filters.items(), *intent.exclude.items()]:
         values = [value] if isinstance(value, str) else list(value)
+        table, column = column_home(metric, name, context.dictionary)
         present = known.get((table, column))
         if present is None:
             continue  # values not read for this column (backend down): nothing to check

@@ -18,6 +18,7 @@ from command_center.semantic.timeaxis import (
     time_axis_question,
     time_column_from_answer,
 )
+from command_center.sql.joins import dimensions_of
 from command_center.widgets.context import TIME_DIMENSION, TIME_GRAINS
 from command_center.widgets.nodes.component import chosen_template, component_gaps
 from command_center.widgets.state import ClarifierState, GraphDeps
@@ -42,7 +43,7 @@ def _dimension_from_answer(
     for grain, word in GRAIN_WORDS.items():  # "weekly", "week", "by month"
         if wanted in {grain, word} or wanted.startswith(f"{word} "):
             return grain
-    for column in metric.dimensions:
+    for column in dimensions_of(metric):  # own columns, then joined ones (customers.segment)
         if wanted == normalize(column):
             return column
     for tag in layer.lexicon.get(key(wanted), []):
@@ -136,6 +137,8 @@ def apply_answers(
                 draft.dimensions, draft.over_time, draft.ask = [column, *groups], True, None
             elif column not in draft.dimensions:
                 draft.dimensions = [*draft.dimensions, column]
+            if draft.ask and draft.ask.get("field") == "dimension":
+                draft.ask = None  # the parser's dimension question is answered
             continue
         if field == "time_column" and metric is not None:
             chosen = time_column_from_answer(answer, metric, context.layer)
@@ -179,7 +182,7 @@ def resolve_draft(
     notes: list[str] = []
     columns: list[str] = []
     for name in draft.dimensions:
-        if name not in TIME_GRAINS and name not in metric.dimensions:
+        if name not in TIME_GRAINS and name not in dimensions_of(metric):
             gaps.append(
                 {
                     "field": "dimension",
@@ -197,7 +200,7 @@ def resolve_draft(
         gaps.append({"field": "time_column", "reason": reason, "options": dates})
     filters: dict[str, str | list[str]] = {}
     for name, value in draft.filters.items():
-        if name not in metric.dimensions:
+        if name not in dimensions_of(metric):
             gaps.append(
                 {
                     "field": "filter",
