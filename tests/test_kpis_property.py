@@ -228,3 +228,28 @@ def test_snapshot_counts_concrete_values() -> None:
     assert snapshot["sla_breaches"] == 0
     assert snapshot["events_per_minute"] == 1
     assert state.snapshot(t + timedelta(hours=49, minutes=31))["sla_breaches"] == 1
+
+
+def test_time_multiset_counts_any_range_from_either_side() -> None:
+    """A range count over most keys is the running total minus what lies outside it: equal
+    to counting every key, for ranges of every length, after adds, removals and a prune."""
+    import random
+
+    from command_center.ops.kpis import TimeMultiset
+
+    rng = random.Random(11)
+    keys: dict[int, int] = {}
+    multiset = TimeMultiset()
+    for _ in range(400):
+        key = rng.randrange(100)
+        n = -keys[key] if key in keys and rng.random() < 0.2 else rng.randrange(1, 4)
+        multiset.add(key, n)
+        keys[key] = keys.get(key, 0) + n
+    multiset.prune_below(10)
+    keys = {k: n for k, n in keys.items() if k >= 10 and n}
+    for lo in range(0, 110, 7):
+        for hi in range(lo, 115, 5):
+            expected = sum(n for k, n in keys.items() if lo <= k <= hi)
+            assert multiset.count_between(lo, hi) == expected, (lo, hi)
+        assert multiset.count_below(lo) == sum(n for k, n in keys.items() if k < lo), lo
+    assert multiset.total() == sum(keys.values())
