@@ -134,7 +134,7 @@ def compose_metric(
         source_table=table,
         measure=measure_sql(aggregate, column),
         time_column=info.time_column,
-        window_days=30,
+        window_days=info.window_days,
         dimensions=layer.groupable(table),
         synonyms=[label.lower()],
         unit=unit,  # type: ignore[arg-type]

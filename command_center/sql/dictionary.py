@@ -49,6 +49,9 @@ class TableInfo(BaseModel):
     description: str = ""
     synonyms: list[str] = Field(default_factory=list)
     time_column: str = ""  # default time column of a metric composed on this table
+    # default trailing window of a metric composed on this table; None for a table of things
+    # that exist ("how many customers": all of them, not those created in the last 30 days)
+    window_days: int | None = 30
 
 
 class Join(BaseModel):
@@ -135,6 +138,12 @@ def _load_default() -> DataDictionary:
     return _load(DEFAULT_PATH)
 
 
+def _window(text: str | None) -> int | None:
+    """`window_days` of tables.csv: blank = 30, `all` = no default window, else days."""
+    text = (text or "").strip().lower()
+    return None if text == "all" else int(text) if text else 30
+
+
 def _load(root: Path) -> DataDictionary:
     tables = {
         r["table"].lower(): TableInfo(
@@ -143,6 +152,7 @@ def _load(root: Path) -> DataDictionary:
             description=r.get("description") or "",
             synonyms=_split(r.get("synonyms")),
             time_column=(r.get("time_column") or "").strip().lower(),
+            window_days=_window(r.get("window_days")),
         )
         for r in _rows(root / "tables.csv")
     }
