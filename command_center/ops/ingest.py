@@ -273,11 +273,12 @@ def _parse(events_raw: list[Any]) -> tuple[list[tuple[int, Any]], list[dict[str,
     item already validated (an `EventBase`, as the API passes a single event) is kept."""
     invalid: list[dict[str, Any]] = []
     parsed: list[tuple[int, Any]] = []
-    window = ev.event_window()
+    window = None
     for index, raw in enumerate(events_raw):
         if isinstance(raw, ev.EventBase):
             parsed.append((index, raw))
             continue
+        window = window or ev.event_window()
         try:
             parsed.append((index, ev.parse_event(raw, window)))
         except ValidationError as exc:
