@@ -406,3 +406,20 @@ def test_a_count_of_things_that_exist_has_no_default_window(layer: SemanticLayer
     assert out.metric.source_table == "customers" and out.metric.window_days is None
     out = understand("total payout by region", layer)
     assert out.ask is None and out.metric is not None and out.metric.window_days == 30
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "claims by customer email",  # sensitive columns: asked about, never listed
+        "table of device serials with open claims",
+        "sessions by ticket number",
+        "claims by postcode",  # a grouping the data does not have
+        "ranking by underwriter",
+    ],
+)
+def test_a_sensitive_or_absent_column_is_a_clarify_question(
+    layer: SemanticLayer, request_text: str
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is not None and out.ask["field"] == "clarify", out.ask

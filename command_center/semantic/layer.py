@@ -49,9 +49,12 @@ class SemanticLayer:
     values: KnownValues = field(default_factory=dict)
     value_synonyms: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
     lexicon: dict[tuple[str, ...], list[Tag]] = field(default_factory=dict)
+    # phrases that name only a sensitive column ("customer name", "emails"): never indexed
+    sensitive: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.lexicon = {}
+        self.sensitive = {}
         for metric in self.catalog:
             for phrase in metric_phrases(metric):
                 self._add(phrase, Tag("metric", metric.id))
@@ -60,6 +63,8 @@ class SemanticLayer:
                 self._add(phrase, Tag("table", table, table))
             for column, col in self.dictionary.columns_of(table).items():
                 if col.sensitive:
+                    for phrase in [column, *col.synonyms]:
+                        self.sensitive.setdefault(key(phrase), f"{table}.{column}")
                     continue
                 for phrase in [_own_name(column, col.synonyms), *col.synonyms]:
                     self._add(phrase, Tag("column", column, table, column))
@@ -69,6 +74,18 @@ class SemanticLayer:
                 self._add(value, tag)
                 for phrase in self.value_synonyms.get((table, column, value), []):
                     self._add(phrase, tag)
+
+    def sensitive_in(self, stems: list[str], filler: set[str]) -> list[str]:
+        """Phrases of `stems` that name only a sensitive column (none of the layer's own
+        phrases, not one filler word): "customer names", "emails", "claim number"."""
+        found = []
+        for size in range(4, 0, -1):
+            for i in range(len(stems) - size + 1):
+                phrase = tuple(stems[i : i + size])
+                named = phrase in self.sensitive and phrase not in self.lexicon
+                if named and (size > 1 or phrase[0] not in filler):
+                    found.append(" ".join(phrase))
+        return found
 
     def _add(self, phrase: str, tag: Tag) -> None:
         phrase_key = key(phrase)

@@ -94,6 +94,15 @@ def understand(
     out.limit, out.sort = roles.limit, roles.sort
     candidates = candidates_for(found, roles, layer)
     unknown = found.unaccounted() + roles.unused
+    private = layer.sensitive_in(found.stems, grammar.FILLER)
+    if private:  # names, e-mails, external ids: never grouped, filtered or listed
+        reason = f"{private[0]} is personal or internal data the builder never shows"
+        out.ask = clarify(layer, found, reason)
+        return out
+    absent = _grouped_unknown(found, unknown)
+    if absent and (not candidates or not any(s.tags for s in found.spans)):
+        out.ask = clarify(layer, found, f"the data has no {absent} to group by")
+        return out
     if not any(span.tags for span in found.spans) and not roles.measures:
         reason = "nothing in the request names data this product has"
         shaped = out.window_days or out.widget_type or out.chart_kind or roles.counting
@@ -295,3 +304,12 @@ def _resolve(out: Understanding, roles: Roles, layer: SemanticLayer) -> bool:
         if known and known <= set(out.filters[column]):
             del out.filters[column]
     return True
+
+
+def _grouped_unknown(found: Scan, unknown: list[str]) -> str:
+    """The first unknown word right after a grouping word ("by zip code", "per adjuster")."""
+    words = set(" ".join(unknown).split())
+    for i, word in enumerate(found.words[1:], start=1):
+        if word in words and found.words[i - 1] in ("by", "per", "each"):
+            return word
+    return ""
