@@ -11,6 +11,10 @@ last KPI version is below the server's final version), and the server's CPU and 
 baseline, measured in the same run, is the single-client p95.
 
     python bench/bench_load.py [--clients 1 50 200] [--rate 50] [--duration 20]
+    python bench/bench_load.py --clients 1 500        # any levels; the first is the baseline
+
+Live tabs are rendered by one renderer per process and sent as one room broadcast
+(command_center/ui/live_room.py); figures and history: docs/operations.md, bench/RESULTS.md.
 """
 
 from __future__ import annotations

@@ -39,10 +39,10 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=PROJECT_ROOT / "data")
     render_budget_per_second: int = Field(
-        default=2000,
+        default=5000,
         ge=10,
         le=1_000_000,
-        description="live dashboard state pushes per second per process, shared by its tabs",
+        description="live dashboard tab pushes (one render × its tabs) per second per process",
     )
 
     # LLM

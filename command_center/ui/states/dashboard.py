@@ -83,7 +83,8 @@ class DashboardState(SessionState):
                     setattr(self, name, value)
         except Exception as exc:  # the state manager unreachable: the room still renders
             log.warning("dashboard snapshot not stored in the tab's state: %s", exc)
-        await room.join(local_sid(token), str(self.session_token or ""), revision)
+        sid = local_sid(token) or self.router.session.session_id
+        await room.join(sid, str(self.session_token or ""), revision)
 
     @rx.event(background=True)
     @requires_role("editor")
