@@ -116,7 +116,14 @@ def test_a_value_crosses_a_join_only_when_its_table_is_named(layer: SemanticLaye
 
 
 def test_a_table_two_joins_away_is_asked_about(layer: SemanticLayer) -> None:
-    assert understand("sessions by plan tier", layer).ask is not None
+    out = understand("sessions by plan tier", layer)  # sessions -> devices -> plans
+    assert out.ask is not None and "plans.tier: not within one declared join" in out.ask["reason"]
+
+
+def test_a_join_key_is_no_measure(layer: SemanticLayer) -> None:
+    # "average plan" is not AVG(devices.plan_id): a joins.csv key is no quantity
+    out = understand("average plan deductible by tier", layer)
+    assert out.metric is None or "plan_id" not in out.metric.measure, out
 
 
 @pytest.mark.parametrize(

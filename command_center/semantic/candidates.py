@@ -57,6 +57,19 @@ def joinable_values(tags: list[Tag], table: str, roles: Roles) -> list[Tag]:
     return [t for t in tags if t.table == table or t.table in roles.named_tables]
 
 
+def out_of_reach(roles: Roles, layer: SemanticLayer) -> str:
+    """Why a grouping fits no named table: its column is more than one declared join away
+    ("sessions by plan tier": plans are reached through devices); "" otherwise."""
+    for table in roles.named_tables:
+        reach = {table, *(n.split(".")[0] for n in joined_columns(table, layer.dictionary))}
+        for tags in roles.dimensions:
+            if tags == TIME_DIMENSION or any(t.table in reach for t in tags):  # type: ignore[union-attr]
+                continue
+            far = sorted({f"{t.table}.{t.column}" for t in tags})  # type: ignore[union-attr]
+            return f"; {' / '.join(far)}: not within one declared join of {table}"
+    return ""
+
+
 def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> list[Candidate]:
     wants_wh = wants_warehouse(found, layer)
     out: dict[str, Candidate] = {}

@@ -120,9 +120,13 @@ class SemanticLayer:
         return [t for t in self.lexicon.get(key(words), []) if t.kind == "value"]
 
     def numeric(self, table: str, column: str) -> bool:
-        """Whether `table.column` is a non-sensitive numeric dictionary column."""
+        """Whether `table.column` is a non-sensitive numeric dictionary column that measures
+        something (a join key of `joins.csv` — `devices.plan_id` — is no quantity to average)."""
         info = self.dictionary.columns.get(table, {}).get(column)
-        return bool(info and info.numeric and not info.sensitive)
+        keys = {(j.left_table, j.left_column) for j in self.dictionary.joins} | {
+            (j.right_table, j.right_column) for j in self.dictionary.joins
+        }
+        return bool(info and info.numeric and not info.sensitive and (table, column) not in keys)
 
     def temporal(self, table: str, column: str) -> bool:
         """Whether `table.column` is a non-sensitive date/timestamp column (a time axis)."""

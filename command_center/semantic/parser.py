@@ -17,6 +17,7 @@ from command_center.semantic.candidates import (
     candidates_for,
     joinable_values,
     joined_names,
+    out_of_reach,
     wants_warehouse,
 )
 from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer
@@ -127,6 +128,7 @@ def understand(
         reason = "no catalog metric or data-dictionary measure matches the request"
         if unknown:
             reason += f" (not understood: {', '.join(unknown[:5])})"
+        reason += out_of_reach(roles, layer)  # "sessions by plan tier": two joins away
         out.ask = metric_question(layer, found, reason)
         return out
     best, rivals = candidates[0], candidates[1:]

@@ -99,9 +99,17 @@ def _intent_text(metric: MetricDefinition, intent: DataIntentLike) -> str:
     window = f"last {window_days} days" if window_days else "all time"
     if absolute := _absolute_range(intent):
         window = f"from {absolute[0]} up to (not including) {absolute[1]}"
+    joined = [n for n in [*dims, *intent.filters] if "." in n]
+    note = (  # a dimension one declared join away (command_center/sql/joins.py)
+        f"- {', '.join(joined)}: a column of a joined table; LEFT JOIN it on its allowed join "
+        "and select it AS `table.column` (quoted)\n"
+        if joined
+        else ""
+    )
     return (
         "Requested data:\n"
         f"- group by: {', '.join(dims) or '(nothing: one total row)'}\n"
+        f"{note}"
         f"- filters: {filters or '(none)'}\n"
         f"- window: {window}\n"
         f"- row limit: {intent.limit if intent.limit is not None else '(none)'}"
