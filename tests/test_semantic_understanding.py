@@ -423,3 +423,30 @@ def test_a_sensitive_or_absent_column_is_a_clarify_question(
 ) -> None:
     out = understand(request_text, layer)
     assert out.ask is not None and out.ask["field"] == "clarify", out.ask
+
+
+def test_unique_values_of_a_column_are_a_distinct_count(layer: SemanticLayer) -> None:
+    out = understand("unique claimants last month", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.measure.upper() == "COUNT(DISTINCT CUSTOMER_ID)"
+    assert out.metric.source_table == "claims"
+
+
+def test_a_table_and_its_own_date_are_a_count_of_its_rows(layer: SemanticLayer) -> None:
+    out = understand("customers who signed up last week", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.source_table == "customers" and out.period == "last_week"
+
+
+def test_a_ranked_word_naming_a_table_and_a_dimension_is_the_grouping(
+    layer: SemanticLayer,
+) -> None:
+    # "products": the plans table, and product_name of the warehouse claims being ranked
+    out = understand("top 4 products by warehouse claim count", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.dimensions == ["product_name"] and (out.limit, out.sort) == (4, "desc")
+
+
+def test_a_notification_is_no_built_in_widget(layer: SemanticLayer) -> None:
+    out = understand("notify me when open claims go over 500", layer)
+    assert out.ask is not None and out.ask["field"] == "widget_type", out.ask

@@ -23,9 +23,11 @@ from tests.widget_helpers import collect, load_labelled, memory_runner, outcome_
 # assets, about 5 fewer without. 14 requests for dimensions across a join (issue 8, all
 # right): 242/259 (93.4%) with the sandbox assets, 237 (91.5%) without. Sensitive or absent
 # columns asked as clarify, counts of things that exist without a default window: 246/259
-# (95.0%) with the sandbox assets, about 5 fewer without. The floor is the measurement
-# without the sandbox assets — a regression fails the test.
-THRESHOLD = 0.93
+# (95.0%); distinct counts ("unique claimants"), a table with its own date ("customers signed
+# up"), a ranked word naming a table and a dimension, notifications: 250/259 (96.5%) with
+# the sandbox assets, about 5 fewer without. The floor is the measurement without the
+# sandbox assets — a regression fails the test.
+THRESHOLD = 0.94
 
 
 async def test_offline_accuracy_on_labelled_set() -> None:

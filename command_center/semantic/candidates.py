@@ -129,6 +129,7 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
         or roles.values
         or roles.qualified_tables
         or (len(roles.named_tables) == 1 and (roles.dimensions or over_time(found, roles)))
+        or _own_date_named(found, roles, layer)  # "customers signed up this month"
     ):
         for table in count_tables(roles, layer, wants_wh):
             wanted = roles.value_columns(table)
@@ -211,3 +212,16 @@ def fits_request(
     if timeaxis.contradicts(metric, roles, layer):  # "open claims closed per week"
         return False
     return compatible(metric, roles.value_columns(table))
+
+
+def _own_date_named(found: Scan, roles: Roles, layer: SemanticLayer) -> bool:
+    """One named table and a phrase naming its own date column (the dictionary's time column
+    of the table: "signed up" for customers): a count of its rows by that date."""
+    if len(roles.named_tables) != 1:
+        return False
+    table = roles.named_tables[0]
+    info = layer.dictionary.tables.get(table)
+    own = info.time_column if info else ""
+    return bool(own) and any(
+        t.table == table and t.column == own for s in found.spans for t in s.of("column")
+    )

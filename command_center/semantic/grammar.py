@@ -69,7 +69,10 @@ CUSTOM_TEMPLATES: list[tuple[str, str]] = [
     (r"\b(gauge|speedometer|dial)\b", "gauge"),
     (r"\b(map|heatmap|heat map|choropleth)\b", "map"),
     (r"\b(funnel|sankey)\b", "funnel"),
-    (r"\b(alert|alerts|alarm|alarms|notification|notifications)\b", "alerts"),
+    (
+        r"\b(alert|alerts|alarm|alarms|notification|notifications|notify|notifies|ping me)\b",
+        "alerts",
+    ),
 ]
 # text that is code or markup, not a request (asked to rephrase, never parsed for words)
 CODE_LIKE = (

@@ -168,6 +168,8 @@ def understand(
         out.ask = metric_question(layer, found, reason)
         return out
     foreign = roles.named_tables and best.metric.source_table not in roles.tables
+    if foreign and _ranked_column(found, roles, best.metric):  # "bottom 3 products by claims"
+        foreign = False
     if foreign and not roles.qualified_tables:  # "customer churn" is not a device count
         names = ", ".join(t.split(".")[-1] for t in roles.named_tables)
         out.ask = metric_question(layer, found, f"{best.metric.label} is not about {names}")
@@ -315,3 +317,25 @@ def _grouped_unknown(found: Scan, unknown: list[str]) -> str:
         if word in words and found.words[i - 1] in ("by", "per", "each"):
             return word
     return ""
+
+
+def _ranked_column(found: Scan, roles: Roles, metric: MetricDefinition) -> bool:
+    """A ranking ("top 3 products by claim count") whose ranked word names a table and also a
+    dimension of the metric's table (products: the plans table, and `product_name` of the
+    warehouse claims): that word is the grouping. Adds it to the dimensions."""
+    if not (roles.limit or roles.by_metric):
+        return False
+    columns = []
+    for table in roles.named_tables:
+        spans = [s for s in found.spans if table in {t.table for t in s.of("table")}]
+        own = [
+            t
+            for s in spans
+            for t in s.of("column")
+            if t.table == metric.source_table and t.column in metric.dimensions
+        ]
+        if not own:
+            return False
+        columns.append(own)
+    roles.dimensions.extend(columns)
+    return True

@@ -271,6 +271,9 @@ def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> boo
         at -= 1
     aggregate = grammar.AGGREGATES.get(found.words[at]) if at >= 0 else None
     tags = [t for t in span.of("column") if layer.numeric(t.table, t.column)]
+    distinct = at >= 0 and re.fullmatch(grammar.DISTINCT_WORDS, found.words[at])
+    if aggregate is None and distinct and span.tags == span.of("column"):
+        aggregate, tags = "COUNT_DISTINCT", span.of("column")  # "unique claimants"
     first = found.words[span.start]
     if aggregate is None and first in grammar.AGGREGATES and span.end - span.start > 1:
         rest = tuple(found.stems[span.start + 1 : span.end])
