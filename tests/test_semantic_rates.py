@@ -5,6 +5,7 @@ rate previewed equals hand-written SQL over the same rows."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -101,32 +102,46 @@ def test_a_composed_rate_passes_the_gate_on_every_dialect(
     assert generated.safety.passed and "1.0" in generated.sql
 
 
-@pytest.fixture
-def seeded(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+@pytest.fixture(params=["sqlite", "postgres"])
+def seeded(
+    request: pytest.FixtureRequest, settings_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """The seeded demo data on the embedded SQLite OLTP database and on PostgreSQL."""
+    if request.param == "postgres":
+        monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("pg_url"))
     monkeypatch.setenv("SEED_CUSTOMERS", "400")
     get_settings.cache_clear()
     with prepared():
         yield
 
 
+def _since() -> datetime:
+    """The trailing 30-day window's start, as the compiler's CURRENT_TIMESTAMP - 30 days
+    (naive UTC, as the columns store it)."""
+    return datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)
+
+
 # request → hand-written SQLite over the same rows (dimension, share)
 HAND_WRITTEN = {
     "denial rate by region": (  # the catalog's: decided claims, as the approval rate
-        "SELECT region, SUM(status = 'denied') * 1.0 / COUNT(*) FROM claims "
-        "WHERE decided_at IS NOT NULL AND decided_at >= datetime('now', '-30 days') "
+        "SELECT region, COUNT(CASE WHEN status = 'denied' THEN 1 END) * 1.0 / COUNT(*) "
+        "FROM claims "
+        "WHERE decided_at IS NOT NULL AND decided_at >= :since "
         "GROUP BY region"
     ),
     "session escalation rate by channel": (
-        "SELECT channel, SUM(escalated_at IS NOT NULL) * 1.0 / COUNT(*) FROM issue_sessions "
-        "WHERE opened_at >= datetime('now', '-30 days') GROUP BY channel"
+        "SELECT channel, COUNT(escalated_at) * 1.0 / COUNT(*) FROM issue_sessions "
+        "WHERE opened_at >= :since GROUP BY channel"
     ),
     "plan cancellation rate by category": (
-        "SELECT category, SUM(plan_status = 'cancelled') * 1.0 / COUNT(*) FROM devices "
+        "SELECT category, COUNT(CASE WHEN plan_status = 'cancelled' THEN 1 END) * 1.0 "
+        "/ COUNT(*) FROM devices "
         "WHERE enrolled_at IS NOT NULL GROUP BY category"
     ),
     "fulfilment rate by loss type": (
-        "SELECT loss_type, SUM(status = 'fulfilled') * 1.0 / COUNT(*) FROM claims "
-        "WHERE filed_at >= datetime('now', '-30 days') GROUP BY loss_type"
+        "SELECT loss_type, COUNT(CASE WHEN status = 'fulfilled' THEN 1 END) * 1.0 / COUNT(*) "
+        "FROM claims "
+        "WHERE filed_at >= :since GROUP BY loss_type"
     ),
 }
 
@@ -142,7 +157,10 @@ async def test_every_rate_previewed_equals_hand_written_sql(
     dimension = result["spec"]["data_intent"]["dimensions"][0]
     shown = {row[dimension]: float(row["value"]) for row in data.rows}
     with get_engine().connect() as conn:
-        expected = {k: float(v) for k, v in conn.execute(text(HAND_WRITTEN[request_text]))}
+        expected = {
+            k: float(v)
+            for k, v in conn.execute(text(HAND_WRITTEN[request_text]), {"since": _since()})
+        }
     assert shown.keys() == expected.keys() and shown
     for key, value in expected.items():
         assert shown[key] == pytest.approx(value)
