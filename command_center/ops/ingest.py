@@ -243,7 +243,8 @@ def _attempt(
 
         connections, cache = pg_connections(engine), reference_cache(engine)
         if single and len(parsed) == 1:
-            ctx = attempt_single(connections, cache, parsed, now, result)
+            alone = pg_connections(engine, autocommit=True)
+            ctx = attempt_single(alone, cache, parsed, now, result)
             if ctx is not None:
                 return ctx
         ctx = attempt_pg(connections, parsed, now, result)

@@ -52,8 +52,8 @@ SERVER_OPTIONS = "-c enable_seqscan=off -c plan_cache_mode=force_generic_plan"
 class PgConnections:
     """Idle connections to one database (LIFO, at most `keep`), one handed out per attempt."""
 
-    def __init__(self, conninfo: str, keep: int = KEEP_IDLE) -> None:
-        self.conninfo, self.keep = conninfo, keep
+    def __init__(self, conninfo: str, keep: int = KEEP_IDLE, autocommit: bool = False) -> None:
+        self.conninfo, self.keep, self.autocommit = conninfo, keep, autocommit
         self._idle: list[psycopg.Connection[Any]] = []
         self._guard = threading.Lock()
         self._pid = os.getpid()
@@ -66,7 +66,9 @@ class PgConnections:
             if self._pid != os.getpid():  # a forked child: those sockets are the parent's
                 self._idle, self._pid = [], os.getpid()
             conn = self._idle.pop() if self._idle else None
-        conn = conn or psycopg.connect(self.conninfo, prepare_threshold=0)
+        conn = conn or psycopg.connect(
+            self.conninfo, prepare_threshold=0, autocommit=self.autocommit
+        )
         try:
             yield conn
         except BaseException:
@@ -115,16 +117,20 @@ def conninfo(engine: Engine) -> str:
 
 CONNECT_TIMEOUT_SECONDS = 5
 
-_by_engine: weakref.WeakKeyDictionary[Engine, PgConnections] = weakref.WeakKeyDictionary()
+_by_engine: weakref.WeakKeyDictionary[Engine, dict[bool, PgConnections]] = (
+    weakref.WeakKeyDictionary()
+)
 _by_engine_guard = threading.Lock()
 
 
-def pg_connections(engine: Engine) -> PgConnections:
-    """The blocking ingest connections of `engine`, closed when it is disposed."""
+def pg_connections(engine: Engine, autocommit: bool = False) -> PgConnections:
+    """The blocking ingest connections of `engine` (transactions, or `autocommit` ones for
+    statements that are their own transaction), closed when it is disposed."""
     with _by_engine_guard:
-        found = _by_engine.get(engine)
+        kinds = _by_engine.setdefault(engine, {})
+        found = kinds.get(autocommit)
         if found is None:
-            found = _by_engine[engine] = PgConnections(conninfo(engine))
+            found = kinds[autocommit] = PgConnections(conninfo(engine), autocommit=autocommit)
             event.listen(engine, "engine_disposed", lambda _engine: found.close())
         return found
 
@@ -163,15 +169,10 @@ def run_pipeline(
 
 
 def run_alone(conn: psycopg.Connection[Any], statement: Statement) -> None:
-    """One statement as its own transaction (autocommit: no BEGIN, no COMMIT message):
-    a single round trip, atomic like any statement."""
-    sql, params = statement
-    conn.autocommit = True
-    try:
-        conn.execute(sql, params)
-    finally:
-        if not conn.closed:
-            conn.autocommit = False
+    """One statement as its own transaction on an autocommit connection (no BEGIN, no
+    COMMIT message): a single round trip, atomic like any statement."""
+    assert conn.autocommit, "a statement alone needs an autocommit connection"
+    conn.execute(*statement)
 
 
 def attempt_pg(

@@ -118,7 +118,7 @@ def _prepare(
 
 
 def attempt_single(
-    connections: PgConnections,
+    connections: PgConnections,  # autocommit ones
     cache: ReferenceCache,
     parsed: list[tuple[int, Any]],
     now: datetime,
