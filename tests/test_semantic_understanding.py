@@ -450,3 +450,17 @@ def test_a_ranked_word_naming_a_table_and_a_dimension_is_the_grouping(
 def test_a_notification_is_no_built_in_widget(layer: SemanticLayer) -> None:
     out = understand("notify me when open claims go over 500", layer)
     assert out.ask is not None and out.ask["field"] == "widget_type", out.ask
+
+
+def test_an_aggregate_reaches_its_measure_across_a_table_word(layer: SemanticLayer) -> None:
+    out = understand("avg claim payout for water damage", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == "avg_payout" and out.filters == {"loss_type": ["water_damage"]}
+
+
+def test_claim_filings_per_minute_are_the_event_rate_of_that_event_type(
+    layer: SemanticLayer,
+) -> None:
+    out = understand("claim filings per minute", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == "events_per_minute" and out.filters == {"type": ["claim_filed"]}

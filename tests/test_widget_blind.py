@@ -51,7 +51,8 @@ BLIND_PATH = Path(__file__).parent / "data" / "clarifier_blind.yaml"
 # were right before), so the floor guards against regressions only; fresh replacements are
 # for the lead to append (then re-measure and reset the floors). Two survivors broke while the
 # parser was fixed (one by the dimension-order fix, caught; one by the rates work) — seen, so
-# moved to tuning too: 149/149 right.
+# moved to tuning too: 149/149 right. A third ('avg claim severity for theft', broken by the
+# join follow-ups, fixed in the parser) moved likewise: 148/148.
 MIN_RIGHT = 1.0
 MAX_WRONG = 0.0
 MAX_EMPTY = 2  # measured 0; "today"/"this hour" items may have no rows just after midnight UTC

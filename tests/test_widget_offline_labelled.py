@@ -24,10 +24,11 @@ from tests.widget_helpers import collect, load_labelled, memory_runner, outcome_
 # right): 242/259 (93.4%) with the sandbox assets, 237 (91.5%) without. Sensitive or absent
 # columns asked as clarify, counts of things that exist without a default window: 246/259
 # (95.0%); distinct counts ("unique claimants"), a table with its own date ("customers signed
-# up"), a ranked word naming a table and a dimension, notifications: 250/259 (96.5%) with
-# the sandbox assets, about 5 fewer without. The floor is the measurement without the
-# sandbox assets — a regression fails the test.
-THRESHOLD = 0.94
+# up"), a ranked word naming a table and a dimension, notifications: 250/259 (96.5%);
+# claim filings per minute, an aggregate across a table word, 1 more blind item moved:
+# 253/260 (97.3%) with the sandbox assets, about 5 fewer without. The floor is the
+# measurement without the sandbox assets — a regression fails the test.
+THRESHOLD = 0.95
 
 
 async def test_offline_accuracy_on_labelled_set() -> None:

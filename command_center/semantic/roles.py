@@ -263,10 +263,17 @@ def _add_table(roles: Roles, table: str, layer: SemanticLayer) -> None:
 
 def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> bool:
     """An aggregate word right before (or opening) a numeric column phrase."""
-    at = span.start - 1  # "average warehouse payout", "biggest single payout": skip these
+    at = span.start - 1  # "average warehouse payout", "avg claim severity": skip these
+    entity = {  # words naming only a table ("claim" in "avg claim severity")
+        i
+        for s in found.spans
+        if s.of("table") and not s.of("metric") and not s.of("value")
+        for i in range(s.start, s.end)
+    }
     while at > max(-1, span.start - 4) and (
         (found.words[at] in grammar.FILLER and found.words[at] not in grammar.AGGREGATES)
         or re.match(grammar.BACKEND_WORDS, found.words[at])
+        or at in entity
     ):
         at -= 1
     aggregate = grammar.AGGREGATES.get(found.words[at]) if at >= 0 else None
