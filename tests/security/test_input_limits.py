@@ -347,16 +347,34 @@ def test_prod_server_answers_413_before_the_client_finished_sending(
                      b"Content-Length: %d\r\n\r\n" % FIFTY_MB)  # fmt: skip
         assert _response_head(sock).startswith(b"HTTP/1.1 413")
     for path in (b"/v1/events", b"/v1/widgets"):  # streamed: stop a little past the limit
-        with socket.create_connection(prod_backend, timeout=30) as sock:
+        # the server may answer and close while the last chunks are still on their way; the
+        # reset that follows can swallow the answer (None), and on a loaded machine a gap
+        # between chunks can exceed the 1 s body timeout (408): one clean 413 of 3 tries
+        heads = []
+        for _ in range(3):
+            heads.append(head := _streamed_head(prod_backend, path, limit, chunk))
+            if head and head.startswith(b"HTTP/1.1 413"):
+                break
+        assert head is not None and head.startswith(b"HTTP/1.1 413"), heads
+        assert b"application/problem+json" in head
+
+
+def _streamed_head(server: tuple[str, int], path: bytes, limit: int, chunk: bytes) -> bytes | None:
+    """Stream a chunked body a little past `limit`; the response head (None on a reset)."""
+    with socket.create_connection(server, timeout=30) as sock:
+        try:
             sock.sendall(b"POST %s HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
                          b"Transfer-Encoding: chunked\r\n\r\n" % path)  # fmt: skip
             sent = 0
             while sent <= limit + CHUNK:
                 sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 sent += len(chunk)
-            head = _response_head(sock)  # ~48 MB of the 50 MB were never sent
-            assert head.startswith(b"HTTP/1.1 413"), head
-            assert b"application/problem+json" in head
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused before the client finished: read what it answered
+        try:
+            return _response_head(sock)  # ~48 MB of the 50 MB were never sent
+        except ConnectionResetError:
+            return None
 
 
 def test_prod_server_closes_slow_headers_and_times_out_slow_bodies(
