@@ -15,7 +15,10 @@ type, occurred_at, received_at, subject_id, JSON payload).
   `LiveOps.ingest`: validation, entity look-ups (rows locked `FOR UPDATE`), de-duplication
   on `event_id` (a concurrently stored id aborts the batch, which is retried), the claim
   state machine, the two inserts and the COMMIT, the KPI delta, the hot-key snapshot and
-  the publish.
+  the publish. A lone creating event (one per request) skips the look-ups once its
+  customer and device are known: same handlers on cached immutable rows, its two inserts
+  as one statement (its own transaction), any constraint violation sending it the batch way
+  (`command_center/ops/ingest_single.py`).
 
 Many short rounds, each timing raw and ingest back to back (fresh ids each time), the order
 alternating so neither side always runs first or on the smaller table: on a shared machine
