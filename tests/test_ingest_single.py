@@ -161,3 +161,29 @@ def test_every_statement_applies_one_row_at_a_time(engine: Engine) -> None:
     with engine.connect() as conn:
         status = select(Device.plan_status).where(Device.external_id == device_id(2, 2))
         assert conn.scalar(status) == "active"
+
+
+def test_concurrent_copies_of_one_event_apply_once(pg: Engine) -> None:
+    """The same event posted by several clients at once: one statement commits, the others
+    hit the unique index, take the batch path and count a duplicate."""
+    import threading
+
+    results: list[Any] = []
+    barrier = threading.Barrier(4)
+
+    def post() -> None:
+        barrier.wait()
+        results.append(ingest_events([filed(1, "CLM-A", customer=3)], engine=pg))
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted((r.accepted, r.duplicates, len(r.rejected)) for r in results) == [
+        (0, 1, 0),
+        (0, 1, 0),
+        (0, 1, 0),
+        (1, 0, 0),
+    ]
+    assert count(pg, Event) == 7 and count(pg, Claim) == 7
