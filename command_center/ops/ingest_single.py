@@ -63,13 +63,13 @@ class ReferenceCache:
         """Forget everything (a write disagreed with a cached row)."""
         self.customers, self.devices = {}, {}
 
-    def context(self, event: Any) -> _Context | None:
-        """The working copy `event` needs, from cached rows only (None: it needs others)."""
-        fields = SINGLE_TYPES.get(event.type)
-        if fields is None or (event.type == "session_opened" and event.claim_id):
+    def context(self, ops_event: Any) -> _Context | None:
+        """The working copy `ops_event` needs, from cached rows only (None: it needs others)."""
+        fields = SINGLE_TYPES.get(ops_event.type)
+        if fields is None or (ops_event.type == "session_opened" and ops_event.claim_id):
             return None  # a session opened on a claim reads the claim: batch path
         ctx = _Context({}, {}, {}, {}, {}, {})
-        values = event.__dict__
+        values = ops_event.__dict__
         for name in fields:
             external_id = values[name]
             if not external_id:
