@@ -3,9 +3,8 @@
 The renderer is this process's single dashboard consumer of the fan-out. For each batch of
 KPI messages it computes what the dashboard displays once (`SharedDashboard`), builds one
 Reflex `StateUpdate` delta for `DashboardState` (its full state path, vars named as Reflex
-serialises them: `version_rx_state_`) and emits it once to a socket.io room. python-socketio
-encodes a room emit once and queues the same packet on every member's socket. The frontend
-applies it like any delta of its own state.
+serialises them: `version_rx_state_`), encodes it once and queues the same packet on every
+socket of a socket.io room (`_emit`). The frontend applies it like any delta of its own state.
 
 Only a tab whose session passed `requires_role("viewer")` joins (`DashboardState.stream`),
 after its own state was given the current snapshot; a tab that disconnects leaves the room
