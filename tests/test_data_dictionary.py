@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -102,3 +103,22 @@ def test_load_from_path_and_reject_unknown_join_column(tmp_path: Path) -> None:
         handle.write("claims,nope,devices,id\n")
     with pytest.raises(ValueError, match=r"claims\.nope"):
         load_dictionary(copy)
+
+
+def test_categorical_descriptions_name_only_values_the_data_has() -> None:
+    """Blind writers label from these descriptions: a value they name must be spelled as
+    the data spells it (`claim_filed`, not `claim.filed`) and exist (no `premium` tier)."""
+    from tests.widget_helpers import seeded_values
+
+    values = seeded_values()
+    checked = 0
+    for info in (i for table in load_dictionary().columns.values() for i in table.values()):
+        known = values.get((info.table, info.column))
+        listed = re.search(r"(?:e\.g\.|:)\s*([^)]*)", info.description)
+        if not known or not listed:
+            continue
+        text = listed.group(1).replace(" or ", ", ")
+        named = [w.rstrip(".") for w in re.findall(r"[A-Za-z][\w.]*", text)]
+        assert set(named) <= set(known), f"{info.table}.{info.column}: {named} vs {known}"
+        checked += 1
+    assert checked >= 3

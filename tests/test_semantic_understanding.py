@@ -464,3 +464,34 @@ def test_claim_filings_per_minute_are_the_event_rate_of_that_event_type(
     out = understand("claim filings per minute", layer)
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.id == "events_per_minute" and out.filters == {"type": ["claim_filed"]}
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "show me the figures for Tablet Shield last month",  # one table has the value
+        "how's the Midwest doing this month?",  # "doing": an everyday word
+    ],
+)
+def test_a_request_naming_only_values_asks_for_the_metric(
+    layer: SemanticLayer, request_text: str
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is not None and out.ask["field"] == "metric", out.ask
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "widget_type"),
+    [
+        ("how many open claims atm", "open_claims", None),  # shorthand: at the moment
+        ("open claims by channel, table format", "open_claims", "table"),
+        ("shwo me open claims by region", "open_claims", None),  # two letters swapped
+    ],
+)
+def test_everyday_shorthand_and_a_swapped_grammar_word_are_understood(
+    layer: SemanticLayer, request_text: str, metric_id: str, widget_type: str | None
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == metric_id
+    assert widget_type is None or out.widget_type == widget_type

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.widget_helpers import collect, load_labelled, memory_runner, outcome_matches
+from tests.widget_helpers import (
+    collect,
+    load_labelled,
+    memory_runner,
+    metric_signature,
+    outcome_matches,
+)
 
 # The set covers every parsing rule (chart words, windows, filters, synonyms, questions) and,
 # since the blind run, the 77 blind requests that were looked at to fix the parser (most of
@@ -28,9 +34,11 @@ from tests.widget_helpers import collect, load_labelled, memory_runner, outcome_
 # claim filings per minute, an aggregate across a table word, 1 more blind item moved:
 # 253/260 (97.3%) with the sandbox assets, about 5 fewer without. The 45 blind items printed
 # by mistake (all right) and the 26 failures of the fifth blind measurement moved here:
-# 298/305 (97.7%) before the 26, 306/331 (92.4%) after. The floor is the measurement without
-# the sandbox assets — a regression fails the test.
-THRESHOLD = 0.92
+# 298/305 (97.7%) before the 26, 306/331 (92.4%) after; values-only requests ask the metric,
+# "atm"/"doing"/"format", swapped letters in a grammar word, 1 label to the join convention,
+# today-only catalog metrics compared as their metric over today: 314/331 (94.9%). The floor is
+# the measurement — a regression fails the test.
+THRESHOLD = 0.94
 
 
 async def test_offline_accuracy_on_labelled_set() -> None:
@@ -54,3 +62,10 @@ async def test_outcome_matcher_detects_a_wrong_label() -> None:
     assert outcome_matches({"type": "chart", "metric": "open_claims"}, events)[0]
     assert not outcome_matches({"type": "kpi", "metric": "open_claims"}, events)[0]
     assert not outcome_matches({"ask": "metric"}, events)[0]
+
+
+def test_a_today_only_catalog_metric_is_its_metric_over_today() -> None:
+    today_only = metric_signature("claims_filed_today", period="today")
+    assert metric_signature("claims_filed", period="today") == today_only
+    assert metric_signature("claims_filed") != metric_signature("claims_filed_today")
+    assert metric_signature("claims_filed", period="yesterday") != today_only

@@ -95,14 +95,19 @@ def _rate_definition(table: str, rest: str) -> dict[str, Any] | None:
 
 
 def metric_signature(
-    metric_id: str, composed: dict[str, Any] | None = None, filters: dict[str, Any] | None = None
+    metric_id: str,
+    composed: dict[str, Any] | None = None,
+    filters: dict[str, Any] | None = None,
+    period: str | None = None,
 ) -> tuple[Any, ...]:
-    """What a metric with these filters computes: (table, measure, the rest of its base filter,
-    the values each constrained column may take).
+    """What a metric with these filters and calendar period computes: (table, measure, the
+    rest of its base filter, the values each constrained column may take, "today" when it
+    counts only the current day).
 
     Labelling conventions: two metrics that compute the same thing are the same answer (the
     warehouse's three distinct-claim counts; "claims in review" as the claims count filtered
-    to in_review or the open-claims count filtered to in_review).
+    to in_review or the open-claims count filtered to in_review; "claims today" as the
+    today-only catalog count or the claims count over the period `today`).
     """
     definition = _definition(metric_id, composed)
     if definition is None:
@@ -110,6 +115,9 @@ def metric_signature(
     metric = MetricDefinition.model_construct(**definition)
     limits = base_constraints(metric) if definition.get("base_filter") else {}
     rest = _norm_sql(definition.get("base_filter", ""))
+    day = "today" if period == "today" else None
+    if rest and rest == _norm_sql(f"{definition.get('time_column')} >= CURRENT_DATE"):
+        rest, day = "", "today"  # a base filter that is only the current day is the period
     if limits:
         conjuncts = len(re.split(r"\bAND\b", rest))
         rest = "" if conjuncts == len(limits) else rest
@@ -118,7 +126,7 @@ def metric_signature(
         allowed[col] = allowed[col] & values if col in allowed else values
     constraint = tuple(sorted((col, tuple(sorted(v))) for col, v in allowed.items()))
     table = definition["source_table"]
-    return (table, _norm_sql(definition["measure"]), rest, constraint)
+    return (table, _norm_sql(definition["measure"]), rest, constraint, day)
 
 
 def _values(value: Any) -> set[str]:
@@ -165,9 +173,9 @@ def outcome_matches(item: dict[str, Any], events: list[ClarifierEvent]) -> tuple
     metric = intent.get("metric", "")  # none: a custom widget's records intent
     diffs = []
     composed = result.get("promote_metric")
-    same = metric_signature(metric, composed, intent.get("filters")) == metric_signature(
-        item.get("metric", ""), None, item.get("filters")
-    )
+    same = metric_signature(
+        metric, composed, intent.get("filters"), intent.get("period")
+    ) == metric_signature(item.get("metric", ""), None, item.get("filters"), item.get("period"))
     if "metric" in item and metric != item["metric"] and not same:
         diffs.append(f"metric: got {metric!r}, expected {item['metric']!r}")
     got = {

@@ -147,6 +147,10 @@ def understand(
             "options": labels([best, *close]),
         }
         return out
+    if _values_only(roles) and not unknown:  # "the numbers for Mobile Protect": which?
+        reason = "the request names only values, no measure of them"
+        out.ask = metric_question(layer, found, reason)
+        return out
     others = [
         span.words
         for span, tags in roles.metric_spans
@@ -339,3 +343,14 @@ def _ranked_column(found: Scan, roles: Roles, metric: MetricDefinition) -> bool:
         columns.append(own)
     roles.dimensions.extend(columns)
     return True
+
+
+def _values_only(roles: Roles) -> bool:
+    """Whether the request's data words are all filter values: no metric, measure, table,
+    grouping, rate or dated event is named, so nothing says what to count."""
+    named = (roles.metric_spans, roles.measures, roles.named_tables, roles.dimensions)
+    return (
+        bool(roles.values)
+        and not any(named)
+        and not (roles.rates or roles.counting or roles.events or roles.over_time)
+    )

@@ -210,15 +210,26 @@ def _mend_grammar(words: list[str], layer: SemanticLayer) -> tuple[list[str], di
     known = _grammar_keywords()
     out, corrected = [], {}
     for word in words:
-        plain = len(word) < 5 or word in known or word in grammar.FILLER
+        plain = len(word) < 4 or word in known or word in grammar.FILLER
         if plain or (stem(word),) in layer.lexicon:
             out.append(word)
             continue
-        near = [k for k in known if OSA.distance(k, word) == 1]
+        slips = [k for k in known if len(word) >= 5 and OSA.distance(k, word) == 1]
+        near = slips or _swapped_filler(word)
         out.append(near[0] if len(near) == 1 else word)
         if len(near) == 1:
             corrected[word] = near[0]
     return out, corrected
+
+
+def _swapped_filler(word: str) -> list[str]:
+    """Filler words of four letters or more that `word` spells with two neighbouring letters
+    swapped ("shwo" is "show"): the one slip that cannot turn one real word into another."""
+    return [
+        f
+        for f in grammar.FILLER
+        if len(f) == len(word) >= 4 and sorted(f) == sorted(word) and OSA.distance(f, word) == 1
+    ]
 
 
 _KEYWORDS: set[str] = set()
