@@ -495,3 +495,13 @@ def test_everyday_shorthand_and_a_swapped_grammar_word_are_understood(
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.id == metric_id
     assert widget_type is None or out.widget_type == widget_type
+
+
+def test_unique_members_of_a_table_who_did_something_count_the_other_tables_ids(
+    layer: SemanticLayer,
+) -> None:
+    # customers are a table, and the claims' customer_id: the claims filed name whose ids
+    out = understand("distinct customers that filed claims this month", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.measure.upper() == "COUNT(DISTINCT CUSTOMER_ID)"
+    assert out.metric.source_table == "claims" and out.period == "this_month"

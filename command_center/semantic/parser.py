@@ -20,7 +20,7 @@ from command_center.semantic.candidates import (
     out_of_reach,
     wants_warehouse,
 )
-from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer
+from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer, Tag
 from command_center.semantic.questions import (
     clarify,
     closest_widgets,
@@ -156,6 +156,7 @@ def understand(
         for span, tags in roles.metric_spans
         if best.metric.id not in {t.name for t in tags}
         and span.start not in roles.measure_starts | {best.span_start}
+        and not _rows_counted(best.metric, tags, layer)
     ]
     asked_for = {(agg, t.column) for agg, tags in roles.measures for t in tags}
     if len({agg for agg, _c in asked_for}) > 1:  # "average payout and total cost": two measures
@@ -353,4 +354,19 @@ def _values_only(roles: Roles) -> bool:
         bool(roles.values)
         and not any(named)
         and not (roles.rates or roles.counting or roles.events or roles.over_time)
+    )
+
+
+def _rows_counted(best: MetricDefinition, tags: list[Tag], layer: SemanticLayer) -> bool:
+    """Whether a metric phrase only says which rows a distinct count runs over ("unique
+    customers who filed a claim": the claims filed, by their customer ids)."""
+    if not best.measure.upper().startswith("COUNT(DISTINCT"):
+        return False
+    metrics = [layer.metric(t.name) for t in tags if t.kind == "metric"]
+    return bool(metrics) and all(
+        m is not None
+        and m.source_table == best.source_table
+        and m.measure.upper() == "COUNT(*)"
+        and not m.base_filter.strip()
+        for m in metrics
     )

@@ -261,6 +261,19 @@ def _add_table(roles: Roles, table: str, layer: SemanticLayer) -> None:
             roles.tables.append(other)
 
 
+def _other_tables(found: Scan, span: Span, layer: SemanticLayer) -> set[str]:
+    """Tables named by a later phrase (a table or a metric on it) whose column `span` also
+    names ("unique customers who filed a claim": claims hold a customer id)."""
+    columns = {t.table for t in span.of("column")} - {t.table for t in span.of("table")}
+    out = set()
+    for tag in (t for s in found.spans if s.start >= span.end for t in s.tags):
+        metric = layer.metric(tag.name) if tag.kind == "metric" else None
+        table = metric.source_table if metric else tag.table if tag.kind == "table" else ""
+        if table in columns:
+            out.add(table)
+    return out
+
+
 def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> bool:
     """An aggregate word right before (or opening) a numeric column phrase."""
     at = span.start - 1  # "average warehouse payout", "avg claim severity": skip these
@@ -279,8 +292,11 @@ def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> boo
     aggregate = grammar.AGGREGATES.get(found.words[at]) if at >= 0 else None
     tags = [t for t in span.of("column") if layer.numeric(t.table, t.column)]
     distinct = at >= 0 and re.fullmatch(grammar.DISTINCT_WORDS, found.words[at])
-    if aggregate is None and distinct and span.tags == span.of("column"):
-        aggregate, tags = "COUNT_DISTINCT", span.of("column")  # "unique claimants"
+    others = _other_tables(found, span, layer) if distinct and span.of("table") else set()
+    if aggregate is None and distinct and (span.tags == span.of("column") or others):
+        # "unique claimants"; "unique customers who filed a claim": the claims' customer ids
+        aggregate = "COUNT_DISTINCT"
+        tags = [t for t in span.of("column") if not others or t.table in others]
     first = found.words[span.start]
     if aggregate is None and first in grammar.AGGREGATES and span.end - span.start > 1:
         rest = tuple(found.stems[span.start + 1 : span.end])
