@@ -505,3 +505,30 @@ def test_unique_members_of_a_table_who_did_something_count_the_other_tables_ids(
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.measure.upper() == "COUNT(DISTINCT CUSTOMER_ID)"
     assert out.metric.source_table == "claims" and out.period == "this_month"
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id"),
+    [
+        ("plans got cancelled last month", "plan_cancellations"),
+        ("how many plans were cancelled yesterday", "plan_cancellations"),
+    ],
+)
+def test_an_auxiliary_verb_inside_a_metric_phrase_is_skipped(
+    layer: SemanticLayer, request_text: str, metric_id: str
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == metric_id
+
+
+def test_an_aggregate_may_follow_its_measure(layer: SemanticLayer) -> None:
+    out = understand("claim payout total by channel this month", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.measure.upper() == "SUM(PAYOUT_AMOUNT)" and out.dimensions == ["channel"]
+
+
+def test_support_tickets_are_the_sessions_table(layer: SemanticLayer) -> None:
+    out = understand("support tickets by topic", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.source_table == "issue_sessions" and out.dimensions == ["topic"]

@@ -37,9 +37,10 @@ from tests.widget_helpers import (
 # 298/305 (97.7%) before the 26, 306/331 (92.4%) after; values-only requests ask the metric,
 # "atm"/"doing"/"format", swapped letters in a grammar word, 1 label to the join convention,
 # today-only catalog metrics compared as their metric over today: 314/331 (94.9%); "unique
-# customers who filed a claim" as the claims' distinct customer ids: 315/331 (95.2%). The
-# floor is the measurement — a regression fails the test.
-THRESHOLD = 0.95
+# customers who filed a claim" as the claims' distinct customer ids: 315/331 (95.2%);
+# auxiliary verbs inside a metric phrase, "payout total", "support tickets": 319/331 (96.4%).
+# The floor is the measurement — a regression fails the test.
+THRESHOLD = 0.96
 
 
 async def test_offline_accuracy_on_labelled_set() -> None:

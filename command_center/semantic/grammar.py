@@ -172,6 +172,8 @@ AGGREGATES: dict[str, str] = {
     "smallest": "MIN",
     "lowest": "MIN",
 }
+# aggregate words that may also follow their measure ("payout total", "premium average")
+TRAILING_AGGREGATES = {"total", "sum", "average", "avg", "mean", "max", "maximum", "min", "minimum"}
 # a share of rows: "denial rate", "share of claims via app", "% of sessions escalated"
 RATE_WORDS = r"^(rate|rates|ratio|ratios|percentage|percentages|percent|pct|proportion|share|%)$"
 EXPLICIT_PIE = r"\b(pie|pies|donut|doughnut)\b"
@@ -198,6 +200,8 @@ GROUP_WORDS = (
     r"broken out by|broken up by|break down by|break out by|"
     r"split by|segmented by|breakdown by|breakdown of|versus|vs)\b"
 )
+# auxiliary verbs that may split a metric phrase ("plans got cancelled", "claims were filed")
+AUXILIARIES = {"got", "get", "gets", "getting", "were", "was", "been", "being", "are", "is"}
 # words that carry no meaning of their own in a widget request (stemmed forms)
 # fmt: off
 FILLER = set([

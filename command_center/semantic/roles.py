@@ -291,6 +291,10 @@ def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> boo
         at -= 1
     aggregate = grammar.AGGREGATES.get(found.words[at]) if at >= 0 else None
     tags = [t for t in span.of("column") if layer.numeric(t.table, t.column)]
+    after = found.words[span.end] if span.end < len(found.words) else ""
+    if aggregate is None and after in grammar.TRAILING_AGGREGATES and tags:
+        aggregate = grammar.AGGREGATES[after]  # "payout total"
+        found.grammar.add(span.end)
     distinct = at >= 0 and re.fullmatch(grammar.DISTINCT_WORDS, found.words[at])
     others = _other_tables(found, span, layer) if distinct and span.of("table") else set()
     if aggregate is None and distinct and (span.tags == span.of("column") or others):

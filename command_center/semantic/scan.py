@@ -111,9 +111,25 @@ def scan(raw: str, layer: SemanticLayer, forbid: frozenset[tuple[int, int]] = fr
                     i += size
                     break
             else:
-                i += 1
+                i += _auxiliary_phrase(result, layer, i, taken) if only_metrics else 1
     result.spans.sort(key=lambda s: s.start)
     return result
+
+
+def _auxiliary_phrase(result: Scan, layer: SemanticLayer, i: int, taken: set[int]) -> int:
+    """A metric phrase split by an auxiliary verb after its first word ("plans got
+    cancelled" is "plans cancelled"): covered as one span; returns how far to move on."""
+    stems = result.stems
+    if i + 2 >= len(stems) or stems[i + 1] not in grammar.AUXILIARIES or i in taken:
+        return 1
+    for size in range(min(layer.max_phrase_len(), len(stems) - i - 1), 1, -1):
+        end = i + size + 1
+        tags = layer.lexicon.get((stems[i], *stems[i + 2 : end]))
+        if tags and any(t.kind == "metric" for t in tags) and not taken & set(range(i, end)):
+            result.spans.append(Span(i, end, " ".join(result.words[i:end]), list(tags)))
+            taken.update(range(i, end))
+            return end - i
+    return 1
 
 
 def fuzzy(result: Scan, layer: SemanticLayer) -> None:
