@@ -532,3 +532,13 @@ def test_support_tickets_are_the_sessions_table(layer: SemanticLayer) -> None:
     out = understand("support tickets by topic", layer)
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.source_table == "issue_sessions" and out.dimensions == ["topic"]
+
+
+def test_a_value_and_its_own_column_word_qualify_the_table_after_them(
+    layer: SemanticLayer,
+) -> None:
+    # "basic tier plans": plan_tier = basic on the warehouse claims, not a plans metric
+    out = understand("total warehouse payout on basic tier plans this year", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.source_table == "l3_asurion.ev_claim"
+    assert out.filters == {"plan_tier": ["basic"]}

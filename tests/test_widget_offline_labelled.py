@@ -38,7 +38,8 @@ from tests.widget_helpers import (
 # "atm"/"doing"/"format", swapped letters in a grammar word, 1 label to the join convention,
 # today-only catalog metrics compared as their metric over today: 314/331 (94.9%); "unique
 # customers who filed a claim" as the claims' distinct customer ids: 315/331 (95.2%);
-# auxiliary verbs inside a metric phrase, "payout total", "support tickets": 319/331 (96.4%).
+# auxiliary verbs inside a metric phrase, "payout total", "support tickets": 319/331 (96.4%);
+# "plus-tier plans" qualifying the table, "deductible charged": 320/331 (96.7%).
 # The floor is the measurement — a regression fails the test.
 THRESHOLD = 0.96
 

@@ -137,7 +137,7 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
                 roles.event_values.append((value_tags, times))
             if columns and not negate:
                 roles.value_or_column.append(span)
-            if next_span is not None and next_span.start == span.end and next_span.of("table"):
+            if _qualifies_table(found.spans[index + 1 :], span):
                 roles.qualified_tables = True
                 if index > 0:  # "claims for enterprise customers": customers describe claims
                     roles.described.extend(t.table for t in next_span.of("table"))
@@ -259,6 +259,22 @@ def _add_table(roles: Roles, table: str, layer: SemanticLayer) -> None:
         same = other.split(".")[-1].split("_")[-1].rstrip("s") == entity
         if (other == table or same) and other not in roles.tables:
             roles.tables.append(other)
+
+
+def _qualifies_table(after: list[Span], span: Span) -> bool:
+    """Whether value `span` is followed by a table word, right after it or after the value's
+    own column word ("Samsung devices", "plus-tier plans")."""
+    own = {(t.table, t.column) for t in span.of("value")}
+    at = span.end
+    for following in after:
+        if following.start != at:
+            return False
+        if following.of("table"):
+            return True
+        if not own & {(t.table, t.column) for t in following.of("column")}:
+            return False
+        at = following.end
+    return False
 
 
 def _other_tables(found: Scan, span: Span, layer: SemanticLayer) -> set[str]:
