@@ -542,3 +542,13 @@ def test_a_value_and_its_own_column_word_qualify_the_table_after_them(
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.source_table == "l3_asurion.ev_claim"
     assert out.filters == {"plan_tier": ["basic"]}
+
+
+def test_the_window_after_a_date_word_is_that_dates_window(layer: SemanticLayer) -> None:
+    # opened (the window's date) and resolved (now a status): no question about which date
+    out = understand("support cases opened this month that have since been resolved", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.source_table == "issue_sessions" and out.time_column is None
+    assert out.filters == {"status": ["resolved"]} and out.period == "this_month"
+    listed = understand("sessions opened and resolved last week", layer)
+    assert listed.ask is not None and listed.ask["field"] == "time_column", listed.ask

@@ -39,7 +39,8 @@ from tests.widget_helpers import (
 # today-only catalog metrics compared as their metric over today: 314/331 (94.9%); "unique
 # customers who filed a claim" as the claims' distinct customer ids: 315/331 (95.2%);
 # auxiliary verbs inside a metric phrase, "payout total", "support tickets": 319/331 (96.4%);
-# "plus-tier plans" qualifying the table, "deductible charged": 320/331 (96.7%).
+# "plus-tier plans" qualifying the table, "deductible charged": 320/331 (96.7%); a window
+# right after a date's word is that date's window: 321/331 (97.0%).
 # The floor is the measurement — a regression fails the test.
 THRESHOLD = 0.96
 

@@ -226,7 +226,7 @@ FILLER = set([
     "plz", "thanks", "thank", "ones", "one", "at", "exactly", "currently", "combos", "combo",
     "combination", "combinations", "happening", "looking", "look", "tell", "know", "quick",
     "quickly", "rn", "moment", "single", "offer", "offers", "offered", "compared", "stuff",
-    "things", "thing", "everything", "anything", "please", "doing", "atm", "format",
+    "things", "thing", "everything", "anything", "please", "doing", "atm", "format", "since",
     # follow-up phrasing ("make it a pie", "last 7 days instead")
     "instead", "rather", "change", "switch", "turn", "actually",
 ])

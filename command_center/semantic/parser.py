@@ -192,7 +192,7 @@ def understand(
     ]
     if not _resolve(out, roles, layer):
         return out
-    timeaxis.settle_time_axis(out, roles, layer)
+    timeaxis.settle_time_axis(out, roles, layer, found.words)
     if out.ask:
         return out
     if roles.by_metric and not (out.dimensions or out.over_time or unknown):  # "claims by payout"

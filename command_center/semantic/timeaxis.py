@@ -151,7 +151,31 @@ def date_question(metric: MetricDefinition, columns: list[str], layer: SemanticL
     }
 
 
-def settle_time_axis(out: Understanding, roles: Roles, layer: SemanticLayer) -> None:
+def _window_bound(
+    words: list[str], table: str, named: list[str], layer: SemanticLayer
+) -> list[str]:
+    """The named dates whose word the time window directly follows ("sessions opened last
+    month that have since been resolved": the window is the opening date's), unless the
+    word closes a list of dates ("opened and resolved last week")."""
+    bound = []
+    for i, word in enumerate(words):
+        if i and words[i - 1] in ("and", "or"):
+            continue
+        after = " ".join(words[i + 1 : i + 6])
+        days, period = grammar.window(after)
+        opens = re.match(r"(last|past|previous|this|over|in|during|yesterday|today)\b", after)
+        if not (days or period) or not opens:
+            continue
+        for tag in layer.lexicon.get(key(word), []):
+            dated = tag.kind == "column" and tag.table == table and tag.column in named
+            if dated and tag.column not in bound:
+                bound.append(tag.column)
+    return bound
+
+
+def settle_time_axis(
+    out: Understanding, roles: Roles, layer: SemanticLayer, words: list[str] | None = None
+) -> None:
     """Choose the date the axis and window use (`out.time_column`), or ask."""
     metric = out.metric
     if metric is None:
@@ -161,7 +185,11 @@ def settle_time_axis(out: Understanding, roles: Roles, layer: SemanticLayer) -> 
         return
     named = _named_dates(out, roles, metric.source_table, layer)
     others = [c for c in named if c != metric.time_column]
-    if len(named) > 1:  # "claims filed and resolved per week"
+    bound = _window_bound(words or [], metric.source_table, named, layer)
+    if len(named) > 1 and len(bound) == 1:  # the window follows one date's word
+        if bound[0] != metric.time_column:
+            out.time_column = bound[0]
+    elif len(named) > 1:  # "claims filed and resolved per week"
         out.ask = date_question(metric, named, layer)
     elif others:
         out.time_column = others[0]
