@@ -4,10 +4,6 @@ two columns fit, and previewed with real rows equal to hand-written SQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
 import pytest
 from sqlalchemy import text
 
@@ -15,7 +11,6 @@ from command_center.db.session import get_engine
 from command_center.metrics.definitions import seeded_metric
 from command_center.semantic.layer import SemanticLayer, build_layer
 from command_center.semantic.parser import understand
-from command_center.settings import get_settings
 from command_center.sql.compiler import CompileError, compile_metric_sql
 from command_center.sql.dictionary import Join, load_dictionary
 from command_center.sql.generator import generate_sql
@@ -23,8 +18,11 @@ from command_center.sql.intent import DataIntent
 from command_center.sql.joins import joined_columns
 from command_center.widgets.context import seeded_catalog
 from command_center.widgets.preview import preview_data
-from tests.api_helpers import prepared
+from tests import seeded_demo
+from tests.seeded_demo import since_30_days
 from tests.widget_helpers import by_name, collect, memory_runner, seeded_values
+
+seeded = seeded_demo.seeded  # the fixture: seeded demo data on SQLite and PostgreSQL
 
 
 @pytest.fixture(scope="module")
@@ -149,25 +147,6 @@ async def test_a_dimension_question_is_answered_once(request_text: str, answer: 
     assert result["spec"]["data_intent"]["dimensions"] == [answer]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def seeded(
-    request: pytest.FixtureRequest, settings_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    """The seeded demo data on the embedded SQLite OLTP database and on PostgreSQL."""
-    if request.param == "postgres":
-        monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("pg_url"))
-    monkeypatch.setenv("SEED_CUSTOMERS", "400")
-    get_settings.cache_clear()
-    with prepared():
-        yield
-
-
-def _since() -> datetime:
-    """The trailing 30-day window's start, as the compiler's CURRENT_TIMESTAMP - 30 days
-    (naive UTC, as the columns store it)."""
-    return datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)
-
-
 # request → hand-written SQLite over the same rows (joined column, value)
 HAND_WRITTEN = {
     "claims by customer segment": (
@@ -211,7 +190,7 @@ async def test_a_joined_preview_equals_hand_written_sql(seeded: None, request_te
     with get_engine().connect() as conn:
         expected = {
             k: float(v)
-            for k, v in conn.execute(text(HAND_WRITTEN[request_text]), {"since": _since()})
+            for k, v in conn.execute(text(HAND_WRITTEN[request_text]), {"since": since_30_days()})
         }
     assert shown.keys() == expected.keys() and any(shown.values())
     for key, value in expected.items():

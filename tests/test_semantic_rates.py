@@ -4,24 +4,22 @@ rate previewed equals hand-written SQL over the same rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
 import pytest
 from sqlalchemy import text
 
 from command_center.db.session import get_engine
 from command_center.semantic.layer import SemanticLayer, build_layer
 from command_center.semantic.parser import understand
-from command_center.settings import get_settings
 from command_center.sql.compiler import transpile_for
 from command_center.sql.generator import generate_sql
 from command_center.sql.intent import DataIntent
 from command_center.widgets.context import seeded_catalog
 from command_center.widgets.preview import preview_data
-from tests.api_helpers import prepared
+from tests import seeded_demo
+from tests.seeded_demo import since_30_days
 from tests.widget_helpers import by_name, collect, memory_runner, seeded_values
+
+seeded = seeded_demo.seeded  # the fixture: seeded demo data on SQLite and PostgreSQL
 
 
 @pytest.fixture(scope="module")
@@ -102,25 +100,6 @@ def test_a_composed_rate_passes_the_gate_on_every_dialect(
     assert generated.safety.passed and "1.0" in generated.sql
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def seeded(
-    request: pytest.FixtureRequest, settings_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    """The seeded demo data on the embedded SQLite OLTP database and on PostgreSQL."""
-    if request.param == "postgres":
-        monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("pg_url"))
-    monkeypatch.setenv("SEED_CUSTOMERS", "400")
-    get_settings.cache_clear()
-    with prepared():
-        yield
-
-
-def _since() -> datetime:
-    """The trailing 30-day window's start, as the compiler's CURRENT_TIMESTAMP - 30 days
-    (naive UTC, as the columns store it)."""
-    return datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)
-
-
 # request → hand-written SQLite over the same rows (dimension, share)
 HAND_WRITTEN = {
     "denial rate by region": (  # the catalog's: decided claims, as the approval rate
@@ -159,7 +138,7 @@ async def test_every_rate_previewed_equals_hand_written_sql(
     with get_engine().connect() as conn:
         expected = {
             k: float(v)
-            for k, v in conn.execute(text(HAND_WRITTEN[request_text]), {"since": _since()})
+            for k, v in conn.execute(text(HAND_WRITTEN[request_text]), {"since": since_30_days()})
         }
     assert shown.keys() == expected.keys() and shown
     for key, value in expected.items():
