@@ -333,6 +333,28 @@ async def test_warehouse_metrics_equal_their_operational_twins(
     await resolver.drain_background()
 
 
+def test_history_ends_at_the_retention_cutoff_when_the_oldest_claim_is_younger(
+    world: Settings,
+) -> None:
+    """Quiet first days of the OLTP's retention stay the OLTP's: generated history never
+    reaches into them (it did, whenever the seed's first claim came late)."""
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    from command_center.warehouse.oltp import OltpSource
+
+    with get_engine().begin() as conn:
+        conn.execute(text("UPDATE claims SET filed_at = datetime(filed_at, '+10 days')"))
+        oldest = conn.execute(text("SELECT MIN(filed_at) FROM claims")).scalar_one()
+    retention = world.oltp_retention_days
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=retention)
+    boundary = OltpSource(get_engine()).facts(retention).boundary
+    after = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=retention)
+    assert before - dt.timedelta(seconds=1) <= boundary <= after
+    assert boundary < dt.datetime.fromisoformat(str(oldest))
+
+
 def test_sync_is_off_with_databricks_or_a_zero_interval(
     settings_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

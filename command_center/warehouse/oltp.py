@@ -111,7 +111,13 @@ class OltpSource:
         assert self.engine is not None
         with self.engine.connect() as conn:
             count, oldest = conn.execute(select(func.count(), func.min(Claim.filed_at))).one()
-        boundary = naive_utc(oldest).replace(microsecond=0) if oldest else fallback  # type: ignore[union-attr]
+        if oldest is None:
+            return OltpFacts(self.identity(), int(count), fallback)
+        # History ends where the OLTP's retention starts, or earlier if the OLTP still
+        # holds older claims: days the OLTP retains belong to it, even when they are quiet.
+        cutoff = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        cutoff -= dt.timedelta(days=retention_days)
+        boundary = min(naive_utc(oldest).replace(microsecond=0), cutoff)  # type: ignore[union-attr]
         return OltpFacts(self.identity(), int(count), boundary)
 
     # ------------------------------------------------------------------ reading
