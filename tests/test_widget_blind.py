@@ -12,6 +12,7 @@ Targets: ≥ 95% right, ≤ 1% wrong — asserted only where met; otherwise the 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,11 @@ from tests.widget_helpers import (
     seeded_values,
 )
 
-BLIND_PATH = Path(__file__).parent / "data" / "clarifier_blind.yaml"
+BLIND_PATH = Path(
+    os.environ.get("CC_BLIND_PATH") or Path(__file__).parent / "data" / "clarifier_blind.yaml"
+)
+# CC_BLIND_QUIET=1: print the counts only (measure fresh items without anyone reading them)
+QUIET = os.environ.get("CC_BLIND_QUIET") == "1"
 
 # The honest blind measurements (docs/widget-builder.md, "Blind evaluation"): first run
 # right 87/154, wrong 12; the 77 items looked at moved to tuning and 77 fresh blind items
@@ -135,6 +140,8 @@ async def test_blind_set_accuracy(seeded_data: str) -> None:
         f"confidently wrong {wrong}/{n} ({wrong / n:.1%}); "
         f"correct specs without data: {len(empty)}/{right}"
     )
+    if QUIET:
+        failures, empty = [], [f"{len(empty)} without data"] if empty else []
     print("\n".join(failures + [f"EMPTY {line}" for line in empty]))
     report = "\n".join(failures + empty)
     assert wrong / n <= MAX_WRONG, report
