@@ -24,6 +24,8 @@ class MetricDefinition(BaseModel):
     `measure` is a SQL aggregate expression in the Databricks dialect; `base_filter` is an
     optional boolean SQL expression always applied; `window_days` is the default trailing
     window (None = all time); `dimensions` are the columns a widget may group or filter by.
+    An empty `time_column` is a table of things that exist with no date (plans): the metric
+    is the current state, with no window, period or time series.
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,79}$")
@@ -31,7 +33,7 @@ class MetricDefinition(BaseModel):
     description: str = Field(default="", max_length=500)
     source_table: str = Field(min_length=1, max_length=120)
     measure: str = Field(min_length=1, max_length=1000)
-    time_column: str = Field(min_length=1, max_length=80)
+    time_column: str = Field(default="", max_length=80)
     window_days: int | None = Field(default=None, ge=1, le=MAX_WINDOW_DAYS)
     base_filter: str = Field(default="", max_length=1000)
     dimensions: list[Name] = Field(default_factory=list, max_length=30)

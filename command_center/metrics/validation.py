@@ -12,7 +12,8 @@ catalog. Nothing it sends may widen what SQL can read, so a definition is accept
 - SUM/AVG read numeric columns (or a CASE/arithmetic expression), never text;
 - `base_filter` uses the same small expression language with non-sensitive columns only;
 - `time_column`, `dimensions` and `default_dimensions` are non-sensitive dictionary columns,
-  never named like a time grain (`hour`, `day`, `week`, `month` are the series);
+  never named like a time grain (`hour`, `day`, `week`, `month` are the series); only a
+  table the dictionary gives no time column (plans) may have none, and then no window;
 - `window_days` is within 1 day .. 5 years (the model itself enforces the bounds).
 
 The rules read the dictionary (data), never the client's claims about it.
@@ -221,11 +222,14 @@ def validate_metric_definition(
         )
     rules = _Rules(dictionary, table)
     validate_measure(definition.measure, table, dictionary)
-    rules.column(definition.time_column, "time_column")
-    if not dictionary.columns_of(table)[definition.time_column.lower()].type.startswith(
-        ("timestamp", "date")
-    ):
-        raise MetricValidationError("must be a timestamp or date column", field="time_column")
+    if definition.time_column or info.time_column:  # only a table with no date may omit it
+        rules.column(definition.time_column, "time_column")
+        if not dictionary.columns_of(table)[definition.time_column.lower()].type.startswith(
+            ("timestamp", "date")
+        ):
+            raise MetricValidationError("must be a timestamp or date column", field="time_column")
+    elif definition.window_days is not None:
+        raise MetricValidationError(f"{table} has no date to window", field="window_days")
     if definition.base_filter.strip():
         rules.scalar(_parse(definition.base_filter, "base_filter"), "base_filter")
     for field in ("dimensions", "default_dimensions"):

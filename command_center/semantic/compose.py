@@ -105,9 +105,10 @@ def compose_metric(
     layer: SemanticLayer, table: str, aggregate: str, column: str | None
 ) -> MetricDefinition | None:
     """A one-off metric from the dictionary, or None when the dictionary cannot express it
-    (unknown/sensitive column, non-numeric SUM/AVG, a table without a time column)."""
+    (unknown/sensitive column, non-numeric SUM/AVG). On a table without a time column
+    (plans) the metric has none either: the current state, never windowed."""
     info = layer.dictionary.tables.get(table)
-    if info is None or not info.time_column:
+    if info is None:
         return None
     numeric_aggregate = aggregate not in ("COUNT", "COUNT_DISTINCT")
     if column is not None and numeric_aggregate and not layer.numeric(table, column):

@@ -154,6 +154,9 @@ SHORT_DAYS_LEAD = (
 )
 SINCE_WEEKDAY = re.compile(r"\bsince (monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
 
+# a widget request is one sentence (the labelled ones have at most 13 words); a longer text is
+# a paste or a keyword dump, asked about rather than read
+MAX_WORDS = 50
 AGGREGATES: dict[str, str] = {
     "average": "AVG",
     "avg": "AVG",
@@ -171,6 +174,9 @@ AGGREGATES: dict[str, str] = {
     "minimum": "MIN",
     "smallest": "MIN",
     "lowest": "MIN",
+    "cheapest": "MIN",
+    "priciest": "MAX",
+    "dearest": "MAX",
 }
 # aggregate words that may also follow their measure ("payout total", "premium average")
 TRAILING_AGGREGATES = {"total", "sum", "average", "avg", "mean", "max", "maximum", "min", "minimum"}

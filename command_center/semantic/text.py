@@ -6,11 +6,15 @@ from __future__ import annotations
 import re
 
 _PUNCT = re.compile(r"[^a-z0-9%$#' ]+")
+_WITHOUT = re.compile(r"\bw/o\b")
+_WITH = re.compile(r"\bw/(?=\s|[a-z])")
 
 
 def normalize(text: str) -> str:
-    """Lower-case; `_`, `-`, `/` and punctuation to spaces; single spaces."""
-    text = text.lower().replace("_", " ").replace("-", " ").replace("/", " ")
+    """Lower-case; "w/" and "w/o" as "with" and "without"; `_`, `-`, `/` and punctuation to
+    spaces; single spaces."""
+    text = _WITHOUT.sub(" without ", text.lower())
+    text = _WITH.sub(" with ", text).replace("_", " ").replace("-", " ").replace("/", " ")
     text = _PUNCT.sub(" ", text).replace("'s ", " ").replace("'", "")
     return re.sub(r"\s+", " ", text).strip()
 

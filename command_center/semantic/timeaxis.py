@@ -183,6 +183,12 @@ def settle_time_axis(
     if out.time_doubt:
         out.ask = out.time_doubt
         return
+    if not metric.time_column:  # plans: no date, so no window, period or series
+        if out.window_days or out.period or out.over_time:
+            table = metric.source_table.split(".")[-1]
+            reason = f"{table} have no date in the data: only their current state is known"
+            out.ask = {"field": "clarify", "reason": reason, "options": [f"{metric.label} now"]}
+        return
     named = _named_dates(out, roles, metric.source_table, layer)
     others = [c for c in named if c != metric.time_column]
     bound = _window_bound(words or [], metric.source_table, named, layer)

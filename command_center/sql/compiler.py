@@ -134,6 +134,21 @@ def axis_column(metric: MetricDefinition, intent: DataIntentLike) -> str:
     return info.column
 
 
+def _undated(metric: MetricDefinition, intent: DataIntentLike, grain: str | None) -> None:
+    """A metric with no time column (plans) is the current state: no series or window."""
+    asked = {
+        "dimensions": grain,
+        "window_days": intent.window_days,
+        "period": getattr(intent, "period", None),
+        "start": getattr(intent, "start", None) or getattr(intent, "end", None),
+    }
+    for field, value in asked.items():
+        if value:
+            raise CompileError(
+                f"metric {metric.id} has no time column: no {field} {value!r}", field=field
+            )
+
+
 def _bucket(grain: str, column: str) -> exp.Expression:
     """`column` truncated to `grain`: a DATE for day/week/month, a timestamp for hour."""
     if grain == "day":
@@ -192,6 +207,8 @@ def compile_metric_expression(metric: MetricDefinition, intent: DataIntentLike) 
         raise CompileError(f"more than one time grain in {dimensions}", field="dimensions")
     grain = time_grain(dimensions)
     time_column = axis_column(metric, intent)
+    if not time_column:
+        _undated(metric, intent, grain)
 
     query = exp.select(*(_dimension(d, time_column, joined) for d in dimensions))
     query = query.select(exp.alias_(_parse(metric.measure, "measure", metric), "value"))

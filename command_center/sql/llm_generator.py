@@ -74,7 +74,8 @@ def _metric_text(metric: MetricDefinition) -> str:
         "Metric (from the catalog):\n"
         f"- id: {metric.id}\n- label: {metric.label}\n- description: {metric.description}\n"
         f"- source table: {metric.source_table}\n- measure: {metric.measure}\n"
-        f"- time column: {metric.time_column}\n- default window: {window}\n"
+        f"- time column: {metric.time_column or '(none: current state, no window)'}\n"
+        f"- default window: {window}\n"
         f"- base filter: {metric.base_filter or '(none)'}\n"
         f"- dimensions: {', '.join(metric.dimensions) or '(none)'}"
     )
