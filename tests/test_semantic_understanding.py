@@ -552,3 +552,34 @@ def test_the_window_after_a_date_word_is_that_dates_window(layer: SemanticLayer)
     assert out.filters == {"status": ["resolved"]} and out.period == "this_month"
     listed = understand("sessions opened and resolved last week", layer)
     assert listed.ask is not None and listed.ask["field"] == "time_column", listed.ask
+
+
+@pytest.mark.parametrize(
+    ("request_text", "table", "dimension", "limit"),
+    [
+        # the ranked word names a table (plans) and a column (the warehouse's product_name)
+        ("which products get the most claims? top 3", "l3_asurion.ev_claim", "product_name", 3),
+        ("which 3 products get the most claims", "l3_asurion.ev_claim", "product_name", 3),
+        # "most claims … top 3": the top 3 is the limit, "claims" stays the measure's word
+        ("which regions have the most claims? top 3", "claims", "region", 3),
+    ],
+)
+def test_a_question_form_ranking_groups_by_the_ranked_word(
+    layer: SemanticLayer, request_text: str, table: str, dimension: str, limit: int
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.source_table == table and out.metric.measure.upper().startswith("COUNT")
+    assert out.dimensions == [dimension] and (out.limit, out.sort) == (limit, "desc")
+
+
+def test_a_business_term_the_data_cannot_compute_asks_for_the_metric(
+    layer: SemanticLayer,
+) -> None:
+    # "loss" is a loss type, but a loss ratio is claims paid over premiums earned
+    out = understand("loss ratio by product", layer)
+    assert out.ask is not None and out.ask["field"] == "metric", out.ask
+    assert "loss ratio" in out.ask["reason"]
+    share = understand("loss rate by product", layer)  # the share of loss claims: composed
+    assert share.ask is None and share.metric is not None, share.ask
+    assert "loss_type = 'loss'" in share.metric.measure

@@ -40,9 +40,12 @@ from tests.widget_helpers import (
 # customers who filed a claim" as the claims' distinct customer ids: 315/331 (95.2%);
 # auxiliary verbs inside a metric phrase, "payout total", "support tickets": 319/331 (96.4%);
 # "plus-tier plans" qualifying the table, "deductible charged": 320/331 (96.7%); a window
-# right after a date's word is that date's window: 321/331 (97.0%).
-# The floor is the measurement — a regression fails the test.
-THRESHOLD = 0.96
+# right after a date's word is that date's window: 321/331 (97.0%); 1 relabelled item moved
+# from blind: 322/332 (97.0%). Metrics of a table with no date (plans: current state, no
+# window), "w/", "cheapest", a question-form ranking ("which products get the most claims?
+# top 3"), business terms the data cannot compute ("loss ratio" asks): 332/332 (100%).
+# The floor is the measurement minus about a point — a regression fails the test.
+THRESHOLD = 0.99
 
 
 async def test_offline_accuracy_on_labelled_set() -> None:

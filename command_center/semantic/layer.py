@@ -2,7 +2,8 @@
 
 It joins the metrics catalog (labels, descriptions, synonyms), the data dictionary (tables,
 columns, synonyms, flags), value synonyms (`data-dictionary/value_synonyms.csv`) and the
-known values read from the data, and indexes every phrase that names one of them.
+known values read from the data, and indexes every phrase that names one of them — and the
+business terms the data cannot compute (`undefined_terms.csv`), so the builder asks for them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "SemanticLayer",
     "Tag",
     "build_layer",
+    "load_terms",
     "load_value_synonyms",
     "metric_phrases",
 ]
@@ -51,6 +53,8 @@ class SemanticLayer:
     lexicon: dict[tuple[str, ...], list[Tag]] = field(default_factory=dict)
     # phrases that name only a sensitive column ("customer name", "emails"): never indexed
     sensitive: dict[tuple[str, ...], str] = field(default_factory=dict)
+    # business terms the data cannot compute ("loss ratio") → why (`undefined_terms.csv`)
+    terms: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.lexicon = {}
@@ -68,6 +72,8 @@ class SemanticLayer:
                     continue
                 for phrase in [_own_name(column, col.synonyms), *col.synonyms]:
                     self._add(phrase, Tag("column", column, table, column))
+        for term in self.terms:  # indexed so it outranks its words ("loss" is a loss type)
+            self._add(term, Tag("term", term))
         for (table, column), values in self.values.items():
             for value in values:
                 tag = Tag("value", value, table, column)
@@ -175,6 +181,15 @@ def load_value_synonyms(path: Path | None = None) -> dict[tuple[str, str, str], 
     return out
 
 
+def load_terms(path: Path | None = None) -> dict[str, str]:
+    """term → why the data cannot compute it, from `undefined_terms.csv` (empty when absent)."""
+    path = path or DEFAULT_PATH / "undefined_terms.csv"
+    if not path.is_file():
+        return {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {normalize(r["term"]): r["definition"].strip() for r in csv.DictReader(handle)}
+
+
 def build_layer(
     catalog: list[MetricDefinition],
     values: KnownValues | None = None,
@@ -186,4 +201,5 @@ def build_layer(
         dictionary=dictionary or load_dictionary(),
         values=dict(values or {}),
         value_synonyms=load_value_synonyms(),
+        terms=load_terms(),
     )

@@ -69,8 +69,16 @@ def understand(
     if not found.words or not re.search(r"[a-z]", found.text):
         out.ask = clarify(layer, found, "the request has no words to go on")
         return out
+    if len(found.words) > grammar.MAX_WORDS:  # a paste or a keyword dump, not one widget
+        out.ask = clarify(layer, found, f"{len(found.words)} words are more than one widget")
+        return out
     if re.search(grammar.CODE_LIKE, raw[:2000], re.I):
         out.ask = clarify(layer, found, "the request looks like code or markup, not a widget")
+        return out
+    term = next((t.name for s in found.spans for t in s.of("term")), "")
+    if term:  # "loss ratio": a known term whose inputs the data lacks; never a lookalike
+        reason = f"{term} ({layer.terms[term]}) cannot be computed from this data"
+        out.ask = metric_question(layer, found, reason)
         return out
     _shape(found, out)
     shapes = grammar.shape_conflict(found.unnamed_text())

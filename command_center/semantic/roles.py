@@ -47,6 +47,7 @@ class Roles:
     event_values: list[tuple[list[Tag], list[Tag]]] = field(default_factory=list)
     limit: int | None = None
     sort: str | None = None
+    ranked: int = -1  # the word a ranking ranks ("which products … the most", "top 3 makes")
 
     def event_only(self, tags: list[Tag], table: str) -> bool:
         """A value phrase that on `table` can only be the event it also names ("claims
@@ -112,6 +113,9 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
                 roles.dimensions.append(columns)
             else:
                 roles.dimensions.append(TIME_DIMENSION)
+            continue
+        if span.start == roles.ranked and columns and not (span.of("metric") or span.of("value")):
+            roles.dimensions.append(columns)  # "which products get the most claims": by product
             continue
         if span.of("value") and _rate(found, span, index):
             if span.end - span.start > 1 and splittable(found, layer, [span]):
@@ -341,12 +345,15 @@ def _top_n(found: Scan, roles: Roles) -> None:
     models … the most" is a top 3)."""
     which = grammar.WHICH_N.search(found.text)
     amount = grammar.number(which.group(1)) if which else None
+    later = found.text[which.end() :] if which else ""
+    orders = ((grammar.MOST_WORDS, "desc"), (grammar.LEAST_WORDS, "asc"))
+    if which and any(re.search(pattern, later) for pattern, _sort in orders):
+        roles.ranked = _words_before(found, which.end() if amount else which.start(1))
     if which and amount and amount > 1:
-        later = found.text[which.end() :]
-        for pattern, sort in ((grammar.MOST_WORDS, "desc"), (grammar.LEAST_WORDS, "asc")):
+        for pattern, sort in orders:
             if re.search(pattern, later):
                 roles.limit, roles.sort = amount, sort
-                found.mark(grammar.WHICH_N.pattern)
+                found.mark(rf"\b{re.escape(which.group(0))}\b")
                 found.mark(pattern)
                 return
     for pattern, sort in ((grammar.TOP, "desc"), (grammar.BOTTOM, "asc")):
@@ -356,11 +363,18 @@ def _top_n(found: Scan, roles: Roles) -> None:
             if amount and re.search(grammar.NEGATIONS, " ".join(before)):
                 roles.unused.append(match.group(0))  # "excluding the top one": not a limit
                 return
-            if amount:
+            if amount:  # only this match: "most claims … top 3" keeps "claims"
                 roles.limit, roles.sort = amount, sort
-                found.mark(pattern.pattern)
+                found.mark(rf"\b{re.escape(match.group(0))}\b")
+                if roles.ranked < 0:
+                    roles.ranked = _words_before(found, match.end())
                 return
             roles.sort = roles.sort or sort
+
+
+def _words_before(found: Scan, at: int) -> int:
+    """The index of the word that starts at or after character `at` of the text."""
+    return len(found.text[:at].split())
 
 
 def _compare(found: Scan, roles: Roles) -> None:
