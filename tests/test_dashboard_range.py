@@ -230,11 +230,12 @@ async def test_the_filter_bar_takes_only_known_values() -> None:
     state.filter_options = [
         {"key": k, "label": k.title(), "values": sorted(v)} for k, v in ALLOWED.items()
     ]
+    state._clean()
     refused = await WidgetsState.set_filter.fn(state, "region", "Narnia")
     assert "not one of the known values" in str(refused) and state.filters == {}
     await WidgetsState.set_filter.fn(state, "colour", "red")
     await WidgetsState.set_filter.fn(state, "region", "x" * 100_000)
-    assert state.filters == {} and not state._force
+    assert state.filters == {} and not state.dirty_vars  # nothing changed, nothing reloads
     await WidgetsState.set_filter.fn(state, "region", "East")
     assert state.filters == {"region": "East"}
     state.filters = {"region": "Narnia", "channel": "app"}  # as read from a link

@@ -23,17 +23,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import socketio
-from engineio import packet as eio_packet
-from reflex.state import StateUpdate
-from reflex_base.constants.event import SocketEvent
-from reflex_base.constants.state import FIELD_MARKER
-from socketio import packet as sio_packet
-
 from command_center.instruments import LIVE_TABS
 from command_center.ops.activity import recent_events, shared_claims_by_status
 from command_center.realtime.pacing import min_render_interval
 from command_center.settings import get_settings
+from command_center.ui.room_emit import emit_values
 from command_center.ui.view_models.shared_dashboard import SharedDashboard
 
 log = logging.getLogger(__name__)
@@ -141,30 +135,9 @@ class LiveRoom:
             except Exception as exc:
                 log.warning("dashboard room session check failed: %s", exc)
 
-    def _update(self, values: dict[str, Any]) -> StateUpdate:
-        fields = {name + FIELD_MARKER: value for name, value in values.items()}
-        return StateUpdate(delta={self._state_name: fields})
-
     async def _emit(self, values: dict[str, Any], *, to: str) -> None:
-        """Send `values` to the room or to one sid (every sid is a room of its own).
-
-        What AsyncManager.emit does (encode once, queue the same Engine.IO packet on every
-        recipient's socket) without its task per recipient: at 500 tabs those tasks cost more
-        than the encoding. A queue put never waits (unbounded queues), so nothing suspends
-        until every packet is queued: a tab's snapshot and the renders stay in order.
-        """
-        update = self._update(values)
-        server = self._namespace.server
-        if not isinstance(server, socketio.AsyncServer):  # a stand-in namespace (unit tests)
-            await self._namespace.emit(str(SocketEvent.EVENT), update, to=to)
-            return
-        namespace = self._namespace.namespace
-        data = [str(SocketEvent.EVENT), update]
-        encoded = server.packet_class(sio_packet.EVENT, namespace=namespace, data=data).encode()
-        frames = [eio_packet.Packet(eio_packet.MESSAGE, part) for part in _as_list(encoded)]
-        for _sid, eio_sid in server.manager.get_participants(namespace, to):
-            for frame in frames:
-                await server.eio.send_packet(eio_sid, frame)
+        """Send `values` to the room or to one sid (ui/room_emit.py: encoded once)."""
+        await emit_values(self._namespace, self._state_name, values, to)
 
     async def _send(self, changed: dict[str, Any]) -> None:
         """Broadcast what changed, with the next heartbeat."""
@@ -218,10 +191,6 @@ class LiveRoom:
             await self._send(self.board.render(rows))
             self._ready.set()
             rendered_at = time.monotonic()
-
-
-def _as_list(encoded: Any) -> list[Any]:
-    return encoded if isinstance(encoded, list) else [encoded]
 
 
 _room: LiveRoom | None = None

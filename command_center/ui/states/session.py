@@ -115,8 +115,10 @@ class SessionState(rx.State):
         if self.session_token:
             await asyncio.to_thread(revoke_session, self.session_token)
             from command_center.ui.live_room import leave_live_room
+            from command_center.ui.widget_room import leave_widget_room
 
             await leave_live_room(self.session_token)  # no more live numbers to its tabs
+            leave_widget_room(self.session_token)  # nor widget data
         self.session_token = ""
         self._show(None)
         return rx.redirect(LOGIN_ROUTE)

@@ -13,7 +13,7 @@ import reflex as rx
 
 from command_center.dashboards.filters import allowed_values
 from command_center.ui.states.guard import requires_role
-from command_center.ui.states.widgets import RELOAD_BOARD, WidgetsState
+from command_center.ui.states.widgets import WidgetsState
 
 UNDO_SECONDS = 8
 MAX_CSV_ROWS = 10_000
@@ -57,9 +57,9 @@ class WidgetActions(WidgetsState):
             return
         async with self:
             self._removed = {**self._removed, widget_id: removed.as_dict()}
-            self.views = [v for v in self.views if v["id"] != widget_id]
+            self.views = [v for v in self._current_views() if v["id"] != widget_id]
             self._specs.pop(widget_id, None)
-            self._force = {*self._force, RELOAD_BOARD}
+            self._ask_reload()
         title = str(removed.spec.get("title", "Widget"))
         yield rx.toast(
             f"Removed “{title}”",
@@ -85,7 +85,7 @@ class WidgetActions(WidgetsState):
             return
         async with self:
             self._removed = {k: v for k, v in self._removed.items() if k != widget_id}
-            self._force = {*self._force, RELOAD_BOARD}
+            self._ask_reload()
         yield rx.toast.success("Widget restored", id=f"restored-{widget_id}")
 
     @rx.event(background=True)
@@ -102,7 +102,7 @@ class WidgetActions(WidgetsState):
             yield rx.toast.error(f"Could not duplicate the widget: {exc}")
             return
         async with self:
-            self._force = {*self._force, RELOAD_BOARD}
+            self._ask_reload()
         yield rx.toast.success(f"Added “{copy['title']}”")
 
     @rx.event
@@ -112,7 +112,7 @@ class WidgetActions(WidgetsState):
         spec from the database by id, so saving writes it back in place."""
         from command_center.ui.states.builder import BuilderState
 
-        if widget_id not in self._specs:
+        if widget_id not in self._current_specs():
             return rx.toast.error("That widget is gone")
         return BuilderState.edit_widget(widget_id)
 
@@ -124,7 +124,7 @@ class WidgetActions(WidgetsState):
         from command_center.dashboards.view_data import widget_data_in_view
 
         async with self:
-            spec = self._specs.get(widget_id)
+            spec = self._current_specs().get(widget_id)
             choice = self._choice()
             # only known values: a link's filters wait in the state until they are checked
             allowed = allowed_values(self.filter_options)

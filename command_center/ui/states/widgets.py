@@ -1,17 +1,19 @@
-"""Dashboard widgets: the chosen dashboard's layout and cards, live data on each widget's
-cadence, and layout/widget changes from other tabs (bus notices)."""
+"""Dashboard widgets: the chosen dashboard's layout and cards. Live data on each widget's
+cadence and layout/widget changes from other tabs (bus notices) arrive from the process's one
+widget refresher (ui/widget_room.py); this state keeps the tab's choices (board, range,
+filters, table sorts) and is given the refresher's snapshot on load and reconnect."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import time
 from typing import Any
 from urllib.parse import urlencode
 
 import reflex as rx
 
+from command_center.auth.roles import Role
 from command_center.dashboards.filters import (
     ChoiceError,
     ViewChoice,
@@ -19,76 +21,15 @@ from command_center.dashboards.filters import (
     parse_choice,
     range_options,
 )
-from command_center.dashboards.view_data import filter_choices, widget_data_in_view
-from command_center.ui.states.connection import client_connected
+from command_center.dashboards.view_data import filter_choices
+from command_center.ui.states.connection import local_sid
 from command_center.ui.states.guard import requires_role
-from command_center.ui.states.loops import single_loop
-from command_center.ui.states.session import SessionState
-from command_center.ui.view_models.widget_card import widget_view
-from command_center.warehouse.errors import WarehouseError
+from command_center.ui.states.session import SessionState, session_principal
+from command_center.ui.view_models.shared_widgets import Feed, Member, sort_rows
+from command_center.ui.widget_room import WidgetRoom, resolve_view, running_widget_room, widget_room
 
-GRACE_SECONDS = 30
-RETRY_SECONDS = 2.0
-TICK_SECONDS = 0.5
 log = logging.getLogger(__name__)
-RELOAD_ALL = "*"  # re-read the board and re-resolve every widget
-RELOAD_BOARD = "board"  # re-read the board; resolve only new or changed widgets
-
-
-def _board_specs(dashboard_id: int | None) -> tuple[Any, list[tuple[str, dict[str, Any]]]]:
-    from command_center.dashboards.service import DashboardError, load_layout
-    from command_center.widgets.persist import list_widgets
-
-    try:
-        board = load_layout(dashboard_id or None)
-    except DashboardError:  # a stale link: the default dashboard
-        board = load_layout(None)
-    specs = {w.id: dict(w.spec) for w in list_widgets()}
-    return board, [(wid, specs[wid]) for wid in board.widget_ids if wid in specs]
-
-
-async def resolve_view(
-    widget_id: str, spec: dict[str, Any], choice: ViewChoice | None = None
-) -> dict[str, Any]:
-    """Resolve one widget under the dashboard's range and filters into its view; failures
-    become a readable error view."""
-    try:
-        found = await widget_data_in_view(widget_id, spec, choice)
-    except WarehouseError as exc:  # which warehouse, what kind of failure, the driver's words
-        return widget_view(widget_id, spec, None, status="error", error=exc.describe()[:300])
-    except Exception as exc:  # shown on the card, with a retry button
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return widget_view(widget_id, spec, None, status="error", error=message[:300])
-    data, metric = found.data, found.metric
-    return widget_view(
-        widget_id,
-        spec,
-        data.rows,
-        source=data.source,
-        cached=data.cached,
-        generated_at=data.generated_at,
-        cached_at=data.cached_at,
-        value_name=metric.label if metric else "",
-        notes=found.notes,
-        as_of=data.as_of,
-    )
-
-
-def sort_rows(view: dict[str, Any], column: str | None, descending: bool) -> dict[str, Any]:
-    """The view with its table rows ordered by `column` (numbers before text, gaps last)."""
-    keys = [c["key"] for c in view.get("columns") or []]
-    if column not in keys:
-        return view
-    index = keys.index(column)
-
-    def order(row: list[dict[str, Any]]) -> tuple[int, Any]:
-        value = row[index]["sort"]
-        if value in ("", None):
-            return (2, "")
-        return (0, value) if isinstance(value, int | float) else (1, str(value).lower())
-
-    rows = sorted(view["rows"], key=order, reverse=descending)
-    return {**view, "rows": rows, "sorted_by": column, "descending": descending}
+__all__ = ["WidgetsState", "resolve_view", "sort_rows"]
 
 
 class WidgetsState(SessionState):
@@ -107,21 +48,33 @@ class WidgetsState(SessionState):
     filters: dict[str, str] = {}
     filter_options: list[dict[str, Any]] = []
     range_options: list[dict[str, str]] = []
-    _specs: dict[str, dict[str, Any]] = {}
-    _force: set[str] = set()
+    _specs: dict[str, dict[str, Any]] = {}  # as of the tab's last snapshot
     _sorts: dict[str, list[Any]] = {}  # widget id → [column key, descending]
 
-    def _take_forced(self) -> set[str]:
-        """What handlers asked the loop to reload. Assigns only when there is something:
-        an untouched state is not written back (the Redis state manager) on every tick."""
-        forced = self._force
-        if forced:
-            self._force = set()
-        return forced
+    def _tab(self) -> str:
+        return str(self.router.session.client_token or "")
+
+    def _feed(self) -> Feed | None:
+        """What the process's widget refresher shows this tab now (None: not in its room)."""
+        room = running_widget_room()
+        return None if room is None else room.feed_of(self._tab())
+
+    def _current_views(self) -> list[dict[str, Any]]:
+        feed = self._feed()
+        return self.views if feed is None else feed.ordered_views(self._sorts)
+
+    def _current_specs(self) -> dict[str, dict[str, Any]]:
+        feed = self._feed()
+        return self._specs if feed is None else feed.specs
+
+    def _ask_reload(self) -> None:
+        """Re-read this tab's board (a widget was added, removed or changed)."""
+        if (room := running_widget_room()) is not None:
+            room.reload(self._tab())
 
     def _set_view(self, view: dict[str, Any]) -> None:
         view = sort_rows(view, *self._sorts.get(view["id"], [None, False]))
-        self.views = [view if v["id"] == view["id"] else v for v in self.views]
+        self.views = [view if v["id"] == view["id"] else v for v in self._current_views()]
 
     @rx.event
     @requires_role("viewer")
@@ -129,7 +82,7 @@ class WidgetsState(SessionState):
         """Sort a table card by `column`; again on the same column flips the order.
 
         Only a column of a card on this board is kept (the client names both)."""
-        view = next((v for v in self.views if v["id"] == widget_id), None)
+        view = next((v for v in self._current_views() if v["id"] == widget_id), None)
         if view is None or column not in {c["key"] for c in view.get("columns") or []}:
             return
         key, descending = self._sorts.get(widget_id, [None, False])
@@ -137,23 +90,26 @@ class WidgetsState(SessionState):
             **self._sorts,
             widget_id: [column, not descending if key == column else False],
         }
+        if (room := running_widget_room()) is not None:
+            room.set_sorts(self._tab(), self._sorts)
         self._set_view(view)
 
     @rx.event
     @requires_role("viewer")
     def retry(self, widget_id: str) -> None:
-        """Ask the refresh loop to re-resolve one widget now."""
-        self._force = {*self._force, widget_id}
+        """Ask the refresher to re-resolve one widget now."""
+        if (room := running_widget_room()) is not None:
+            room.retry(self._tab(), widget_id)
         self.views = [
             {**v, "status": "loading", "error": ""} if v["id"] == widget_id else v
-            for v in self.views
+            for v in self._current_views()
         ]
 
     @rx.event
     @requires_role("viewer")
     def reload(self) -> None:
         """Re-read the board (after a widget was added or changed)."""
-        self._force = {*self._force, RELOAD_BOARD}
+        self._ask_reload()
 
     @rx.event(background=True)
     @requires_role("editor")
@@ -191,16 +147,20 @@ class WidgetsState(SessionState):
         self.range_start = choice.start.isoformat() if choice.start else ""
         self.range_end = choice.end.isoformat() if choice.end else ""
         self.range_error = ""
-        self._force = {*self._force, RELOAD_ALL}
+        self._move()
         return self._url_script()
+
+    def _move(self) -> None:
+        """Have the refresher send this tab its (new) board under its (new) choice."""
+        if (room := running_widget_room()) is not None:
+            room.move(self._tab(), self.dashboard_id, self._choice())
 
     @rx.event
     @requires_role("viewer")
     def switch_dashboard(self, dashboard_id: str) -> Any:
         """Show another dashboard (its id also goes into the URL)."""
         self.dashboard_id = int(dashboard_id)
-        self.views, self.layouts, self.loaded = [], {}, False
-        self._force = {*self._force, RELOAD_ALL}
+        self._move()  # the refresher sends the board's layout and cards
         return self._url_script()
 
     @rx.event
@@ -265,13 +225,11 @@ class WidgetsState(SessionState):
     @rx.event(background=True)
     @requires_role("viewer")
     async def run_refresh_loop(self) -> None:
-        """One loop per tab: resolve due widgets concurrently, outside the state lock.
-
-        Survives failures (the state manager being unreachable included) while the tab is
-        connected: the cards keep their last data and refresh again when it is back.
-        """
+        """Join the process's widget refresher (ui/widget_room.py) with this tab's board and
+        choice from the URL: the tab's state is given the feed's snapshot, then every change
+        of the feed reaches the tab as one shared push. Runs on every page load and reconnect;
+        only a signed-in viewer gets this far."""
         async with self:
-            token = self.router.session.client_token
             params = dict(self.router.url.query_parameters)
             wanted = params.get("dashboard", "")
             if wanted.isdigit():
@@ -281,97 +239,30 @@ class WidgetsState(SessionState):
             self.range_start = choice.start.isoformat() if choice.start else ""
             self.range_end = choice.end.isoformat() if choice.end else ""
             self.range_options = range_options()
-        with single_loop("widget-refresh", token) as mine:
-            if not mine:
-                return
-            while True:
-                try:
-                    await self._refresh_forever(token)
-                    return
-                except Exception as exc:
-                    log.warning("widget refresh interrupted (%s); retrying", exc)
-                    await asyncio.sleep(RETRY_SECONDS)
-                    if not client_connected(token):
-                        return
-
-    async def _load_specs(self) -> dict[str, dict[str, Any]]:
-        from command_center.dashboards.service import list_dashboards
-
+        options = await asyncio.to_thread(filter_choices)
+        async with self:  # before any widget is resolved: only known filter values stay
+            self.filter_options = options
+            self._keep_known_filters()
+            dashboard_id, choice = self.dashboard_id, self._choice()
+        room = await tabs_widget_room()
+        feed = await room.prepare(dashboard_id, choice)
         async with self:
-            dashboard_id = self.dashboard_id
-        board, ordered = await asyncio.to_thread(_board_specs, dashboard_id)
-        dashboards = await asyncio.to_thread(list_dashboards)
-        specs = dict(ordered)
-        async with self:
-            known = {
-                v["id"]: v for v in self.views if self._specs.get(v["id"]) == specs.get(v["id"])
-            }
-            self._specs = specs
-            self.dashboard_id = board.id
-            self.dashboard_name = board.name
-            self.dashboards = dashboards
-            self.layouts = board.layout.get("layouts", {})
-            self.views = [
-                known.get(wid) or widget_view(wid, spec, None, status="loading")
-                for wid, spec in ordered
-            ]
-            self.loaded = True
-        return specs
+            token, sorts = self._tab(), dict(self._sorts)
+            revision = feed.revision
+            for name, value in feed.snapshot(sorts).items():  # assigned vars are sent
+                setattr(self, name, value)
+            self._specs = dict(feed.specs)
+        sid = local_sid(token) or self.router.session.session_id
+        member = Member(token, str(self.session_token or ""), sid, feed.key, sorts)
+        await room.join(member, revision)
 
-    async def _refresh_forever(self, token: str) -> None:
-        from command_center.ops.live import get_live_ops
 
-        live = await get_live_ops()
-        async with live.fanout.subscribe(notices_only=True) as consumer:
-            specs = await self._load_specs()
-            options = await asyncio.to_thread(filter_choices)  # after the cards are up
-            async with self:  # before any widget is resolved: only known filter values stay
-                self.filter_options = options
-                self._keep_known_filters()
-            next_due: dict[str, float] = {}
-            last_seen = time.monotonic()
-            while True:
-                now = time.monotonic()
-                if client_connected(token):
-                    last_seen = now
-                elif now - last_seen > GRACE_SECONDS:
-                    return
-                async with self:
-                    forced = self._take_forced()
-                    choice = self._choice()
-                if forced & {RELOAD_ALL, RELOAD_BOARD}:
-                    old, specs = specs, await self._load_specs()
-                    changed = {w for w in specs if old.get(w) != specs[w]}
-                    for widget_id in changed:
-                        next_due.pop(widget_id, None)
-                    forced = set(specs) if RELOAD_ALL in forced else forced | changed
-                due = [w for w in specs if w in forced or next_due.get(w, 0) <= now]
-                if due:
-                    views = await asyncio.gather(*(resolve_view(w, specs[w], choice) for w in due))
-                    async with self:
-                        for view in views:
-                            self._set_view(view)
-                    for widget_id in due:
-                        intent = specs[widget_id].get("data_intent") or {}
-                        refresh = intent.get("refresh_seconds")
-                        next_due[widget_id] = time.monotonic() + max(int(refresh or 60), 5)
-                await self._await_notices(consumer, token)
+def _may_view(session_token: str) -> bool:
+    """Whether a member's session still allows watching the dashboard."""
+    principal = session_principal(session_token)
+    return principal is not None and principal.allows(Role.viewer)
 
-    async def _await_notices(self, consumer: Any, token: str) -> None:
-        """Wait out one tick on the bus; a notice about this board asks for a reload (and
-        ends the wait). The consumer receives notices only (no KPI traffic)."""
-        deadline = time.monotonic() + TICK_SECONDS
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                item = await consumer.get(timeout=left)
-            except TimeoutError:
-                return
-            if item.get("origin") == token:
-                continue  # this tab's own save
-            async with self:
-                mine = self.dashboard_id
-            board = item.get("dashboard_id")
-            if item.get("topic") == "widgets" or board in (None, mine):
-                async with self:
-                    self._force = {*self._force, RELOAD_BOARD}
-                return
+
+async def tabs_widget_room() -> WidgetRoom:
+    """This process's widget refresher for `WidgetsState`."""
+    return await widget_room(WidgetsState.get_full_name(), _may_view)

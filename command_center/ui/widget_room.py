@@ -1,0 +1,359 @@
+"""One widget refresher per process for every live dashboard tab.
+
+Tabs used to run a refresh loop each: a state round trip every half second per tab, and one
+resolve per tab for the same widget. Now the process's `WidgetRoom` holds each shown board
+under each range-and-filters choice once (`SharedWidgets`), resolves every distinct due widget
+once per tick, and sends a feed's views — one Reflex delta for `WidgetsState`, encoded once per
+group of tabs that sort their tables alike — only when a shown view changed.
+
+Only a tab whose session passed `requires_role("viewer")` joins (`WidgetsState.run_refresh_loop`),
+after its own state was given the feed's snapshot; a tab only ever receives the feed it joined
+(its board, its choice). A closed socket, a signed-out session and, every few seconds, a
+session revoked, expired or disabled meanwhile take the tab out. Board notices on the bus
+(layout saved, widgets changed) re-read each affected board once for all its tabs. Each worker
+process refreshes for its own sockets (STATE_MANAGER=redis runs several).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from command_center.dashboards.filters import ViewChoice
+from command_center.dashboards.view_data import widget_data_in_view
+from command_center.realtime.notices import SIMULATOR
+from command_center.ui.room_emit import emit_values
+from command_center.ui.view_models.shared_widgets import (
+    Feed,
+    Member,
+    SharedWidgets,
+)
+from command_center.ui.view_models.widget_card import widget_view
+from command_center.warehouse.errors import WarehouseError
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 0.5
+RETRY_SECONDS = 2.0
+SESSION_CHECK_SECONDS = 5.0
+
+Ordered = list[tuple[str, dict[str, Any]]]
+BoardLoader = Callable[[int], tuple[dict[str, Any], Ordered]]
+Resolver = Callable[[str, dict[str, Any], ViewChoice], Awaitable[dict[str, Any]]]
+
+
+def loading_view(widget_id: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """A card waiting for its first data."""
+    return widget_view(widget_id, spec, None, status="loading")
+
+
+def read_board(dashboard_id: int) -> tuple[dict[str, Any], Ordered]:
+    """Blocking: a board's shown fields and its widgets' specs in board order (a stale id:
+    the default dashboard)."""
+    from command_center.dashboards.service import DashboardError, list_dashboards, load_layout
+    from command_center.widgets.persist import list_widgets
+
+    try:
+        board = load_layout(dashboard_id or None)
+    except DashboardError:
+        board = load_layout(None)
+    specs = {w.id: dict(w.spec) for w in list_widgets()}
+    info = {
+        "dashboard_id": board.id,
+        "dashboard_name": board.name,
+        "dashboards": list_dashboards(),
+        "layouts": board.layout.get("layouts", {}),
+        "loaded": True,
+    }
+    return info, [(wid, specs[wid]) for wid in board.widget_ids if wid in specs]
+
+
+async def resolve_view(
+    widget_id: str, spec: dict[str, Any], choice: ViewChoice | None = None
+) -> dict[str, Any]:
+    """Resolve one widget under the dashboard's range and filters into its view; failures
+    become a readable error view."""
+    try:
+        found = await widget_data_in_view(widget_id, spec, choice)
+    except WarehouseError as exc:  # which warehouse, what kind of failure, the driver's words
+        return widget_view(widget_id, spec, None, status="error", error=exc.describe()[:300])
+    except Exception as exc:  # shown on the card, with a retry button
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return widget_view(widget_id, spec, None, status="error", error=message[:300])
+    data, metric = found.data, found.metric
+    return widget_view(
+        widget_id,
+        spec,
+        data.rows,
+        source=data.source,
+        cached=data.cached,
+        generated_at=data.generated_at,
+        cached_at=data.cached_at,
+        value_name=metric.label if metric else "",
+        notes=found.notes,
+        as_of=data.as_of,
+    )
+
+
+class WidgetRoom:
+    """This process's widget refresher and the tabs it refreshes for."""
+
+    def __init__(
+        self,
+        namespace: Any,
+        state_name: str,
+        allowed: Callable[[str], bool],
+        *,
+        load_board: BoardLoader = read_board,
+        resolve: Resolver = resolve_view,
+    ) -> None:
+        self.shared = SharedWidgets()
+        self.loop = asyncio.get_running_loop()
+        self._namespace = namespace
+        self._state_name = state_name
+        self._allowed = allowed
+        self._load_board = load_board
+        self._resolve = resolve
+        self._moves: dict[str, tuple[int, ViewChoice]] = {}  # client token → wanted feed
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self, live: Any) -> None:
+        """Start the refresh loop and the members' session check."""
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._run(live), name="widget-room"),
+                asyncio.create_task(self._check_forever(), name="widget-room-sessions"),
+            ]
+
+    async def stop(self) -> None:
+        """Stop both tasks."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    # ------------------------------------------------------------ tabs
+
+    async def prepare(self, dashboard_id: int, choice: ViewChoice) -> Feed:
+        """The feed a tab asking for `dashboard_id` under `choice` will show (its board read
+        when nobody shows it yet). Hand its `snapshot()` and `revision` to `join`."""
+        info, ordered = await asyncio.to_thread(self._load_board, dashboard_id)
+        feed = self.shared.feed(int(info["dashboard_id"]), choice)
+        if not feed.info:
+            feed.set_board(info, ordered, loading_view)
+        return feed
+
+    async def join(self, member: Member, revision: int) -> bool:
+        """Add a connected tab showing `member.feed`; send it the feed when the snapshot it
+        was given (`revision`) is no longer current. False when the socket is gone.
+
+        Nothing suspends between the revision check and the membership: no push can slip
+        between them."""
+        manager = self._namespace.server.manager
+        feed = self.shared.feeds.get(member.feed)
+        if feed is None or not manager.is_connected(member.sid, self._namespace.namespace):
+            return False
+        self.shared.join(member)
+        self._moves.pop(member.token, None)
+        if revision != feed.revision:
+            await self._push(member.sid, feed.snapshot(member.sorts))
+        self._wake.set()  # its new widgets are due
+        return True
+
+    def feed_of(self, token: str) -> Feed | None:
+        """The feed the tab `token` shows (None: not a member of this process's room)."""
+        member = self.shared.members.get(token)
+        return None if member is None else self.shared.feeds.get(member.feed)
+
+    def move(self, token: str, dashboard_id: int, choice: ViewChoice) -> None:
+        """The tab switched board, range or filters: the next tick sends it the new feed."""
+        if token in self.shared.members:
+            self._moves[token] = (dashboard_id, choice)
+            self._wake.set()
+
+    def reload(self, token: str) -> None:
+        """Re-read the tab's board (a widget was added, removed or changed)."""
+        feed = self.feed_of(token)
+        if feed is not None:
+            feed.reload = True
+            self._wake.set()
+
+    def retry(self, token: str, widget_id: str) -> None:
+        """Re-resolve one widget of the tab's feed now."""
+        feed = self.feed_of(token)
+        if feed is not None and widget_id in feed.specs:
+            feed.forced.add(widget_id)
+            self._wake.set()
+
+    def set_sorts(self, token: str, sorts: dict[str, list[Any]]) -> None:
+        """The tab's table sorts (its pushes are sorted that way)."""
+        member = self.shared.members.get(token)
+        if member is not None:
+            member.sorts = dict(sorts)
+
+    def leave_session(self, session_token: str) -> None:
+        """Take out every tab of a session (signed out)."""
+        for token, member in list(self.shared.members.items()):
+            if member.session == session_token:
+                self.shared.leave(token)
+
+    async def check_sessions(self) -> None:
+        """Forget tabs whose socket closed; take out those whose session no longer allows
+        viewing (revoked, expired, user disabled). A failing check takes nobody out."""
+        manager, name = self._namespace.server.manager, self._namespace.namespace
+        for token, member in list(self.shared.members.items()):
+            if not manager.is_connected(member.sid, name):
+                self.shared.leave(token)
+        sessions = {m.session for m in self.shared.members.values()}
+        if not sessions:
+            return
+        allowed = await asyncio.to_thread(lambda: {s for s in sessions if self._allowed(s)})
+        for token, member in list(self.shared.members.items()):
+            if member.session in sessions and member.session not in allowed:
+                log.info("widget room: session no longer allowed, tab %s taken out", member.sid)
+                self.shared.leave(token)
+
+    # ------------------------------------------------------------ the refresher
+
+    def notice(self, item: dict[str, Any]) -> None:
+        """A bus notice: boards it concerns are re-read on the next tick (the tab whose own
+        layout save it announces is not sent its layout back)."""
+        if item.get("kind") != "notice" or item.get("topic") == SIMULATOR:
+            return
+        board = item.get("dashboard_id")
+        for feed in self.shared.feeds.values():
+            if item.get("topic") == "widgets" or board in (None, feed.key[0]):
+                feed.reload = True
+                if item.get("origin"):
+                    feed.quiet.add(str(item["origin"]))
+                self._wake.set()
+
+    async def tick(self) -> None:
+        """Moves, board re-reads, then every distinct due widget resolved once and pushed."""
+        for token, (dashboard_id, choice) in list(self._moves.items()):
+            await self._move(token, dashboard_id, choice)
+        await self._reload_boards()
+        wanted = self.shared.wanted(time.monotonic())
+        if not wanted:
+            return
+        keys = list(wanted)
+        views = await asyncio.gather(*(self._resolve(*wanted[k]) for k in keys))
+        for feed in self.shared.apply(dict(zip(keys, views, strict=True)), time.monotonic()):
+            await self._push_feed(feed, {})
+
+    async def _move(self, token: str, dashboard_id: int, choice: ViewChoice) -> None:
+        member = self.shared.members.get(token)
+        if self._moves.pop(token, None) is None or member is None:
+            return
+        feed = await self.prepare(dashboard_id, choice)
+        if token in self.shared.members:  # still here after the board read
+            member.feed = feed.key
+            self.shared.join(member)
+            await self._push(member.sid, feed.snapshot(member.sorts))
+
+    async def _reload_boards(self) -> None:
+        feeds = [f for f in self.shared.feeds.values() if f.reload]
+        boards: dict[int, tuple[dict[str, Any], Ordered]] = {}
+        for feed in feeds:  # one read per board, whatever the number of choices shown
+            if feed.key[0] not in boards:
+                boards[feed.key[0]] = await asyncio.to_thread(self._load_board, feed.key[0])
+            info, ordered = boards[feed.key[0]]
+            quiet, feed.quiet, feed.reload = feed.quiet, set(), False
+            changed = feed.set_board({**info, "dashboard_id": feed.key[0]}, ordered, loading_view)
+            if changed:
+                await self._push_feed(feed, {k: feed.info[k] for k in changed if k != "views"},
+                                      quiet)  # fmt: skip
+
+    async def _push_feed(
+        self, feed: Feed, fields: dict[str, Any], quiet: set[str] | None = None
+    ) -> None:
+        """Send a feed's views (and `fields`) to its tabs, once per group of sorts; tabs in
+        `quiet` are not sent the layouts (their own save)."""
+        for sorts, members in self.shared.audience(feed.key):
+            values = {**fields, "views": feed.ordered_views(sorts)}
+            loud = [m.sid for m in members if m.token not in (quiet or ())]
+            hushed = [m.sid for m in members if m.token in (quiet or ())]
+            await self._push(loud, values)
+            if hushed:
+                await self._push(hushed, {k: v for k, v in values.items() if k != "layouts"})
+
+    async def _push(self, to: str | list[str], values: dict[str, Any]) -> None:
+        if to:
+            await emit_values(self._namespace, self._state_name, values, to)
+
+    async def _run(self, live: Any) -> None:
+        while True:
+            try:
+                async with live.fanout.subscribe(notices_only=True) as consumer:
+                    while True:
+                        await self.tick()
+                        await self._wait(consumer)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the cards keep their last data; refresh again later
+                log.warning("widget refresher interrupted (%s); retrying", exc)
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def _wait(self, consumer: Any) -> None:
+        """One tick: notices, and tabs' requests (which end the wait early)."""
+        deadline = time.monotonic() + TICK_SECONDS
+        self._wake.clear()
+        while (left := deadline - time.monotonic()) > 0 and not self._wake.is_set():
+            waker = asyncio.create_task(self._wake.wait())
+            getter = asyncio.create_task(consumer.get(timeout=left))
+            done, pending = await asyncio.wait({waker, getter}, return_when="FIRST_COMPLETED")
+            for task in pending:
+                task.cancel()
+            if getter in done and getter.exception() is None:
+                self.notice(getter.result())
+            elif getter in done and not isinstance(getter.exception(), TimeoutError):
+                raise getter.exception()  # type: ignore[misc]
+
+    async def _check_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SESSION_CHECK_SECONDS)
+            try:
+                await self.check_sessions()
+            except Exception as exc:
+                log.warning("widget room session check failed: %s", exc)
+
+
+_room: WidgetRoom | None = None
+
+
+def running_widget_room() -> WidgetRoom | None:
+    """This process's room when it runs in the current loop (handlers call it synchronously)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return _room if _room is not None and _room.loop is loop else None
+
+
+async def widget_room(state_name: str, allowed: Callable[[str], bool]) -> WidgetRoom:
+    """This process's room (created and started on first use within the running loop)."""
+    global _room
+    if running_widget_room() is None:
+        from reflex.utils.prerequisites import get_app
+
+        from command_center.ops.live import get_live_ops
+
+        live = await get_live_ops()
+        if running_widget_room() is None:
+            _room = WidgetRoom(get_app().app.event_namespace, state_name, allowed)
+            _room.start(live)
+    assert _room is not None
+    return _room
+
+
+def leave_widget_room(session_token: str) -> None:
+    """Take a signed-out session's tabs out of this process's room (if it runs)."""
+    room = running_widget_room()
+    if room is not None and session_token:
+        room.leave_session(session_token)

@@ -1,0 +1,201 @@
+"""The process-wide widget refresher: each distinct widget resolved once per tick for every
+tab showing it, pushed only when a shown view changed, and only to the tabs of that board
+whose session may still view it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from command_center.dashboards.filters import ViewChoice
+from command_center.ui.states.widgets import WidgetsState
+from command_center.ui.view_models.shared_widgets import Member
+from command_center.ui.view_models.widget_card import widget_view
+from command_center.ui.widget_room import WidgetRoom
+
+KPI = {"type": "kpi", "title": "Open claims", "data_intent": {"metric": "open_claims"}}
+TABLE = {"type": "table", "title": "By type", "data_intent": {"metric": "claims"}}
+STATE = WidgetsState.get_full_name()
+
+
+class FakeNamespace:
+    """The slice of Reflex's EventNamespace the room uses."""
+
+    namespace = "/_event"
+
+    def __init__(self) -> None:
+        self.server = type("Server", (), {})()
+        self.server.manager = self
+        self.connected: set[str] = set()
+        self.sent: list[tuple[list[str], dict[str, Any]]] = []
+
+    def is_connected(self, sid: str, namespace: str) -> bool:
+        return sid in self.connected
+
+    async def emit(self, event: str, update: Any, to: Any) -> None:
+        assert event == "event"
+        (fields,) = update.delta.values()
+        assert set(update.delta) == {STATE}
+        self.sent.append(([to] if isinstance(to, str) else sorted(to), fields))
+
+
+class Data:
+    """A stand-in resolver and board store that count their calls."""
+
+    def __init__(self) -> None:
+        self.boards: dict[int, list[tuple[str, dict[str, Any]]]] = {1: [("w1", KPI)]}
+        self.value = 5
+        self.resolved: list[str] = []
+        self.reads: list[int] = []
+
+    def load_board(self, dashboard_id: int) -> tuple[dict[str, Any], Any]:
+        self.reads.append(dashboard_id)
+        info = {
+            "dashboard_id": dashboard_id,
+            "dashboard_name": f"Board {dashboard_id}",
+            "dashboards": [{"id": d, "name": f"Board {d}"} for d in self.boards],
+            "layouts": {"lg": [{"i": w} for w, _ in self.boards[dashboard_id]]},
+            "loaded": True,
+        }
+        return info, list(self.boards[dashboard_id])
+
+    async def resolve(self, widget_id: str, spec: dict[str, Any], choice: ViewChoice) -> Any:
+        self.resolved.append(widget_id)
+        rows = [{"claim_type": "theft", "value": self.value}, {"claim_type": "crack", "value": 1}]
+        return widget_view(widget_id, spec, rows)
+
+
+def _allowed(session: str) -> bool:
+    return session.startswith("ok")
+
+
+async def _room(data: Data) -> tuple[WidgetRoom, FakeNamespace]:
+    namespace = FakeNamespace()
+    room = WidgetRoom(namespace, STATE, _allowed, load_board=data.load_board, resolve=data.resolve)
+    return room, namespace
+
+
+async def _open_tabs(room: WidgetRoom, board: int, names: list[str], session: str = "ok"):
+    feed = await room.prepare(board, ViewChoice())
+    for name in names:
+        room._namespace.connected.add(f"sid-{name}")
+        assert await room.join(Member(name, session, f"sid-{name}", feed.key), feed.revision)
+    return feed
+
+
+def _shown(fields: dict[str, Any]) -> list[str]:
+    return [v["display"] for v in fields["views_rx_state_"]]
+
+
+async def test_many_tabs_on_one_widget_cost_one_resolve_and_one_push_per_change() -> None:
+    data = Data()
+    room, namespace = await _room(data)
+    tabs = [f"t{n}" for n in range(50)]
+    feed = await _open_tabs(room, 1, tabs)
+    await room.tick()
+    assert data.resolved == ["w1"]  # one resolve for 50 tabs
+    ((to, fields),) = namespace.sent  # one delta, encoded once, queued to every tab
+    assert to == sorted(f"sid-{t}" for t in tabs) and _shown(fields) == ["5"]
+    assert set(fields) == {"views_rx_state_"}  # the var name Reflex's frontend dispatches
+    await room.tick()
+    assert data.resolved == ["w1"] and len(namespace.sent) == 1  # not due: nothing at all
+    feed.next_due["w1"] = 0
+    await room.tick()
+    assert data.resolved == ["w1", "w1"] and len(namespace.sent) == 1  # same data: no push
+    data.value, feed.next_due["w1"] = 9, 0
+    await room.tick()
+    assert len(namespace.sent) == 2 and _shown(namespace.sent[-1][1]) == ["9"]
+
+
+async def test_one_widget_on_two_boards_is_resolved_once_for_both() -> None:
+    data = Data()
+    data.boards[2] = [("w1", KPI), ("w2", TABLE)]
+    room, namespace = await _room(data)
+    await _open_tabs(room, 1, ["a"])
+    await _open_tabs(room, 2, ["b"])
+    await room.tick()
+    assert sorted(data.resolved) == ["w1", "w2"]
+    assert {tuple(to) for to, _ in namespace.sent} == {("sid-a",), ("sid-b",)}
+
+
+async def test_a_tab_receives_only_its_own_board_and_nothing_once_not_allowed() -> None:
+    data = Data()
+    data.boards[2] = [("w2", TABLE)]
+    room, namespace = await _room(data)
+    await _open_tabs(room, 1, ["a", "revoked-later", "gone"])
+    await _open_tabs(room, 2, ["other"])
+    room.shared.members["revoked-later"].session = "revoked"
+    namespace.connected.discard("sid-gone")  # its socket closed
+    await room.check_sessions()
+    assert set(room.shared.members) == {"a", "other"}
+    await room.tick()
+    by_sid = {tuple(to): [v["id"] for v in f["views_rx_state_"]] for to, f in namespace.sent}
+    assert by_sid == {("sid-a",): ["w1"], ("sid-other",): ["w2"]}
+    room.leave_session("ok")  # signed out: every tab of the session
+    data.value = 7
+    for feed in room.shared.feeds.values():
+        feed.next_due = {}
+    sent = len(namespace.sent)
+    await room.tick()
+    assert room.shared.members == {} and room.shared.feeds == {}
+    assert len(namespace.sent) == sent  # nobody left: nothing resolved, nothing sent
+
+
+async def test_tabs_sorting_alike_share_a_push_and_a_retry_is_always_answered() -> None:
+    data = Data()
+    data.boards[1] = [("w2", TABLE)]
+    room, namespace = await _room(data)
+    await _open_tabs(room, 1, ["a", "b", "c"])
+    room.set_sorts("c", {"w2": ["value", False]})
+    await room.tick()
+    pushes = {tuple(to): f for to, f in namespace.sent}
+    assert set(pushes) == {("sid-a", "sid-b"), ("sid-c",)}
+    rows = pushes[("sid-c",)]["views_rx_state_"][0]["rows"]
+    assert [row[1]["sort"] for row in rows] == [1.0, 5.0]
+    room.retry("a", "w2")
+    room.retry("a", "not-on-this-board")
+    await room.tick()
+    assert data.resolved == ["w2", "w2"] and len(namespace.sent) == 4  # unchanged, still sent
+
+
+async def test_board_notices_reread_each_board_once_and_spare_the_saving_tab() -> None:
+    data = Data()
+    room, namespace = await _room(data)
+    feed = await _open_tabs(room, 1, ["saver", "watcher"])
+    await room.tick()
+    data.reads.clear()
+    room.notice({"kind": "notice", "topic": "simulator", "running": True})
+    assert not feed.reload
+    data.boards[1] = [("w1", KPI), ("w2", TABLE)]
+    room.notice({"kind": "notice", "topic": "layout", "dashboard_id": 1, "origin": "saver"})
+    room.notice({"kind": "notice", "topic": "layout", "dashboard_id": 3})  # another board
+    await room.tick()
+    assert data.reads == [1] and data.resolved == ["w1", "w2"]
+    board_push = {tuple(to): f for to, f in namespace.sent[1:3]}
+    assert "layouts_rx_state_" in board_push[("sid-watcher",)]
+    assert "layouts_rx_state_" not in board_push[("sid-saver",)]
+    assert [v["status"] for v in board_push[("sid-watcher",)]["views_rx_state_"]] == [
+        "ok",
+        "loading",  # the new card, until its data arrives (the next push)
+    ]
+
+
+async def test_a_moved_tab_gets_the_new_board_and_a_late_joiner_the_current_views() -> None:
+    data = Data()
+    data.boards[2] = [("w2", TABLE)]
+    room, namespace = await _room(data)
+    feed = await _open_tabs(room, 1, ["a", "b"])
+    old_revision = feed.revision
+    await room.tick()
+    namespace.connected.add("sid-late")
+    assert await room.join(Member("late", "ok", "sid-late", feed.key), old_revision)
+    assert namespace.sent[-1][0] == ["sid-late"] and _shown(namespace.sent[-1][1]) == ["5"]
+    assert not await room.join(Member("x", "ok", "sid-closed", feed.key), feed.revision)
+    before = len(namespace.sent)
+    room.move("a", 2, ViewChoice())
+    await room.tick()
+    snapshot, update = (f for to, f in namespace.sent[before:] if to == ["sid-a"])
+    assert snapshot["dashboard_id_rx_state_"] == 2
+    assert snapshot["dashboard_name_rx_state_"] == "Board 2"
+    assert [v["status"] for v in snapshot["views_rx_state_"]] == ["loading"]
+    assert [v["id"] for v in update["views_rx_state_"]] == ["w2"]
+    assert room.feed_of("a").key[0] == 2 and room.feed_of("b").key[0] == 1
