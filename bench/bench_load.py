@@ -12,6 +12,13 @@ baseline, measured in the same run, is the single-client p95.
 
     python bench/bench_load.py [--clients 1 50 200] [--rate 50] [--duration 20]
     python bench/bench_load.py --clients 1 500        # any levels; the first is the baseline
+    python bench/bench_load.py --workers 2 --state-manager redis   # Redis state, 2 workers
+
+With `--state-manager redis` the server gets REDIS_URL (`--redis-url`, a fresh key prefix per
+run, so other users of that Redis are not disturbed), STATE_MANAGER=redis and GRANIAN_WORKERS
+(`--workers`, which Reflex's production server reads); CPU and RSS are then the sum over
+every process of the server. Each tab also counts the widget deltas it was pushed (`widget
+pushes`: the shared widget refresher, command_center/ui/widget_room.py).
 
 Live tabs are rendered by one renderer per process and sent as one room broadcast
 (command_center/ui/live_room.py); figures and history: docs/operations.md, bench/RESULTS.md.
@@ -29,6 +36,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -36,12 +44,14 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import chromium, prod_server
+from bench.harness import chromium, prod_server, start_prod_server
 from bench.harness import percentile as pct
 from bench.results import emit
 
 DASHBOARD = "command_center___ui___states___dashboard____dashboard_state"
-DATA_KEYS = ("version_rx_state_", "feed_rx_state_")  # frames without them are not parsed
+WIDGETS = "command_center___ui___states___widgets____widgets_state"
+VIEWS = "views_rx_state_"
+DATA_KEYS = ("version_rx_state_", "feed_rx_state_", VIEWS)  # frames without them: not parsed
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -70,6 +80,7 @@ class Client:
     seen: dict[str, float] = field(default_factory=dict)
     version: int = 0
     errors: int = 0
+    widget_pushes: int = 0  # deltas of the tab's widget views with at least one card loaded
 
 
 async def reflex_client(base: str, connect_frame: str, client: Client, stop: asyncio.Event):
@@ -93,6 +104,9 @@ async def reflex_client(base: str, connect_frame: str, client: Client, stop: asy
                 payload = json.loads(frame[frame.index("[") :])[1]
                 state = payload.get("delta", {})
                 for name, values in state.items():
+                    views = values.get(VIEWS) if name.endswith(WIDGETS) else None
+                    if views and any(v.get("status") == "ok" for v in views):
+                        client.widget_pushes += 1
                     if not name.endswith(DASHBOARD):
                         continue
                     client.version = max(client.version, int(values.get("version_rx_state_", 0)))
@@ -223,6 +237,7 @@ async def run_level(base: str, frame: str, pids: list[int], clients: int, rate: 
         "server_cpu": round(cpu, 2),
         "client_cpu": round(client_cpu, 2),
         "server_rss_mb": round(rss),
+        "widget_pushes_per_tab": round(statistics.fmean(c.widget_pushes for c in browsers), 1),
         "mean_ms": round(statistics.fmean(latencies), 1) if latencies else 0.0,
     }
 
@@ -233,9 +248,21 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--json", type=Path, default=Path("bench/load.json"))
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
+    parser.add_argument("--state-manager", choices=["memory", "redis"], default="memory")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
     results = []
-    with prod_server() as server:
+    env = {"GRANIAN_WORKERS": str(args.workers)}
+    if args.state_manager == "redis":
+        env |= {
+            "REDIS_URL": args.redis_url,
+            "STATE_MANAGER": "redis",
+            "REDIS_KEY_PREFIX": f"cc-bench-{uuid.uuid4().hex[:8]}:",
+        }
+    elif args.workers != 1:
+        parser.error("several workers need --state-manager redis (tabs' state is per process)")
+    with prod_server(partial(start_prod_server, extra_env=env)) as server:
         _path, frame = capture_connect_frame(server.url)
         pids = process_tree(server.process.pid)
         for level in args.clients:
@@ -244,10 +271,11 @@ def main() -> int:
             results.append(result)
             print(json.dumps(result), flush=True)
     base_p95 = results[0]["p95_ms"] or 1.0
+    setup = "" if args.state_manager == "memory" else f", {args.workers} workers, Redis state"
     for r in results:
         emit(
             f"{r['clients']} live tabs + {r['wallboards']} wallboards, {args.rate:g} ev/s, "
-            "POST → feed delta",
+            f"POST → feed delta{setup}",
             f"p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms, "
             f"lost {r['lost_clients']}, server CPU {r['server_cpu']} (load generator "
             f"{r['client_cpu']}), RSS {r['server_rss_mb']} MB",
@@ -258,13 +286,16 @@ def main() -> int:
             if r["clients"] == 200
             else r["lost_clients"] == 0,
         )
+    print(f"\nworkers {args.workers}, state manager {args.state_manager}")
     print(f"\n{'clients':>8} {'p50':>8} {'p95':>8} {'p99':>8} {'×p95(1)':>8} {'lost':>5} "
-          f"{'cpu':>5} {'rss MB':>7}")  # fmt: skip
+          f"{'cpu':>5} {'rss MB':>7} {'widget pushes/tab':>18}")  # fmt: skip
     for r in results:
         print(f"{r['clients']:>8} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['p99_ms']:>8} "
               f"{r['p95_ms'] / base_p95:>8.2f} {r['lost_clients']:>5} {r['server_cpu']:>5} "
-              f"{r['server_rss_mb']:>7}")  # fmt: skip
+              f"{r['server_rss_mb']:>7} {r['widget_pushes_per_tab']:>18}")  # fmt: skip
     args.json.write_text(json.dumps({"rate": args.rate, "duration": args.duration,
+                                     "workers": args.workers,
+                                     "state_manager": args.state_manager,
                                      "results": results}, indent=1))  # fmt: skip
     return 0
 

@@ -145,16 +145,21 @@ async def test_tabs_sorting_alike_share_a_push_and_a_retry_is_always_answered() 
     data.boards[1] = [("w2", TABLE)]
     room, namespace = await _room(data)
     await _open_tabs(room, 1, ["a", "b", "c"])
-    room.set_sorts("c", {"w2": ["value", False]})
     await room.tick()
-    pushes = {tuple(to): f for to, f in namespace.sent}
-    assert set(pushes) == {("sid-a", "sid-b"), ("sid-c",)}
-    rows = pushes[("sid-c",)]["views_rx_state_"][0]["rows"]
+    room.set_sorts("c", {"w2": ["value", False]})
+    await room.tick()  # the room itself sends the sorted copy: nothing to resolve
+    assert data.resolved == ["w2"] and namespace.sent[-1][0] == ["sid-c"]
+    rows = namespace.sent[-1][1]["views_rx_state_"][0]["rows"]
     assert [row[1]["sort"] for row in rows] == [1.0, 5.0]
+    sent = len(namespace.sent)
     room.retry("a", "w2")
     room.retry("a", "not-on-this-board")
     await room.tick()
-    assert data.resolved == ["w2", "w2"] and len(namespace.sent) == 4  # unchanged, still sent
+    assert data.resolved == ["w2", "w2"]
+    pushes = namespace.sent[sent:]  # "loading", then the (unchanged) result, per sort group
+    assert [to for to, _ in pushes] == [["sid-a", "sid-b"], ["sid-c"]] * 2
+    statuses = [f["views_rx_state_"][0]["status"] for _, f in pushes]
+    assert statuses == ["loading", "loading", "ok", "ok"]
 
 
 async def test_board_notices_reread_each_board_once_and_spare_the_saving_tab() -> None:

@@ -29,6 +29,7 @@ from command_center.realtime.notices import SIMULATOR
 from command_center.ui.room_emit import emit_values
 from command_center.ui.view_models.shared_widgets import (
     Feed,
+    FeedKey,
     Member,
     SharedWidgets,
 )
@@ -118,6 +119,8 @@ class WidgetRoom:
         self._load_board = load_board
         self._resolve = resolve
         self._moves: dict[str, tuple[int, ViewChoice]] = {}  # client token → wanted feed
+        self._resend: set[str] = set()  # tabs whose sorts changed
+        self._retrying: set[FeedKey] = set()  # feeds with a card put back to "loading"
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -185,17 +188,25 @@ class WidgetRoom:
             self._wake.set()
 
     def retry(self, token: str, widget_id: str) -> None:
-        """Re-resolve one widget of the tab's feed now."""
+        """Re-resolve one widget of the tab's feed now: its tabs see it loading, then the
+        result (sent even when unchanged)."""
         feed = self.feed_of(token)
         if feed is not None and widget_id in feed.specs:
             feed.forced.add(widget_id)
+            feed.views[widget_id] = {**feed.views[widget_id], "status": "loading", "error": ""}
+            self._retrying.add(feed.key)
             self._wake.set()
 
     def set_sorts(self, token: str, sorts: dict[str, list[Any]]) -> None:
-        """The tab's table sorts (its pushes are sorted that way)."""
+        """The tab's table sorts: its views are sent again, sorted, and so are later pushes.
+
+        The room sends them (not the tab's own event): a push of newer data can never be
+        overtaken by an older sorted copy."""
         member = self.shared.members.get(token)
         if member is not None:
             member.sorts = dict(sorts)
+            self._resend.add(token)
+            self._wake.set()
 
     def leave_session(self, session_token: str) -> None:
         """Take out every tab of a session (signed out)."""
@@ -239,6 +250,15 @@ class WidgetRoom:
         for token, (dashboard_id, choice) in list(self._moves.items()):
             await self._move(token, dashboard_id, choice)
         await self._reload_boards()
+        resend, self._resend = self._resend, set()
+        for token in resend:
+            member = self.shared.members.get(token)
+            if member is not None and (feed := self.shared.feeds.get(member.feed)):
+                await self._push(member.sid, {"views": feed.ordered_views(member.sorts)})
+        retrying, self._retrying = self._retrying, set()
+        for key in retrying:
+            if (feed := self.shared.feeds.get(key)) is not None:
+                await self._push_feed(feed, {})
         wanted = self.shared.wanted(time.monotonic())
         if not wanted:
             return

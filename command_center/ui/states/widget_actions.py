@@ -57,7 +57,8 @@ class WidgetActions(WidgetsState):
             return
         async with self:
             self._removed = {**self._removed, widget_id: removed.as_dict()}
-            self.views = [v for v in self._current_views() if v["id"] != widget_id]
+            if self._feed() is None:  # else the refresher re-reads the board and sends it
+                self.views = [v for v in self.views if v["id"] != widget_id]
             self._specs.pop(widget_id, None)
             self._ask_reload()
         title = str(removed.spec.get("title", "Widget"))

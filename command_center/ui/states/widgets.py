@@ -74,7 +74,7 @@ class WidgetsState(SessionState):
 
     def _set_view(self, view: dict[str, Any]) -> None:
         view = sort_rows(view, *self._sorts.get(view["id"], [None, False]))
-        self.views = [view if v["id"] == view["id"] else v for v in self._current_views()]
+        self.views = [view if v["id"] == view["id"] else v for v in self.views]
 
     @rx.event
     @requires_role("viewer")
@@ -90,19 +90,23 @@ class WidgetsState(SessionState):
             **self._sorts,
             widget_id: [column, not descending if key == column else False],
         }
-        if (room := running_widget_room()) is not None:
-            room.set_sorts(self._tab(), self._sorts)
-        self._set_view(view)
+        room = running_widget_room()
+        if room is not None and room.feed_of(self._tab()) is not None:
+            room.set_sorts(self._tab(), self._sorts)  # the room sends the sorted views
+        else:
+            self._set_view(view)
 
     @rx.event
     @requires_role("viewer")
     def retry(self, widget_id: str) -> None:
-        """Ask the refresher to re-resolve one widget now."""
-        if (room := running_widget_room()) is not None:
+        """Ask the refresher to re-resolve one widget now (it shows the card loading)."""
+        room = running_widget_room()
+        if room is not None and room.feed_of(self._tab()) is not None:
             room.retry(self._tab(), widget_id)
+            return
         self.views = [
             {**v, "status": "loading", "error": ""} if v["id"] == widget_id else v
-            for v in self._current_views()
+            for v in self.views
         ]
 
     @rx.event
