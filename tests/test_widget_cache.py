@@ -249,6 +249,45 @@ async def test_single_flight_across_processes_on_redis(redis_url: str, redis_pre
     assert calls == 1
 
 
+async def test_peer_keeps_its_lock_until_the_value_is_stored(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """A waiting peer that looks between the leader's compute and its cache write must see
+    the lock still held (it once saw the lock free and the key empty, and queried again)."""
+    storing, peer_looked = asyncio.Event(), asyncio.Event()
+
+    class SlowStore(RedisBackend):
+        async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+            storing.set()
+            await peer_looked.wait()  # the peer polls while the leader's write is pending
+            await super().set(key, value, ttl_seconds)
+
+    class Watching(RedisBackend):
+        async def lock_held(self, key: str) -> bool:
+            held = await super().lock_held(key)
+            if storing.is_set():
+                peer_looked.set()
+            return held
+
+    worker_a = WidgetDataCache(SlowStore(redis_url, redis_prefix, timeout=5.0))
+    worker_b = WidgetDataCache(Watching(redis_url, redis_prefix, timeout=5.0))
+    calls = 0
+    querying = asyncio.Event()
+
+    async def query() -> bytes:
+        nonlocal calls
+        calls += 1
+        querying.set()
+        return b"rows"
+
+    first = asyncio.create_task(worker_a.get_or_compute("k-store", 60, query))
+    await asyncio.wait_for(storing.wait(), 10)
+    second = asyncio.create_task(worker_b.get_or_compute("k-store", 60, query))
+    assert (await asyncio.wait_for(first, 10))[0] == b"rows"
+    assert (await asyncio.wait_for(second, 10))[0] == b"rows"
+    assert calls == 1
+
+
 async def test_peer_that_fails_hands_the_query_over(redis_url: str, redis_prefix: str) -> None:
     worker_a = WidgetDataCache(RedisBackend(redis_url, redis_prefix))
     worker_b = WidgetDataCache(RedisBackend(redis_url, redis_prefix))

@@ -235,8 +235,16 @@ class WidgetDataCache:
                 # the leader was cancelled, not us: take over (or join the next leader)
         future: asyncio.Future[bytes] = loop.create_future()
         self._inflight[flight] = future
+
+        async def compute_and_store() -> bytes:
+            value = await compute()
+            ttl = ttl_seconds() if callable(ttl_seconds) else ttl_seconds
+            if ttl > 0:
+                await self.set(key, value, ttl)
+            return value
+
         try:
-            value = await self._compute_across_processes(key, compute)
+            value = await self._compute_across_processes(key, compute_and_store)
         except asyncio.CancelledError:
             future.cancel()  # waiters take over the computation themselves
             raise
@@ -246,9 +254,6 @@ class WidgetDataCache:
             raise
         else:
             future.set_result(value)
-            ttl = ttl_seconds() if callable(ttl_seconds) else ttl_seconds
-            if ttl > 0:
-                await self.set(key, value, ttl)
             return value, False
         finally:
             self._inflight.pop(flight, None)
@@ -256,8 +261,10 @@ class WidgetDataCache:
     async def _compute_across_processes(
         self, key: str, compute: Callable[[], Awaitable[bytes]]
     ) -> bytes:
-        """Run `compute` unless another process is already computing `key`; then wait for its
-        value (and compute ourselves if it gives up, fails, or the cache is down)."""
+        """Run `compute` (which stores its value) unless another process is already computing
+        `key`; then wait for its value (and compute ourselves if it gives up, fails, or the
+        cache is down). The lock is released only after the value is stored, so a waiting
+        peer never sees the lock free and the key empty for a value that was computed."""
         try:
             token = await self.backend.try_lock(key, PEER_LOCK_MS)
         except CacheUnavailable as exc:
