@@ -22,7 +22,7 @@ from command_center.semantic.compose import (
 )
 from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer, Tag
 from command_center.semantic.roles import Roles
-from command_center.semantic.scan import Scan, distinctive
+from command_center.semantic.scan import Scan, Span, distinctive
 from command_center.sql.joins import joined_columns
 
 
@@ -94,6 +94,10 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
             if metric is None:
                 continue
             score = 10.0 * (span.end - span.start) + 1
+            rows = _event_rows(metric, span, roles, layer)
+            if rows is not None:  # "support sessions opened last week": every one opened
+                add(rows, score, rows.origin == "promoted", span.start)
+                continue
             add(metric, score, start=span.start)
             for twin in warehouse_twins(layer, metric) if wants_wh else []:
                 add(twin, score, twin.origin == "promoted", span.start)
@@ -122,8 +126,10 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
             for rival in rival_rates(layer, tag.table, tag.column, tag.name):
                 add(rival, score)  # "rate of escalated sessions": two readings, ask
     named = {t.name for _span, tags in roles.metric_spans for t in tags}
-    if named and not out:
-        return []  # the request names a metric that cannot do what it asks: ask, never swap
+    if (named or roles.measures) and not out:
+        # the request names a metric or a measure ("average monthly premium") that cannot do
+        # what it asks: ask, never swap it for a count of something else
+        return []
     if not out and (
         roles.counting
         or roles.values
@@ -156,6 +162,25 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
             if metric is not None:
                 add(metric, 6.0)
     return sorted(out.values(), key=lambda c: -c.score)
+
+
+def _event_rows(
+    metric: MetricDefinition, span: Span, roles: Roles, layer: SemanticLayer
+) -> MetricDefinition | None:
+    """A state-filtered count named by its table's own name ("support sessions": the active
+    ones) beside the word for the dated event that is its time column ("support sessions
+    opened last week"): every row that event dates, whatever its state now — the table's
+    unfiltered count. None when that reading does not apply (a value names the state)."""
+    table, limits = metric.source_table, base_constraints(metric)
+    if not limits or not metric.measure.upper().startswith("COUNT("):
+        return None
+    if table not in {t.table for t in span.of("table")}:
+        return None
+    dated = {(t.table, t.column) for times in roles.events for t in times}
+    if (table, metric.time_column) not in dated or set(limits) & set(roles.value_columns(table)):
+        return None
+    plain = [m for m in plain_counts(layer, table) if not m.base_filter.strip()]
+    return plain[0] if plain else compose_metric(layer, table, "COUNT", None)
 
 
 def wants_warehouse(found: Scan, layer: SemanticLayer) -> bool:

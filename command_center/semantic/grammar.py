@@ -35,6 +35,12 @@ OVER_TIME = (
     r"\b(trend|trends|trending|over time|time series|daily|by day|per day|by date|"
     r"day by day|each day|every day|sparkline|day over day|week over week)\b"
 )
+# a request's opening verb before a pronoun or article ("make me a chart of …"): the verb,
+# never the column a noun of the same spelling names ("claims by make")
+IMPERATIVE = (
+    r"^(?:(?:please|pls|can you|could you|would you|can u)\s+)?(?:make|build|create|give)\b"
+    r"(?=\s+(?:me|us|a|an|the|it|my|our|this|that)\b)"
+)
 # the grain of a time series (pseudo-dimensions hour/week/month; "day" is OVER_TIME's)
 GRAINS: list[tuple[str, str]] = [
     (
@@ -152,6 +158,14 @@ SHORT_DAYS = re.compile(r"\b(\d+)\s*(d|days?|wk|weeks?|mo|months?)\b")
 SHORT_DAYS_LEAD = (
     r"\b(?:last|past|previous|trailing)\s+(?=\d+\s*(?:d|days?|wk|weeks?|mo|months?)\b)"
 )
+# shorthand for time words, spelled out before the request is read ("last wk", "yday")
+TIME_SHORTHAND = {
+    "hr": "hour", "hrs": "hours", "wk": "week", "wks": "weeks", "mo": "month", "mos": "months",
+    "mth": "month", "mths": "months", "qtr": "quarter", "qtrs": "quarters", "yr": "year",
+    "yrs": "years", "yday": "yesterday", "yest": "yesterday", "tdy": "today", "2day": "today",
+}  # fmt: skip
+# "l7d", "l30d", "l4w": the last N days / weeks
+TIME_CODE = re.compile(r"^l(\d+)([dwm])$")
 SINCE_WEEKDAY = re.compile(r"\bsince (monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
 
 # a widget request is one sentence (the labelled ones have at most 13 words); a longer text is
@@ -233,6 +247,7 @@ FILLER = set([
     "combination", "combinations", "happening", "looking", "look", "tell", "know", "quick",
     "quickly", "rn", "moment", "single", "offer", "offers", "offered", "compared", "stuff",
     "things", "thing", "everything", "anything", "please", "doing", "atm", "format", "since",
+    "performing", "perform", "faring", "going",
     # follow-up phrasing ("make it a pie", "last 7 days instead")
     "instead", "rather", "change", "switch", "turn", "actually",
 ])
@@ -263,6 +278,14 @@ def window(text: str, today: date | None = None) -> tuple[int | None, str | None
         factor = {"d": 1, "w": 7, "m": 30}[unit]
         return int(found.group(1)) * factor, None
     return None, None
+
+
+def spell_out(word: str) -> str:
+    """A time shorthand spelled out ("wk" → "week", "l7d" → "last 7 days"); else the word."""
+    code = TIME_CODE.match(word)
+    if code:
+        return f"last {code.group(1)} {dict(d='days', w='weeks', m='months')[code.group(2)]}"
+    return TIME_SHORTHAND.get(word, word)
 
 
 def number(word: str) -> int | None:

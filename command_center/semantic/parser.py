@@ -254,6 +254,7 @@ def _shape(found: Scan, out: Understanding) -> None:
         grammar.NEGATIONS,
         grammar.GROUP_WORDS,
         r"\b(trend|distribution|split|breakdown|share|mix)\b",
+        grammar.IMPERATIVE,
         r"\b(?:titled|called|named)\b|\breal[ -]?time\b",
         r"\b(?:in|as) (?:" + "|".join(grammar.ACCENTS) + r")\b",
     ):

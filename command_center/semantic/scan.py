@@ -90,7 +90,8 @@ def _single_words(layer: SemanticLayer) -> list[str]:
 def scan(raw: str, layer: SemanticLayer, forbid: frozenset[tuple[int, int]] = frozenset()) -> Scan:
     """Tokenise `raw` and cover it with the layer's phrases (longest first), never with the
     word ranges in `forbid`."""
-    words, corrected = _mend_grammar(normalize(raw).split(), layer)
+    spelled = " ".join(grammar.spell_out(w) for w in normalize(raw).split())
+    words, corrected = _mend_grammar(spelled.split(), layer)
     text = " ".join(words)
     stems = [stem(w) for w in words]
     result = Scan(text=text, words=words, stems=stems, corrected=corrected)

@@ -1,0 +1,90 @@
+"""Everyday phrasing the offline parser must read (shorthand, verbs, idioms) and measures it
+must never drop."""
+
+from __future__ import annotations
+
+import pytest
+
+from command_center.semantic.layer import SemanticLayer, build_layer
+from command_center.semantic.parser import understand
+from command_center.widgets.context import seeded_catalog
+from tests.widget_helpers import seeded_values
+
+
+@pytest.fixture(scope="module")
+def layer() -> SemanticLayer:
+    return build_layer(seeded_catalog(), seeded_values())
+
+
+@pytest.mark.parametrize(
+    ("request_text", "days", "period"),
+    [
+        ("claims filed yday", 1, "yesterday"),
+        ("claims filed last wk", 7, "last_week"),
+        ("claims filed this mth", 30, "this_month"),
+        ("claims filed last qtr", 90, "last_quarter"),
+        ("claims filed last yr", 365, "last_year"),
+        ("claims filed past 2 wks", 14, None),
+        ("claims filed last 3 mos", 90, None),
+        ("claims filed l7d", 7, None),
+    ],
+)
+def test_time_shorthand_is_spelled_out(
+    layer: SemanticLayer, request_text: str, days: int, period: str | None
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None, out.ask
+    assert (out.window_days, out.period) == (days, period)
+
+
+def test_paid_out_names_the_payout(layer: SemanticLayer) -> None:
+    out = understand("total paid out on claims yesterday", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.measure.upper() == "SUM(PAYOUT_AMOUNT)" and out.filters == {}
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "filters"),
+    [
+        ("how many claims are stuck in review rn?", "open_claims", {"status": ["in_review"]}),
+        ("stuck claims by region", "open_claims", {}),
+        ("how many tickets are stuck", "active_issue_sessions", {}),
+    ],
+)
+def test_stuck_names_the_open_items(
+    layer: SemanticLayer, request_text: str, metric_id: str, filters: dict[str, list[str]]
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == metric_id and out.filters == filters
+
+
+def test_a_measure_that_cannot_be_computed_is_asked_never_dropped(layer: SemanticLayer) -> None:
+    # plans have no date to window by, so no average premium can be composed: the measure
+    # word must not fall away, leaving a count of warehouse claims with plan_tier = plus
+    out = understand("average monthly premium across plus plans", layer)
+    assert out.ask is not None and out.ask["field"] == "metric", out
+
+
+def test_how_are_we_performing_asks_which_metric(layer: SemanticLayer) -> None:
+    out = understand("how are we performing in the Midwest?", layer)
+    assert out.ask is not None and out.ask["field"] == "metric", out.ask
+
+
+def test_an_opening_verb_is_not_the_column_of_the_same_spelling(layer: SemanticLayer) -> None:
+    out = understand("make me a chart of claims filed", layer)  # (the dimension is asked next)
+    assert out.ask is None and out.widget_type == "chart" and out.dimensions == [], out.ask
+    grouped = understand("please make a table of claims filed by make", layer)
+    assert grouped.ask is None and grouped.dimensions == ["devices.make"], grouped.ask
+
+
+def test_the_tables_dated_event_counts_every_row_it_dates(layer: SemanticLayer) -> None:
+    # "support sessions" alone are the active ones; "opened last week": all opened then
+    out = understand("tabulate support sessions opened per channel last week", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.measure.upper() == "COUNT(*)" and not out.metric.base_filter.strip()
+    assert out.metric.source_table == "issue_sessions" and out.dimensions == ["channel"]
+    active = understand("support sessions by channel", layer)
+    assert active.metric is not None and active.metric.id == "active_issue_sessions"
+    state = understand("open tickets opened this week", layer)
+    assert state.metric is not None and state.metric.id == "active_issue_sessions"
