@@ -45,9 +45,10 @@ from tests.widget_helpers import (
 # window), "w/", "cheapest", a question-form ranking ("which products get the most claims?
 # top 3"), business terms the data cannot compute ("loss ratio" asks): 332/332 (100%).
 # 8 blind items whose failures were printed after those changes (4 wrong, 4 asked) moved
-# here (one relabelled: plans now have a metric): 332/340 (97.6%).
+# here (one relabelled: plans now have a metric): 332/340 (97.6%); with the seventh batch
+# (60 items, written without reading the parser) and its fixes: 393/400 (98.2%).
 # The floor is the measurement minus about a point — a regression fails the test.
-THRESHOLD = 0.965
+THRESHOLD = 0.97
 
 
 async def test_offline_accuracy_on_labelled_set() -> None:
