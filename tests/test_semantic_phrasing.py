@@ -88,3 +88,82 @@ def test_the_tables_dated_event_counts_every_row_it_dates(layer: SemanticLayer) 
     assert active.metric is not None and active.metric.id == "active_issue_sessions"
     state = understand("open tickets opened this week", layer)
     assert state.metric is not None and state.metric.id == "active_issue_sessions"
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "time_column"),
+    [
+        ("claims decided last week", "claims_filed", "decided_at"),  # counted by that date
+        ("devices enrolled in a coverage plan this month", "devices_registered", "enrolled_at"),
+        ("claims created last week in the warehouse", "claim_volume_l3_asurion", None),
+    ],
+)
+def test_a_table_and_one_of_its_dates_count_its_rows_by_that_date(
+    layer: SemanticLayer, request_text: str, metric_id: str, time_column: str | None
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert (out.metric.id, out.time_column) == (metric_id, time_column)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "filters"),
+    [
+        ("total claims this month", "claims_filed", {}),
+        ("total devices registered this year", "devices_registered", {}),
+        ("overall approval rate", "approval_rate", {}),
+        ("total customers", "count_rows_customers", {}),
+        ("total enterprise customers", "count_rows_customers", {"segment": ["enterprise"]}),
+    ],
+)
+def test_the_total_of_a_count_is_the_count(
+    layer: SemanticLayer, request_text: str, metric_id: str, filters: dict[str, list[str]]
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == metric_id and out.filters == filters
+
+
+def test_total_of_a_measure_is_still_its_sum(layer: SemanticLayer) -> None:
+    out = understand("total payout this month", layer)
+    assert out.metric is not None and out.metric.measure.upper() == "SUM(PAYOUT_AMOUNT)"
+
+
+def test_count_grammar_yields_to_the_metric_phrase_it_overlaps(layer: SemanticLayer) -> None:
+    # "number of claims" (the warehouse volume) would leave "filed" as a status filter
+    out = understand("number of claims filed this week", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == "claims_filed" and out.filters == {}
+    alone = understand("number of claims by brand", layer)
+    assert alone.metric is not None and alone.metric.id == "claim_volume_l3_asurion"
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id"),
+    [("new customers this month", "count_rows_customers"), ("new tickets this week", None)],
+)
+def test_new_table_rows_are_counted_by_their_own_date(
+    layer: SemanticLayer, request_text: str, metric_id: str | None
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert not out.metric.base_filter.strip() and out.metric.measure.upper() == "COUNT(*)"
+    assert metric_id is None or out.metric.id == metric_id
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "dimensions"),
+    [
+        ("approval % by channel", "approval_rate", ["channel"]),
+        ("approval pct last 30 days", "approval_rate", []),
+        ("customers by home region", "count_rows_customers", ["region"]),  # dictionary
+        ("claims by type of loss", "claims_filed", ["loss_type"]),
+        ("devices whose plan was cancelled last month", "plan_cancellations", []),
+    ],
+)
+def test_restated_rates_and_dictionary_phrases_are_read(
+    layer: SemanticLayer, request_text: str, metric_id: str, dimensions: list[str]
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == metric_id and out.dimensions == dimensions

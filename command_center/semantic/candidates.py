@@ -136,6 +136,7 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
         or roles.qualified_tables
         or (len(roles.named_tables) == 1 and (roles.dimensions or over_time(found, roles)))
         or _own_date_named(found, roles, layer)  # "customers signed up this month"
+        or _event_of_named(roles)  # "claims decided last week": counted by that date
     ):
         for table in count_tables(roles, layer, wants_wh):
             wanted = roles.value_columns(table)
@@ -162,6 +163,20 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
             if metric is not None:
                 add(metric, 6.0)
     return sorted(out.values(), key=lambda c: -c.score)
+
+
+def _event_of_named(roles: Roles) -> bool:
+    """A date of exactly one named table (or of its same-entity twin) named as an event
+    ("devices enrolled in a coverage plan": the devices' enrolment date)."""
+    dated = {t.table for times in roles.events for t in times} & set(roles.tables)
+    owners = {n for n in roles.named_tables for t in dated if t == n or _same_entity(t, n)}
+    return len(owners) == 1
+
+
+def _same_entity(one: str, other: str) -> bool:
+    return one.split(".")[-1].split("_")[-1].rstrip("s") == other.split(".")[-1].split("_")[
+        -1
+    ].rstrip("s")
 
 
 def _event_rows(
@@ -247,6 +262,16 @@ def _own_date_named(found: Scan, roles: Roles, layer: SemanticLayer) -> bool:
     table = roles.named_tables[0]
     info = layer.dictionary.tables.get(table)
     own = info.time_column if info else ""
-    return bool(own) and any(
-        t.table == table and t.column == own for s in found.spans for t in s.of("column")
+    fresh = any(  # "new customers", "new enterprise customers": those its own date counts
+        found.words[s.start - 1] == "new"
+        or (
+            found.words[s.start - 2 : s.start - 1] == ["new"]
+            and s.start - 1 in {v.start for v in found.spans if v.of("value")}
+        )
+        for s in found.spans
+        if s.start > 0 and table in {t.table for t in s.of("table")}
+    )
+    return bool(own) and (
+        fresh
+        or any(t.table == table and t.column == own for s in found.spans for t in s.of("column"))
     )

@@ -247,7 +247,7 @@ FILLER = set([
     "combination", "combinations", "happening", "looking", "look", "tell", "know", "quick",
     "quickly", "rn", "moment", "single", "offer", "offers", "offered", "compared", "stuff",
     "things", "thing", "everything", "anything", "please", "doing", "atm", "format", "since",
-    "performing", "perform", "faring", "going",
+    "performing", "perform", "faring", "going", "whose",
     # follow-up phrasing ("make it a pie", "last 7 days instead")
     "instead", "rather", "change", "switch", "turn", "actually",
 ])

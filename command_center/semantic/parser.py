@@ -29,7 +29,7 @@ from command_center.semantic.questions import (
     title_from,
 )
 from command_center.semantic.roles import Roles, assign_roles
-from command_center.semantic.scan import Scan, fuzzy, scan, splittable
+from command_center.semantic.scan import Scan, count_totals, fuzzy, scan, splittable
 
 MARGIN = 3.0
 
@@ -97,6 +97,7 @@ def understand(
             out.custom_template = out.custom_template or name
     fuzzy(found, layer)
     roles = assign_roles(found, layer)
+    roles.counting = count_totals(found, layer) or roles.counting  # "total customers"
     if roles.split_rate and not forbid:  # "% of claims denied": claims + denied, as a share
         return understand(raw, layer, splittable(found, layer))
     roles.over_time = out.over_time = out.over_time or roles.over_time  # "weekly" too
@@ -193,10 +194,11 @@ def understand(
     out.metric, out.composed = best.metric, best.composed
     if best.metric.unit == "ratio" and not re.search(grammar.EXPLICIT_PIE, found.text):
         _no_soft_pie(out, found)  # "share of denied claims": the share is the measure
-    unknown = [  # a typo of the metric's own time column ("registerd") is that column
-        w
+    unknown = [  # a typo of the metric's own time column ("registerd") is that column; a
+        w  # rate word beside a rate ("approval %") restates it
         for w in unknown
         if not timeaxis.names_time_column(found.corrected.get(w, w), best.metric, layer)
+        and not (best.metric.unit == "ratio" and re.match(grammar.RATE_WORDS, w))
     ]
     if not _resolve(out, roles, layer):
         return out

@@ -105,6 +105,8 @@ def scan(raw: str, layer: SemanticLayer, forbid: frozenset[tuple[int, int]] = fr
                 if taken & set(range(i, i + size)) or (i, i + size) in forbid:
                     continue
                 tags = layer.lexicon.get(tuple(stems[i : i + size]))
+                if only_metrics and tags and _yields(result, layer, i, size):
+                    continue
                 if tags and (not only_metrics or any(t.kind == "metric" for t in tags)):
                     words_ = " ".join(words[i : i + size])
                     result.spans.append(Span(i, i + size, words_, list(tags)))
@@ -115,6 +117,21 @@ def scan(raw: str, layer: SemanticLayer, forbid: frozenset[tuple[int, int]] = fr
                 i += _auxiliary_phrase(result, layer, i, taken) if only_metrics else 1
     result.spans.sort(key=lambda s: s.start)
     return result
+
+
+def _yields(result: Scan, layer: SemanticLayer, i: int, size: int) -> bool:
+    """Whether the metric phrase at words [i, i+size) opens with count grammar and overlaps a
+    metric phrase reaching further right ("number of claims filed": "claims filed", the
+    words before it only saying "count")."""
+    stems, longest = result.stems, layer.max_phrase_len()
+    for j in range(i + 1, i + size):
+        if not re.fullmatch(rf"(?:{grammar.COUNT_WORDS})\s*", " ".join(result.words[i:j]) + " "):
+            continue
+        for end in range(min(len(stems), j + longest), i + size, -1):
+            tags = layer.lexicon.get(tuple(stems[j:end]), [])
+            if any(t.kind == "metric" for t in tags):
+                return True
+    return False
 
 
 def _auxiliary_phrase(result: Scan, layer: SemanticLayer, i: int, taken: set[int]) -> int:
@@ -256,3 +273,35 @@ def _grammar_keywords() -> set[str]:
     if not _KEYWORDS:
         _KEYWORDS.update(grammar.keywords())
     return _KEYWORDS
+
+
+def count_totals(found: Scan, layer: SemanticLayer) -> bool:
+    """ "total claims", "overall approval rate", "total devices registered": an aggregate word
+    before a table or a count (or, for "overall", any metric) adds nothing — the total of a
+    count is the count. Marks the word as grammar; True when it counts a table's rows."""
+    counted = False
+    for i, word in enumerate(found.words):
+        if word not in ("total", "overall") or i in found.grammar:
+            continue
+        following = next((s for s in found.spans if s.start > i), None)
+        gap = found.words[i + 1 : following.start] if following else ["?"]
+        if following is None or any(w not in grammar.FILLER for w in gap):
+            continue
+        after = [s for s in found.spans if s.start >= following.start]
+        while len(after) > 1 and after[0].tags == after[0].of("value"):
+            if after[1].start != after[0].end:  # "total enterprise customers": the customers
+                break
+            after = after[1:]
+        following = after[0]
+        if any(layer.numeric(t.table, t.column) for t in following.of("column")):
+            continue  # "total payout": a sum of its measure
+        metrics = [layer.metric(t.name) for t in following.of("metric")]
+        counts = [
+            m
+            for m in metrics
+            if m and (word == "overall" or m.measure.upper().startswith("COUNT("))
+        ]
+        if counts or (not metrics and following.of("table") and not following.of("value")):
+            found.grammar.add(i)
+            counted = counted or not metrics
+    return counted
