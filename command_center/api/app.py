@@ -19,6 +19,7 @@ from command_center.api import (
     widgets,
 )
 from command_center.api.auth import current_principal
+from command_center.api.events_fast import EventsFastPath
 from command_center.api.frame_policy import FramePolicyMiddleware
 from command_center.api.input_limits import InputLimitsMiddleware
 from command_center.api.problems import install_problem_handlers
@@ -68,6 +69,8 @@ def build_api() -> FastAPI:
         redoc_url=None,
     )
     install_problem_handlers(api)
+    # innermost: POST /v1/events under the limits, without FastAPI's routing (events_fast)
+    api.add_middleware(EventsFastPath, api=api)
     api.add_middleware(InputLimitsMiddleware)  # body size/time, WebSocket message size
     api.add_middleware(FramePolicyMiddleware)  # custom-widget frames load only our URLs
     api.include_router(health_router, prefix="/v1")

@@ -82,12 +82,32 @@ def validation_problem(errors: list[dict[str, Any]]) -> dict[str, Any]:
     return problem(422, "Invalid request", detail, field=field, errors=invalid)
 
 
+def problem_error_response(exc: ProblemError) -> JSONResponse:
+    """The answer to a raised `ProblemError`."""
+    return problem_response(exc.status, exc.title, exc.detail, exc.headers, **exc.extra)
+
+
+def unavailable_response(path: str, exc: Exception) -> JSONResponse:
+    """503 with Retry-After: the OLTP database cannot be reached."""
+    log.warning("database unavailable on %s: %s", path, exc)
+    response = problem_response(
+        503,
+        "Database unavailable",
+        "the operational database cannot be reached; retry later (retries are safe: "
+        "events are idempotent on event_id)",
+        type_="urn:command-center:database-unavailable",
+        retry_after=RETRY_AFTER_SECONDS,
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error the API returns a problem document."""
 
     @app.exception_handler(ProblemError)
     async def _problem(_request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(exc.status, exc.title, exc.detail, exc.headers, **exc.extra)
+        return problem_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -100,17 +120,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(exc.status_code, str(exc.detail))
 
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("database unavailable on %s: %s", request.url.path, exc)
-        response = problem_response(
-            503,
-            "Database unavailable",
-            "the operational database cannot be reached; retry later (retries are safe: "
-            "events are idempotent on event_id)",
-            type_="urn:command-center:database-unavailable",
-            retry_after=RETRY_AFTER_SECONDS,
-        )
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return unavailable_response(request.url.path, exc)
 
     for error in database_unavailable_errors():
         app.add_exception_handler(error, _unavailable)
