@@ -295,7 +295,12 @@ def _conclude(result: IngestResult, ctx: _Context, invalid: list[dict[str, Any]]
 
 
 def ingest_events(
-    events_raw: list[Any], *, engine: Engine | None = None, now: datetime | None = None
+    events_raw: list[Any],
+    *,
+    engine: Engine | None = None,
+    now: datetime | None = None,
+    single: bool = True,
+    uncertain: bool = False,
 ) -> IngestResult:
     """Validate and apply a batch of raw events; returns counts, problems and the KPI delta.
 
@@ -305,6 +310,9 @@ def ingest_events(
     outside the window and control characters), unknown-reference and illegal-transition
     events are rejected with a problem dict naming the field; the others are committed in one
     transaction.
+
+    `single=False` skips the one-statement attempt for a lone event (the caller made it);
+    `uncertain`: a commit of these events may have happened unseen (see `IngestResult`).
     """
     from command_center.db.session import get_engine
 
@@ -312,7 +320,6 @@ def ingest_events(
     now = as_utc(now or utcnow())
     parsed, invalid = _parse(events_raw)
     lock = _lock_for(engine)
-    uncertain = False
     for attempt in range(1, MAX_ATTEMPTS + 1):
         result = IngestResult(uncertain=uncertain)
         try:
@@ -320,7 +327,7 @@ def ingest_events(
                 with lock:
                     ctx = _attempt(engine, parsed, now, result)
             else:
-                ctx = _attempt(engine, parsed, now, result, single=attempt == 1)
+                ctx = _attempt(engine, parsed, now, result, single=single and attempt == 1)
             break
         except _RETRY as exc:
             uncertain = uncertain or not isinstance(exc, _NOT_COMMITTED)

@@ -15,13 +15,19 @@ import contextlib
 import logging
 import time
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.engine import Engine
 
 from command_center.db.models import utcnow
 from command_center.instruments import record_ingest
 from command_center.ops.ingest import AcceptedEvent, IngestResult, ingest_events
+from command_center.ops.ingest_loop import (
+    UNCERTAIN,
+    AsyncPgConnections,
+    attempt_loop,
+    loop_connections,
+)
 from command_center.ops.kpis import KpiState
 from command_center.ops.reconcile import ReconcileReport, reconcile_state
 from command_center.realtime.bus import Bus, make_bus
@@ -69,6 +75,7 @@ class LiveOps:
         self._drained.set()
         self._tasks: list[asyncio.Task[None]] = []
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._loop_connections: AsyncPgConnections | Literal[False] | None = None
 
     @property
     def engine(self) -> Engine:
@@ -107,6 +114,8 @@ class LiveOps:
         await self.fanout.stop()
         await self.bus.close()
         await self.hotkeys.close()
+        if self._loop_connections:
+            await self._loop_connections.close()
 
     def _observe(self, message: dict[str, Any]) -> None:
         """A bus message from another process: our incremental state misses its deltas."""
@@ -158,7 +167,7 @@ class LiveOps:
             with observe("ingest.batch") as span:
                 started = time.perf_counter()
                 try:
-                    result = await asyncio.to_thread(ingest_events, events_raw, engine=self.engine)
+                    result = await self._ingest(events_raw)
                 except Exception:
                     # The batch may have committed with the acknowledgement lost (the
                     # connection dropped after COMMIT): reload the KPIs from the database
@@ -182,6 +191,20 @@ class LiveOps:
         if result.accepted:
             await self.commit_snapshot(result.events)
         return result
+
+    async def _ingest(self, events_raw: list[Any]) -> IngestResult:
+        """`ingest_events` in a worker thread; a lone event first tries the one-statement
+        path on the loop (`ops/ingest_loop.py`), which needs no thread."""
+        options: dict[str, Any] = {}
+        if len(events_raw) == 1:
+            if self._loop_connections is None:
+                self._loop_connections = loop_connections(self.engine) or False
+            if self._loop_connections:
+                outcome = await attempt_loop(self.engine, self._loop_connections, events_raw)
+                if isinstance(outcome, IngestResult):
+                    return outcome
+                options = {"single": False, "uncertain": outcome == UNCERTAIN}
+        return await asyncio.to_thread(ingest_events, events_raw, engine=self.engine, **options)
 
     async def commit_snapshot(self, events: list[AcceptedEvent] | None = None) -> Snapshot | None:
         """Evaluate the KPIs now, write them under a new version and publish the message."""

@@ -1,0 +1,116 @@
+"""One creating event on PostgreSQL without leaving the event loop.
+
+`ingest_single` commits a lone creating event (`claim_filed`, `device_registered`,
+`session_opened` without a claim) as one statement built from cached immutable rows. That
+statement is one round trip, and its Python (the handlers on a working copy, the write
+statement) is a fraction of a millisecond: handing it to a worker thread cost more than it
+did — two thread wake-ups and the GIL handed back and forth per request. Here the same
+preparation (`ingest_single._prepare`, the same handlers and state machine) runs on the
+loop, and the statement goes out on an asyncio psycopg connection (autocommit: its own
+transaction) while the loop serves other requests.
+
+Whatever this path cannot vouch for goes to `ingest_events` in a worker thread, exactly as
+before: an invalid event, a reference not cached, cached rows that reject the event, or a
+constraint violation (the entity or event id exists, a cached row is gone — nothing was
+written). A lost connection may have lost the acknowledgement of a commit: the batch path
+then runs with the result marked uncertain (the KPIs are reloaded, not guessed).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from sqlalchemy.engine import Engine
+
+from command_center.db.models import utcnow
+from command_center.ops.ingest import IngestResult, _conclude, _parse, _pipelines
+from command_center.ops.ingest_pg import as_one_statement
+from command_center.ops.ingest_pgconn import KEEP_IDLE, conninfo
+from command_center.ops.ingest_single import _prepare, reference_cache
+from command_center.ops.kpis import as_utc
+
+# What `attempt_loop` returns when the batch path must decide (`uncertain`: a commit may
+# have happened unseen)
+BATCH_PATH = "batch"
+UNCERTAIN = "uncertain"
+
+
+class AsyncPgConnections:
+    """Idle asyncio autocommit connections to one database (LIFO, at most `keep`), bound to
+    the event loop that opened them (one set per `LiveOps`)."""
+
+    def __init__(self, conninfo: str, keep: int = KEEP_IDLE) -> None:
+        self.conninfo, self.keep = conninfo, keep
+        self._idle: list[psycopg.AsyncConnection[Any]] = []
+        self._pid = os.getpid()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """An idle connection (or a new one); a broken one is dropped with every idle one."""
+        if self._pid != os.getpid():  # a forked child: those sockets are the parent's
+            self._idle, self._pid = [], os.getpid()
+        conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = await psycopg.AsyncConnection.connect(
+                self.conninfo, prepare_threshold=0, autocommit=True
+            )
+        try:
+            yield conn
+        except BaseException:
+            if conn.closed or conn.broken:
+                await self.close()
+            raise
+        finally:
+            if not conn.closed and not conn.broken and len(self._idle) < self.keep:
+                self._idle.append(conn)
+            elif not conn.closed:
+                await conn.close()
+
+    async def close(self) -> None:
+        """Close every idle connection."""
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await conn.close()
+
+
+def loop_connections(engine: Engine) -> AsyncPgConnections | None:
+    """New asyncio connections for `engine`'s database (None: not PostgreSQL + psycopg)."""
+    return AsyncPgConnections(conninfo(engine)) if _pipelines(engine) else None
+
+
+async def attempt_loop(
+    engine: Engine,
+    connections: AsyncPgConnections,
+    events_raw: list[Any],
+    now: datetime | None = None,
+) -> IngestResult | str:
+    """Ingest one creating event on the loop: its result, or `BATCH_PATH` / `UNCERTAIN`
+    when `ingest_events` must decide (nothing written, or a commit possibly unseen)."""
+    if len(events_raw) != 1:
+        return BATCH_PATH
+    now = as_utc(now or utcnow())
+    parsed, invalid = _parse(events_raw)
+    if invalid:
+        return BATCH_PATH  # the batch path reports it (no database work for it either)
+    cache = reference_cache(engine)
+    prepared = _prepare(cache, parsed, now)
+    if prepared is None:
+        return BATCH_PATH
+    ctx, trial, writes = prepared
+    try:
+        async with connections.connection() as conn:
+            await conn.execute(*as_one_statement(writes))
+    except psycopg.errors.UniqueViolation:
+        return BATCH_PATH  # the entity or the event id exists: the batch path tells which
+    except psycopg.IntegrityError:
+        cache.clear()  # a cached row is gone or changed
+        return BATCH_PATH
+    except psycopg.OperationalError:
+        return UNCERTAIN  # the connection dropped: before or after the commit?
+    result = IngestResult(events=trial.events)
+    return _conclude(result, ctx, [])
