@@ -204,3 +204,33 @@ async def test_a_moved_tab_gets_the_new_board_and_a_late_joiner_the_current_view
     assert [v["status"] for v in snapshot["views_rx_state_"]] == ["loading"]
     assert [v["id"] for v in update["views_rx_state_"]] == ["w2"]
     assert room.feed_of("a").key[0] == 2 and room.feed_of("b").key[0] == 1
+
+
+async def test_a_slow_query_holds_back_only_its_own_card(monkeypatch) -> None:
+    import asyncio
+
+    from command_center.ui import widget_room
+
+    monkeypatch.setattr(widget_room, "RESOLVE_WAIT_SECONDS", 0.01)
+    data = Data()
+    data.boards[1] = [("w1", KPI), ("slow", TABLE)]
+    release = asyncio.Event()
+    fast = data.resolve
+
+    async def resolve(widget_id: str, spec: dict[str, Any], choice: ViewChoice) -> Any:
+        if widget_id == "slow":
+            await release.wait()  # a warehouse that takes its time
+        return await fast(widget_id, spec, choice)
+
+    room, namespace = await _room(data)
+    room._resolve = resolve
+    await _open_tabs(room, 1, ["a"])
+    await room.tick()
+    (first,) = namespace.sent
+    assert [v["status"] for v in first[1]["views_rx_state_"]] == ["ok", "loading"]
+    await room.tick()  # still running: not started twice, nothing new to send
+    assert data.resolved == ["w1"] and len(namespace.sent) == 1
+    release.set()
+    await room.tick()
+    assert [v["status"] for v in namespace.sent[-1][1]["views_rx_state_"]] == ["ok", "ok"]
+    assert data.resolved == ["w1", "slow"]

@@ -68,7 +68,7 @@ class FanOut:
         self._queue_size = queue_size
         self._max_backoff = max_backoff
         self._consumers: set[Consumer] = set()
-        self._notice_consumers: set[Consumer] = set()  # notices only (widget refresh loops)
+        self._notice_consumers: set[Consumer] = set()  # notices only (widget refreshers)
         self._task: asyncio.Task[None] | None = None
         self.status = "starting"
         self.version = 0
@@ -106,7 +106,7 @@ class FanOut:
     async def subscribe(self, *, notices_only: bool = False) -> AsyncIterator[Consumer]:
         """Register a consumer; its first item is the current snapshot (when one exists).
 
-        A `notices_only` consumer (a tab's widget refresh loop) receives only `notice`
+        A `notices_only` consumer (the process's widget refresher) receives only `notice`
         items: KPI updates, snapshots and status changes are never queued for it.
         """
         consumer = Consumer(self._queue_size)

@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from command_center.dashboards.filters import ViewChoice
-from command_center.dashboards.view_data import widget_data_in_view
 from command_center.realtime.notices import SIMULATOR
 from command_center.ui.room_emit import emit_values
 from command_center.ui.view_models.shared_widgets import (
@@ -32,71 +31,18 @@ from command_center.ui.view_models.shared_widgets import (
     FeedKey,
     Member,
     SharedWidgets,
+    ViewKey,
 )
-from command_center.ui.view_models.widget_card import widget_view
-from command_center.warehouse.errors import WarehouseError
+from command_center.ui.widget_data import Ordered, loading_view, read_board, resolve_view
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.5
+RESOLVE_WAIT_SECONDS = 0.2  # a tick waits this long for resolves; later ones go out when done
 RETRY_SECONDS = 2.0
 SESSION_CHECK_SECONDS = 5.0
 
-Ordered = list[tuple[str, dict[str, Any]]]
 BoardLoader = Callable[[int], tuple[dict[str, Any], Ordered]]
 Resolver = Callable[[str, dict[str, Any], ViewChoice], Awaitable[dict[str, Any]]]
-
-
-def loading_view(widget_id: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """A card waiting for its first data."""
-    return widget_view(widget_id, spec, None, status="loading")
-
-
-def read_board(dashboard_id: int) -> tuple[dict[str, Any], Ordered]:
-    """Blocking: a board's shown fields and its widgets' specs in board order (a stale id:
-    the default dashboard)."""
-    from command_center.dashboards.service import DashboardError, list_dashboards, load_layout
-    from command_center.widgets.persist import list_widgets
-
-    try:
-        board = load_layout(dashboard_id or None)
-    except DashboardError:
-        board = load_layout(None)
-    specs = {w.id: dict(w.spec) for w in list_widgets()}
-    info = {
-        "dashboard_id": board.id,
-        "dashboard_name": board.name,
-        "dashboards": list_dashboards(),
-        "layouts": board.layout.get("layouts", {}),
-        "loaded": True,
-    }
-    return info, [(wid, specs[wid]) for wid in board.widget_ids if wid in specs]
-
-
-async def resolve_view(
-    widget_id: str, spec: dict[str, Any], choice: ViewChoice | None = None
-) -> dict[str, Any]:
-    """Resolve one widget under the dashboard's range and filters into its view; failures
-    become a readable error view."""
-    try:
-        found = await widget_data_in_view(widget_id, spec, choice)
-    except WarehouseError as exc:  # which warehouse, what kind of failure, the driver's words
-        return widget_view(widget_id, spec, None, status="error", error=exc.describe()[:300])
-    except Exception as exc:  # shown on the card, with a retry button
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return widget_view(widget_id, spec, None, status="error", error=message[:300])
-    data, metric = found.data, found.metric
-    return widget_view(
-        widget_id,
-        spec,
-        data.rows,
-        source=data.source,
-        cached=data.cached,
-        generated_at=data.generated_at,
-        cached_at=data.cached_at,
-        value_name=metric.label if metric else "",
-        notes=found.notes,
-        as_of=data.as_of,
-    )
 
 
 class WidgetRoom:
@@ -121,6 +67,7 @@ class WidgetRoom:
         self._moves: dict[str, tuple[int, ViewChoice]] = {}  # client token → wanted feed
         self._resend: set[str] = set()  # tabs whose sorts changed
         self._retrying: set[FeedKey] = set()  # feeds with a card put back to "loading"
+        self._inflight: dict[ViewKey, asyncio.Task[dict[str, Any]]] = {}  # one per distinct
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -133,7 +80,9 @@ class WidgetRoom:
             ]
 
     async def stop(self) -> None:
-        """Stop both tasks."""
+        """Stop both tasks (and any resolve still running)."""
+        for task in self._inflight.values():
+            task.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -246,7 +195,8 @@ class WidgetRoom:
                 self._wake.set()
 
     async def tick(self) -> None:
-        """Moves, board re-reads, then every distinct due widget resolved once and pushed."""
+        """Moves, board re-reads, then every distinct due widget resolved once (in its own
+        task, so a slow warehouse query delays only its own cards) and pushed."""
         for token, (dashboard_id, choice) in list(self._moves.items()):
             await self._move(token, dashboard_id, choice)
         await self._reload_boards()
@@ -259,12 +209,22 @@ class WidgetRoom:
         for key in retrying:
             if (feed := self.shared.feeds.get(key)) is not None:
                 await self._push_feed(feed, {})
-        wanted = self.shared.wanted(time.monotonic())
-        if not wanted:
+        for key, args in self.shared.wanted(time.monotonic()).items():
+            if key not in self._inflight:
+                task = asyncio.create_task(self._resolve(*args), name="widget-resolve")
+                task.add_done_callback(lambda _task: self._wake.set())
+                self._inflight[key] = task
+        if not self._inflight:
             return
-        keys = list(wanted)
-        views = await asyncio.gather(*(self._resolve(*wanted[k]) for k in keys))
-        for feed in self.shared.apply(dict(zip(keys, views, strict=True)), time.monotonic()):
+        # results that arrive together go out together; a slow query never holds the tick
+        await asyncio.wait(list(self._inflight.values()), timeout=RESOLVE_WAIT_SECONDS)
+        results = {}
+        for key, task in list(self._inflight.items()):
+            if task.done():
+                del self._inflight[key]
+                if not task.cancelled() and task.exception() is None:
+                    results[key] = task.result()
+        for feed in self.shared.apply(results, time.monotonic()):
             await self._push_feed(feed, {})
 
     async def _move(self, token: str, dashboard_id: int, choice: ViewChoice) -> None:

@@ -26,7 +26,8 @@ from command_center.ui.states.connection import local_sid
 from command_center.ui.states.guard import requires_role
 from command_center.ui.states.session import SessionState, session_principal
 from command_center.ui.view_models.shared_widgets import Feed, Member, sort_rows
-from command_center.ui.widget_room import WidgetRoom, resolve_view, running_widget_room, widget_room
+from command_center.ui.widget_data import resolve_view
+from command_center.ui.widget_room import WidgetRoom, running_widget_room, widget_room
 
 log = logging.getLogger(__name__)
 __all__ = ["WidgetsState", "resolve_view", "sort_rows"]
