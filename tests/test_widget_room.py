@@ -49,6 +49,7 @@ class Data:
 
     def load_board(self, dashboard_id: int) -> tuple[dict[str, Any], Any]:
         self.reads.append(dashboard_id)
+        dashboard_id = dashboard_id or 1  # 0: the default board
         info = {
             "dashboard_id": dashboard_id,
             "dashboard_name": f"Board {dashboard_id}",
@@ -74,8 +75,14 @@ async def _room(data: Data) -> tuple[WidgetRoom, FakeNamespace]:
     return room, namespace
 
 
-async def _open_tabs(room: WidgetRoom, board: int, names: list[str], session: str = "ok"):
-    feed = await room.prepare(board, ViewChoice())
+async def _open_tabs(
+    room: WidgetRoom,
+    board: int,
+    names: list[str],
+    session: str = "ok",
+    choice: ViewChoice | None = None,
+):
+    feed = await room.prepare(board, choice or ViewChoice())
     for name in names:
         room._namespace.connected.add(f"sid-{name}")
         assert await room.join(Member(name, session, f"sid-{name}", feed.key), feed.revision)
@@ -234,3 +241,14 @@ async def test_a_slow_query_holds_back_only_its_own_card(monkeypatch) -> None:
     await room.tick()
     assert [v["status"] for v in namespace.sent[-1][1]["views_rx_state_"]] == ["ok", "ok"]
     assert data.resolved == ["w1", "slow"]
+
+
+async def test_tabs_joining_a_shown_board_do_not_read_it_again() -> None:
+    data = Data()
+    room, _ = await _room(data)
+    for n, days in enumerate(["", "7d", "", "30d"]):
+        await _open_tabs(room, 0, [f"t{n}"], choice=ViewChoice.from_params({"range": days}))
+    assert data.reads == [0] and len(room.shared.feeds) == 3  # the default board, read once
+    room.notice({"kind": "notice", "topic": "widgets"})
+    await _open_tabs(room, 0, ["late"])
+    assert data.reads == [0, 0]  # a board notice: the next tab reads it afresh

@@ -65,6 +65,7 @@ class WidgetRoom:
         self._load_board = load_board
         self._resolve = resolve
         self._moves: dict[str, tuple[int, ViewChoice]] = {}  # client token → wanted feed
+        self._board_ids: dict[int, int] = {}  # a requested board id (0: default) → the board
         self._resend: set[str] = set()  # tabs whose sorts changed
         self._retrying: set[FeedKey] = set()  # feeds with a card put back to "loading"
         self._inflight: dict[ViewKey, asyncio.Task[dict[str, Any]]] = {}  # one per distinct
@@ -94,8 +95,15 @@ class WidgetRoom:
 
     async def prepare(self, dashboard_id: int, choice: ViewChoice) -> Feed:
         """The feed a tab asking for `dashboard_id` under `choice` will show (its board read
-        when nobody shows it yet). Hand its `snapshot()` and `revision` to `join`."""
-        info, ordered = await asyncio.to_thread(self._load_board, dashboard_id)
+        only when no tab shows that board yet). Hand its `snapshot()` and `revision` to
+        `join`."""
+        board_id = self._board_ids.get(dashboard_id)
+        shown = [f for f in self.shared.feeds.values() if f.key[0] == board_id and f.info]
+        if board_id is not None and shown and not any(f.reload for f in shown):
+            info, ordered = shown[0].info, list(shown[0].specs.items())  # kept current by notices
+        else:
+            info, ordered = await asyncio.to_thread(self._load_board, dashboard_id)
+            self._board_ids[dashboard_id] = int(info["dashboard_id"])
         feed = self.shared.feed(int(info["dashboard_id"]), choice)
         if not feed.info:
             feed.set_board(info, ordered, loading_view)
@@ -187,6 +195,7 @@ class WidgetRoom:
         if item.get("kind") != "notice" or item.get("topic") == SIMULATOR:
             return
         board = item.get("dashboard_id")
+        self._board_ids.clear()  # a board may be gone: the next tab reads again
         for feed in self.shared.feeds.values():
             if item.get("topic") == "widgets" or board in (None, feed.key[0]):
                 feed.reload = True

@@ -234,6 +234,7 @@ class WidgetsState(SessionState):
         choice from the URL: the tab's state is given the feed's snapshot, then every change
         of the feed reaches the tab as one shared push. Runs on every page load and reconnect;
         only a signed-in viewer gets this far."""
+        options = await asyncio.to_thread(filter_choices)
         async with self:
             params = dict(self.router.url.query_parameters)
             wanted = params.get("dashboard", "")
@@ -244,10 +245,8 @@ class WidgetsState(SessionState):
             self.range_start = choice.start.isoformat() if choice.start else ""
             self.range_end = choice.end.isoformat() if choice.end else ""
             self.range_options = range_options()
-        options = await asyncio.to_thread(filter_choices)
-        async with self:  # before any widget is resolved: only known filter values stay
             self.filter_options = options
-            self._keep_known_filters()
+            self._keep_known_filters()  # before any widget is resolved: only known values
             dashboard_id, choice = self.dashboard_id, self._choice()
         room = await tabs_widget_room()
         feed = await room.prepare(dashboard_id, choice)
