@@ -7,7 +7,7 @@ import pytest
 from command_center.semantic.layer import SemanticLayer, build_layer
 from command_center.semantic.parser import understand
 from command_center.widgets.context import seeded_catalog
-from tests.widget_helpers import seeded_values
+from tests.widget_helpers import by_name, collect, memory_runner, seeded_values
 
 
 @pytest.fixture(scope="module")
@@ -583,3 +583,112 @@ def test_a_business_term_the_data_cannot_compute_asks_for_the_metric(
     share = understand("loss rate by product", layer)  # the share of loss claims: composed
     assert share.ask is None and share.metric is not None, share.ask
     assert "loss_type = 'loss'" in share.metric.measure
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "dimensions", "filters", "exclude"),
+    [
+        # greetings and everyday verbs carry no meaning ("hi", "had", "we've ever made")
+        ("hi, which channel had the most open claims?", "open_claims", ["channel"], {}, {}),
+        ("the smallest payout we've ever made", "min_payout_amount_claims", [], {}, {}),
+        # a negation after its values, and the "excl." shorthand
+        (
+            "open claims by loss type, theft and loss left out",
+            "open_claims",
+            ["loss_type"],
+            {},
+            {"loss_type": ["theft", "loss"]},
+        ),
+        ("average payout excl. retail", "avg_payout", [], {}, {"channel": ["retail"]}),
+        # an aggregate word restating the metric's own aggregate
+        ("mean resolution time by region", "mean_time_to_resolution", ["region"], {}, {}),
+        # "no. of" counts; "S24s" is the plural of the model
+        (
+            "no. of Galaxy S24s registered this week",
+            "devices_registered",
+            [],
+            {"model": ["Galaxy S24"]},
+            {},
+        ),
+        # the metric's own date named as an event picks its table over a twin on another
+        (
+            "Samsung tablets registered this month",
+            "devices_registered",
+            [],
+            {"make": ["Samsung"], "category": ["tablet"]},
+            {},
+        ),
+        # "per day" takes its group word (a series); the value and its column word filter
+        (
+            "tickets opened per day, app channel only",
+            "count_rows_issue_sessions",
+            [],
+            {"channel": ["app"]},
+            {},
+        ),
+        # a share across an auxiliary verb, a relative word and the event qualifying the rows
+        ("what share of decided claims were rejected", "denial_rate", [], {}, {}),
+        (
+            "share of claims that got denied in the West",
+            "denial_rate",
+            [],
+            {"region": ["West"]},
+            {},
+        ),
+    ],
+)
+def test_everyday_phrasing_classes_are_read(
+    layer: SemanticLayer,
+    request_text: str,
+    metric_id: str,
+    dimensions: list[str],
+    filters: dict[str, list[str]],
+    exclude: dict[str, list[str]],
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == metric_id
+    assert (out.dimensions, out.filters, out.exclude) == (dimensions, filters, exclude)
+
+
+def test_a_distinct_count_is_of_ids_never_of_a_date(layer: SemanticLayer) -> None:
+    out = understand("distinct customers raising tickets this week", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.measure == "COUNT(DISTINCT customer_id)"
+    assert out.metric.source_table == "issue_sessions"
+
+
+async def test_a_shares_value_word_is_no_time_axis(layer: SemanticLayer) -> None:
+    # "cancelled" is the share's value, not plan_cancelled_at: by that date every row is one
+    out = understand("percentage of devices that got cancelled", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == "plan_cancellation_rate" and out.time_column is None
+    # a share of one value among rows filtered to another value of its column: asked
+    mixed = "what share of claims that were filed via app got approved"
+    events = await collect(memory_runner().start_clarification(mixed))
+    assert by_name(events, "questions"), by_name(events, "result")
+
+
+@pytest.mark.parametrize(
+    ("request_text", "field"),
+    [
+        ("give me an overview", "metric"),  # numbers, but which?
+        ("show me the numbers", "metric"),
+        ("how many Nokia handsets filed claims", "clarify"),  # a kind the data lacks
+        ("write me a haiku about insurance", "clarify"),  # off-topic stays clarify
+    ],
+)
+def test_vague_measures_ask_the_metric_and_missing_kinds_clarify(
+    layer: SemanticLayer, request_text: str, field: str
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is not None and out.ask["field"] == field, out.ask
+
+
+def test_data_synonyms_for_spend_sign_ups_and_raised_tickets(layer: SemanticLayer) -> None:
+    spend = understand("total claims spend by channel last month", layer)
+    assert spend.metric is not None and spend.metric.measure == "SUM(payout_amount)", spend.ask
+    signups = understand("customer sign-ups per week", layer)
+    assert signups.ask is None and signups.metric is not None, signups.ask
+    assert signups.metric.source_table == "customers" and signups.grain == "week"
+    assert signups.over_time

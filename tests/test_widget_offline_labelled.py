@@ -47,7 +47,13 @@ from tests.widget_helpers import (
 # 8 blind items whose failures were printed after those changes (4 wrong, 4 asked) moved
 # here (one relabelled: plans now have a metric): 332/340 (97.6%); with the seventh batch
 # (60 items, written without reading the parser) and its fixes: 393/400 (98.2%); the eighth
-# batch (60, executives/finance persona) appended before any fix: 445/460 (96.7%).
+# batch (60, executives/finance persona) appended before any fix: 445/460 (96.7%). In
+# parallel, the sixth tuning batch (60 hard items written without reading the parser; 46/60
+# on arrival) and its fixes — greetings and everyday verbs, "spend"/"sign-ups"/"raising"
+# synonyms, negations after their values and "excl.", aggregates restating the metric, "no.
+# of" and "8s", the metric's own date as an event, shares across "that got", vague measure
+# words ask the metric, an unknown kind of a named table clarifies: with everything above,
+# 505/520 (97.1%; all 60 of the sixth batch right, the same 15 failures as before).
 # The floor is the measurement minus about a point — a regression fails the test.
 THRESHOLD = 0.96
 

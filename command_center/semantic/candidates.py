@@ -83,6 +83,8 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
             score += 2
         if metric.source_table in roles.named_tables:
             score += 2
+        if _own_date_event(metric, roles):  # "Samsung phones registered": devices, by that date
+            score += 4
         if not fits_request(metric, roles, layer, joins):
             return
         if metric.id not in out or out[metric.id].score < score:
@@ -118,6 +120,8 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
         for tag in tags:
             if roles.tables and tag.table not in roles.tables:
                 continue
+            if tag.column in roles.value_columns(tag.table):  # "share … filed … approved"
+                continue  # a share of one value among rows filtered to another: ask
             metric = compose_rate(layer, tag.table, tag.column, tag.name)
             if metric is None:
                 continue
@@ -274,4 +278,14 @@ def _own_date_named(found: Scan, roles: Roles, layer: SemanticLayer) -> bool:
     return bool(own) and (
         fresh
         or any(t.table == table and t.column == own for s in found.spans for t in s.of("column"))
+    )
+
+
+def _own_date_event(metric: MetricDefinition, roles: Roles) -> bool:
+    """The request names the metric's own time column as an event ("registered" for
+    registered_at): the rows it counts are the ones that happened."""
+    return any(
+        t.table == metric.source_table and t.column == metric.time_column
+        for tags in roles.events
+        for t in tags
     )

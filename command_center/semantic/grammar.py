@@ -200,9 +200,13 @@ EXPLICIT_PIE = r"\b(pie|pies|donut|doughnut)\b"
 COUNT_WORDS = r"\b(count|counts|number of|how many|volume of|volume|tally|amount of)\b|#\s*of\b"
 DISTINCT_WORDS = r"\b(distinct|unique|different)\b"
 NEGATIONS = (
-    r"\b(excluding|exclude|excludes|except|without|other than|not counting|not including|not|"
-    r"but not|minus|no|non|"
+    r"\b(excluding|exclude|excludes|excl|except|without|other than|not counting|not including|"
+    r"not|but not|minus|no|non|"
     r"leave out|leaving out|leave|omit|omitting|ignore|ignoring)\b"
+)
+# a negation after its values: "tablets excluded", "retail and web left out"
+POSTFIX_NEGATIONS = re.compile(
+    r"^(excluded|omitted|removed|aside|left out|taken out|not included|not counted)\b"
 )
 # "vs last week", "compared to yesterday": no widget compares a period with another yet
 VERSUS_PERIOD = (
@@ -220,6 +224,23 @@ GROUP_WORDS = (
     r"broken out by|broken up by|break down by|break out by|"
     r"split by|segmented by|breakdown by|breakdown of|versus|vs)\b"
 )
+# words that ask for numbers without naming a measure ("show me performance"): which metric?
+VAGUE_MEASURES = {
+    "performance",
+    "kpi",
+    "kpis",
+    "health",
+    "overview",
+    "summary",
+    "results",
+    "numbers",
+    "metrics",
+    "stats",
+    "figures",
+    "dashboard",
+    "status",
+    "progress",
+}
 # auxiliary verbs that may split a metric phrase ("plans got cancelled", "claims were filed")
 AUXILIARIES = {"got", "get", "gets", "getting", "were", "was", "been", "being", "are", "is"}
 # words that carry no meaning of their own in a widget request (stemmed forms)
@@ -248,6 +269,7 @@ FILLER = set([
     "quickly", "rn", "moment", "single", "offer", "offers", "offered", "compared", "stuff",
     "things", "thing", "everything", "anything", "please", "doing", "atm", "format", "since",
     "performing", "perform", "faring", "going", "whose",
+    "hey", "hi", "hello", "u", "ur", "had", "ever", "weve", "ive", "made", "can", "cheers",
     # follow-up phrasing ("make it a pie", "last 7 days instead")
     "instead", "rather", "change", "switch", "turn", "actually",
 ])

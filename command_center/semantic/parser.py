@@ -20,7 +20,14 @@ from command_center.semantic.candidates import (
     out_of_reach,
     wants_warehouse,
 )
-from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer, Tag
+from command_center.semantic.checks import (
+    grouped_unknown,
+    ranked_column,
+    rows_counted,
+    unknown_qualifier,
+    values_only,
+)
+from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer
 from command_center.semantic.questions import (
     clarify,
     closest_widgets,
@@ -109,13 +116,14 @@ def understand(
         reason = f"{private[0]} is personal or internal data the builder never shows"
         out.ask = clarify(layer, found, reason)
         return out
-    absent = _grouped_unknown(found, unknown)
+    absent = grouped_unknown(found, unknown)
     if absent and (not candidates or not any(s.tags for s in found.spans)):
         out.ask = clarify(layer, found, f"the data has no {absent} to group by")
         return out
     if not any(span.tags for span in found.spans) and not roles.measures:
         reason = "nothing in the request names data this product has"
         shaped = out.window_days or out.widget_type or out.chart_kind or roles.counting
+        shaped = shaped or set(found.words) & grammar.VAGUE_MEASURES  # "show me performance"
         # a widget shape or window around an unknown measure ("revenue this quarter"): ask
         # which metric; nothing at all ("write me a haiku"): ask to rephrase
         out.ask = (metric_question if shaped else clarify)(layer, found, reason)
@@ -133,6 +141,10 @@ def understand(
         return out
     if not candidates and not forbid and splittable(found, layer):
         return understand(raw, layer, splittable(found, layer))
+    if not candidates and unknown_qualifier(found, unknown):  # "Huawei handsets"
+        reason = f"the data has no {unknown_qualifier(found, unknown)}"
+        out.ask = clarify(layer, found, reason)
+        return out
     if not candidates:
         reason = "no catalog metric or data-dictionary measure matches the request"
         if unknown:
@@ -156,7 +168,7 @@ def understand(
             "options": labels([best, *close]),
         }
         return out
-    if _values_only(roles) and not unknown:  # "the numbers for Mobile Protect": which?
+    if values_only(roles) and not unknown:  # "the numbers for Mobile Protect": which?
         reason = "the request names only values, no measure of them"
         out.ask = metric_question(layer, found, reason)
         return out
@@ -165,7 +177,7 @@ def understand(
         for span, tags in roles.metric_spans
         if best.metric.id not in {t.name for t in tags}
         and span.start not in roles.measure_starts | {best.span_start}
-        and not _rows_counted(best.metric, tags, layer)
+        and not rows_counted(best.metric, tags, layer)
     ]
     asked_for = {(agg, t.column) for agg, tags in roles.measures for t in tags}
     if len({agg for agg, _c in asked_for}) > 1:  # "average payout and total cost": two measures
@@ -182,7 +194,7 @@ def understand(
         out.ask = metric_question(layer, found, reason)
         return out
     foreign = roles.named_tables and best.metric.source_table not in roles.tables
-    if foreign and _ranked_column(found, roles, best.metric):  # "bottom 3 products by claims"
+    if foreign and ranked_column(found, roles, best.metric):  # "bottom 3 products by claims"
         foreign = False
     if foreign and not roles.qualified_tables:  # "customer churn" is not a device count
         names = ", ".join(t.split(".")[-1] for t in roles.named_tables)
@@ -324,60 +336,3 @@ def _resolve(out: Understanding, roles: Roles, layer: SemanticLayer) -> bool:
         if known and known <= set(out.filters[column]):
             del out.filters[column]
     return True
-
-
-def _grouped_unknown(found: Scan, unknown: list[str]) -> str:
-    """The first unknown word right after a grouping word ("by zip code", "per adjuster")."""
-    words = set(" ".join(unknown).split())
-    for i, word in enumerate(found.words[1:], start=1):
-        if word in words and found.words[i - 1] in ("by", "per", "each"):
-            return word
-    return ""
-
-
-def _ranked_column(found: Scan, roles: Roles, metric: MetricDefinition) -> bool:
-    """A ranking ("top 3 products by claim count") whose ranked word names a table and also a
-    dimension of the metric's table (products: the plans table, and `product_name` of the
-    warehouse claims): that word is the grouping. Adds it to the dimensions."""
-    if not (roles.limit or roles.by_metric):
-        return False
-    columns = []
-    for table in roles.named_tables:
-        spans = [s for s in found.spans if table in {t.table for t in s.of("table")}]
-        own = [
-            t
-            for s in spans
-            for t in s.of("column")
-            if t.table == metric.source_table and t.column in metric.dimensions
-        ]
-        if not own:
-            return False
-        columns.append(own)
-    roles.dimensions.extend(columns)
-    return True
-
-
-def _values_only(roles: Roles) -> bool:
-    """Whether the request's data words are all filter values: no metric, measure, table,
-    grouping, rate or dated event is named, so nothing says what to count."""
-    named = (roles.metric_spans, roles.measures, roles.named_tables, roles.dimensions)
-    return (
-        bool(roles.values)
-        and not any(named)
-        and not (roles.rates or roles.counting or roles.events or roles.over_time)
-    )
-
-
-def _rows_counted(best: MetricDefinition, tags: list[Tag], layer: SemanticLayer) -> bool:
-    """Whether a metric phrase only says which rows a distinct count runs over ("unique
-    customers who filed a claim": the claims filed, by their customer ids)."""
-    if not best.measure.upper().startswith("COUNT(DISTINCT"):
-        return False
-    metrics = [layer.metric(t.name) for t in tags if t.kind == "metric"]
-    return bool(metrics) and all(
-        m is not None
-        and m.source_table == best.source_table
-        and m.measure.upper() == "COUNT(*)"
-        and not m.base_filter.strip()
-        for m in metrics
-    )

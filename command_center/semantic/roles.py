@@ -8,12 +8,19 @@ from itertools import pairwise
 
 from command_center.semantic import grammar
 from command_center.semantic.compose import compatible
+from command_center.semantic.cues import (
+    JOINERS,
+    compare,
+    postfix_negated,
+    restated_aggregate,
+    top_n,
+)
 from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer, Tag, metric_phrases
 from command_center.semantic.scan import Scan, Span, splittable
 from command_center.semantic.text import key
 
 _TIME_WORDS = {"day", "date", "daily", "week", "weekly", "month", "monthly", "hour", "hourly"}
-_JOINERS = {"and", "or", "the", "a", "an", "nor", "plus", "&"}
+_RELATIVE = {"that", "which", "who"}  # "claims that got denied"
 _TAIL_GROUP = re.compile(r"^(breakdown|split|distribution|mix|share|spread)$")
 
 
@@ -74,24 +81,26 @@ def _between(found: Scan, start: int, end: int) -> list[str]:
 def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
     """Walk the spans in order, reading the words between them for grammar cues."""
     roles = Roles(counting=bool(re.search(grammar.COUNT_WORDS, found.text)))
-    _top_n(found, roles)
+    top_n(found, roles)
     previous_end = 0
     group = negate = False
-    qualifiers = _qualifiers(found)
+    qualifiers = _qualifiers(found, layer)
+    negated_after = postfix_negated(found)
     for index, span in enumerate(found.spans):
         if index in qualifiers:  # "customer" in "claims by customer region"
             previous_end = span.end
             continue
         gap = " ".join(_between(found, previous_end, span.start))
-        if re.search(grammar.GROUP_WORDS, gap):
-            group, negate = True, False
-        elif gap and not set(gap.split()) <= _JOINERS:
+        grouping = list(re.finditer(grammar.GROUP_WORDS, gap))
+        if grouping:  # "per day this week, phone channel": the "per" went to "day"
+            group, negate = set(gap[grouping[-1].end() :].split()) <= JOINERS, False
+        elif gap and not set(gap.split()) <= JOINERS:
             group = False
         if re.search(grammar.NEGATIONS, gap):
             negate = True
             if not span.of("value"):  # "claims with no payout": a negation of nothing to filter
                 roles.unused.append(f"{gap.split()[-1]} {span.words}")
-        elif gap and not set(gap.split()) <= _JOINERS | {"via", "in", "on", "for", "from"}:
+        elif gap and not set(gap.split()) <= JOINERS | {"via", "in", "on", "for", "from"}:
             negate = False
         following = found.words[span.end] if span.end < len(found.words) else ""
         next_span = found.spans[index + 1] if index + 1 < len(found.spans) else None
@@ -108,7 +117,8 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
                 if following in _TIME_WORDS | {"time"}:
                     found.grammar.add(span.end)
                 continue
-        if (group or _TAIL_GROUP.match(following)) and (columns or stem_words & _TIME_WORDS):
+        grouped = group or _TAIL_GROUP.match(following)
+        if grouped and (columns or stem_words & _TIME_WORDS) and span.start not in negated_after:
             if columns:
                 roles.dimensions.append(columns)
             else:
@@ -121,6 +131,8 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
             if span.end - span.start > 1 and splittable(found, layer, [span]):
                 roles.split_rate = True  # "% of claims denied": claims + denied, not an event
             roles.rates.append(span.of("value"))  # "denial rate": a share, not a filter
+            if times and roles.events and roles.events[-1] is times:
+                roles.events.pop()  # "share of devices cancelled": the share's value, no date
             continue
         if group and span.of("metric"):
             group = False  # "top regions by approval rate": the metric, after "by"
@@ -132,10 +144,12 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
             if tag.table not in roles.named_tables:
                 roles.named_tables.append(tag.table)
         if span.of("metric"):
+            restated_aggregate(found, span, layer)
             roles.metric_spans.append((span, span.of("metric")))
             continue
         if span.of("value"):
             value_tags = span.of("value")
+            negate = negate or span.start in negated_after
             (roles.negated if negate else roles.values).append(value_tags)
             if times and not negate:
                 roles.event_values.append((value_tags, times))
@@ -151,7 +165,7 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
             roles.dimensions.append(columns)  # a lone grouping word ("region claims")
         elif not span.of("table"):
             roles.unused.append(span.words)
-    _compare(found, roles)
+    compare(found, roles)
     _settle(roles)
     _restated(found, roles, layer)
     return roles
@@ -184,10 +198,12 @@ def _restated(found: Scan, roles: Roles, layer: SemanticLayer) -> None:
                 break
 
 
-def _qualifiers(found: Scan) -> set[int]:
+def _qualifiers(found: Scan, layer: SemanticLayer) -> set[int]:
     """Table words that name the table of the column word right after them ("claims by
     customer region": the customers' region, not the claims'), when the request names another
-    table or a metric; the column's tags are narrowed to that table. Returns their indices."""
+    table or a metric; the column's tags are narrowed to that table. A date word after its
+    table is the table's event ("support cases opened"), not a qualified column. Returns their
+    indices."""
     out: set[int] = set()
     spans = found.spans
     for index, (span, column) in enumerate(pairwise(spans)):
@@ -196,6 +212,8 @@ def _qualifiers(found: Scan) -> set[int]:
             continue
         mine = [t for t in column.of("column") if t.table in tables]
         if not mine or len(mine) == len(column.of("column")) or column.of("table"):
+            continue
+        if all(layer.temporal(t.table, t.column) for t in mine):
             continue
         others = [s for s in spans if s is not span and s is not column]
         if not any(s.of("metric") or s.of("table") for s in others):
@@ -224,8 +242,12 @@ def _rate(found: Scan, span: Span, index: int) -> bool:
     if after is not None and after.start == span.end and after.of("table"):
         at.append(after.end)  # "denied claims rate"
     lead = span.start
-    if before is not None and before.end == span.start and before.of("table"):
-        lead = before.start  # "share of claims denied"
+    verbs = set(found.words[before.end : span.start]) if before is not None else {"-"}
+    if before is not None and before.of("table") and verbs <= grammar.AUXILIARIES | _RELATIVE:
+        lead = before.start  # "share of claims denied", "share of claims that got denied"
+        prior = spans[index - 2] if index > 1 else None
+        if prior and prior.end == lead and prior.tags == prior.of("column"):
+            lead = prior.start  # "share of decided claims got rejected"
     lead -= 1
     while lead >= 0 and found.words[lead] in ("the", "all"):
         lead -= 1
@@ -319,8 +341,12 @@ def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> boo
     others = _other_tables(found, span, layer) if distinct and span.of("table") else set()
     if aggregate is None and distinct and (span.tags == span.of("column") or others):
         # "unique claimants"; "unique customers who filed a claim": the claims' customer ids
-        aggregate = "COUNT_DISTINCT"
-        tags = [t for t in span.of("column") if not others or t.table in others]
+        aggregate = "COUNT_DISTINCT"  # of ids, never of a date ("customers raising tickets")
+        tags = [
+            t
+            for t in span.of("column")
+            if (not others or t.table in others) and not layer.temporal(t.table, t.column)
+        ]
     first = found.words[span.start]
     if aggregate is None and first in grammar.AGGREGATES and span.end - span.start > 1:
         rest = tuple(found.stems[span.start + 1 : span.end])
@@ -338,53 +364,3 @@ def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> boo
         roles.metric_spans.append((span, span.of("metric")))
     found.grammar.update(range(max(0, at), span.start))
     return True
-
-
-def _top_n(found: Scan, roles: Roles) -> None:
-    """Top/bottom N (the first match with a number wins; "most claims … top 3" is 3; "which 3
-    models … the most" is a top 3)."""
-    which = grammar.WHICH_N.search(found.text)
-    amount = grammar.number(which.group(1)) if which else None
-    later = found.text[which.end() :] if which else ""
-    orders = ((grammar.MOST_WORDS, "desc"), (grammar.LEAST_WORDS, "asc"))
-    if which and any(re.search(pattern, later) for pattern, _sort in orders):
-        roles.ranked = _words_before(found, which.end() if amount else which.start(1))
-    if which and amount and amount > 1:
-        for pattern, sort in orders:
-            if re.search(pattern, later):
-                roles.limit, roles.sort = amount, sort
-                found.mark(rf"\b{re.escape(which.group(0))}\b")
-                found.mark(pattern)
-                return
-    for pattern, sort in ((grammar.TOP, "desc"), (grammar.BOTTOM, "asc")):
-        for match in pattern.finditer(found.text):
-            amount = grammar.number(match.group(2))
-            before = found.text[: match.start()].split()[-2:]
-            if amount and re.search(grammar.NEGATIONS, " ".join(before)):
-                roles.unused.append(match.group(0))  # "excluding the top one": not a limit
-                return
-            if amount:  # only this match: "most claims … top 3" keeps "claims"
-                roles.limit, roles.sort = amount, sort
-                found.mark(rf"\b{re.escape(match.group(0))}\b")
-                if roles.ranked < 0:
-                    roles.ranked = _words_before(found, match.end())
-                return
-            roles.sort = roles.sort or sort
-
-
-def _words_before(found: Scan, at: int) -> int:
-    """The index of the word that starts at or after character `at` of the text."""
-    return len(found.text[:at].split())
-
-
-def _compare(found: Scan, roles: Roles) -> None:
-    """ "compare app and web claims": two values of one column → that column is a dimension."""
-    if not re.search(r"\b(compare|comparing|vs|versus)\b", found.text) or len(roles.values) < 2:
-        return
-    per_table: dict[tuple[str, str], int] = {}
-    for tags in roles.values:
-        for tag in {(t.table, t.column) for t in tags}:
-            per_table[tag] = per_table.get(tag, 0) + 1
-    for (table, column), count in per_table.items():
-        if count >= 2:
-            roles.compare_column[table] = column

@@ -7,20 +7,24 @@ import re
 
 _PUNCT = re.compile(r"[^a-z0-9%$#' ]+")
 _WITHOUT = re.compile(r"\bw/o\b")
+_NUMBER_OF = re.compile(r"\bno\.\s*of\b")  # "no. of" is "number of", not a negation
 _WITH = re.compile(r"\bw/(?=\s|[a-z])")
 
 
 def normalize(text: str) -> str:
-    """Lower-case; "w/" and "w/o" as "with" and "without"; `_`, `-`, `/` and punctuation to
-    spaces; single spaces."""
-    text = _WITHOUT.sub(" without ", text.lower())
+    """Lower-case; "w/", "w/o", "no. of" as "with", "without", "number of"; `_`, `-`, `/`
+    and punctuation to spaces; single spaces."""
+    text = _NUMBER_OF.sub(" number of ", _WITHOUT.sub(" without ", text.lower()))
     text = _WITH.sub(" with ", text).replace("_", " ").replace("-", " ").replace("/", " ")
     text = _PUNCT.sub(" ", text).replace("'s ", " ").replace("'", "")
     return re.sub(r"\s+", " ", text).strip()
 
 
 def stem(word: str) -> str:
-    """A plural-insensitive form of one word ("batteries" → "battery", "statuses" → "status")."""
+    """A plural-insensitive form of one word ("batteries" → "battery", "statuses" → "status",
+    "8s" → "8")."""
+    if re.fullmatch(r"\d+s", word):  # "Pixel 8s": plural of a model number
+        return word[:-1]
     if len(word) <= 3 or word.isdigit():
         return word
     if word.endswith(("sses", "shes", "ches", "xes", "uses")):

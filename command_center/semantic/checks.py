@@ -1,0 +1,79 @@
+"""Checks the parser makes on a scanned request: groupings the data lacks, rankings whose
+ranked word names a table, requests naming only values, metric phrases that only say which
+rows a distinct count runs over."""
+
+from __future__ import annotations
+
+from command_center.metrics.definitions import MetricDefinition
+from command_center.semantic.layer import SemanticLayer, Tag
+from command_center.semantic.roles import Roles
+from command_center.semantic.scan import Scan
+
+
+def grouped_unknown(found: Scan, unknown: list[str]) -> str:
+    """The first unknown word right after a grouping word ("by zip code", "per adjuster")."""
+    words = set(" ".join(unknown).split())
+    for i, word in enumerate(found.words[1:], start=1):
+        if word in words and found.words[i - 1] in ("by", "per", "each"):
+            return word
+    return ""
+
+
+def ranked_column(found: Scan, roles: Roles, metric: MetricDefinition) -> bool:
+    """A ranking ("top 3 products by claim count") whose ranked word names a table and also a
+    dimension of the metric's table (products: the plans table, and `product_name` of the
+    warehouse claims): that word is the grouping. Adds it to the dimensions."""
+    if not (roles.limit or roles.by_metric):
+        return False
+    columns = []
+    for table in roles.named_tables:
+        spans = [s for s in found.spans if table in {t.table for t in s.of("table")}]
+        own = [
+            t
+            for s in spans
+            for t in s.of("column")
+            if t.table == metric.source_table and t.column in metric.dimensions
+        ]
+        if not own:
+            return False
+        columns.append(own)
+    roles.dimensions.extend(columns)
+    return True
+
+
+def values_only(roles: Roles) -> bool:
+    """Whether the request's data words are all filter values: no metric, measure, table,
+    grouping, rate or dated event is named, so nothing says what to count."""
+    named = (roles.metric_spans, roles.measures, roles.named_tables, roles.dimensions)
+    return (
+        bool(roles.values)
+        and not any(named)
+        and not (roles.rates or roles.counting or roles.events or roles.over_time)
+    )
+
+
+def rows_counted(best: MetricDefinition, tags: list[Tag], layer: SemanticLayer) -> bool:
+    """Whether a metric phrase only says which rows a distinct count runs over ("unique
+    customers who filed a claim": the claims filed, by their customer ids)."""
+    if not best.measure.upper().startswith("COUNT(DISTINCT"):
+        return False
+    metrics = [layer.metric(t.name) for t in tags if t.kind == "metric"]
+    return bool(metrics) and all(
+        m is not None
+        and m.source_table == best.source_table
+        and m.measure.upper() == "COUNT(*)"
+        and not m.base_filter.strip()
+        for m in metrics
+    )
+
+
+def unknown_qualifier(found: Scan, unknown: list[str]) -> str:
+    """An unknown word right before a phrase naming a table or metric ("Huawei handsets",
+    "Huawei claims"): a kind of thing the data does not contain, not an unknown measure."""
+    words = set(" ".join(unknown).split())
+    for span in found.spans:
+        named = span.of("table") or span.of("metric")
+        before = found.words[span.start - 1] if span.start else ""
+        if named and before in words and not before.isdigit():
+            return f"{before} {span.words}"
+    return ""

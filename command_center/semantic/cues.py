@@ -1,0 +1,101 @@
+"""Grammar cues the role assignment reads around the scanned phrases: rankings (top/bottom
+N, "which … the most"), negations after their values, aggregates that restate a metric, and
+comparisons of values of one column."""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+from command_center.semantic import grammar
+from command_center.semantic.layer import SemanticLayer
+from command_center.semantic.scan import Scan, Span
+
+# one shared list: roles.py reads it too
+JOINERS = {"and", "or", "the", "a", "an", "nor", "plus", "&"}
+
+if TYPE_CHECKING:
+    from command_center.semantic.roles import Roles
+
+
+def restated_aggregate(found: Scan, span: Span, layer: SemanticLayer) -> None:
+    """An aggregate word right before a metric phrase whose measure is already that aggregate
+    ("avg hours to resolve", "mean resolution time") restates it: grammar, not a measure."""
+    word = found.words[span.start - 1] if span.start else ""
+    aggregate = grammar.AGGREGATES.get(word)
+    metrics = [layer.metric(t.name) for t in span.of("metric")]
+    if aggregate and all(
+        m is not None and re.sub(r"\s+", "", m.measure).upper().startswith(aggregate + "(")
+        for m in metrics
+    ):
+        found.grammar.add(span.start - 1)
+
+
+def postfix_negated(found: Scan) -> set[int]:
+    """Starts of the value spans a negation after them excludes ("tablets excluded", "theft
+    and loss left out"); the negation's words become grammar."""
+    out: set[int] = set()
+    for index, span in enumerate(found.spans):
+        tail = " ".join(found.words[span.end :])
+        match = grammar.POSTFIX_NEGATIONS.match(tail) if span.of("value") else None
+        if match is None:
+            continue
+        found.grammar.update(range(span.end, span.end + len(match.group(0).split())))
+        out.add(span.start)
+        for before, after in pairwise(reversed(found.spans[: index + 1])):
+            between = set(found.words[before.end : after.start])
+            if not before.of("value") or not between <= JOINERS:
+                break
+            out.add(before.start)
+    return out
+
+
+def top_n(found: Scan, roles: Roles) -> None:
+    """Top/bottom N (the first match with a number wins; "most claims … top 3" is 3; "which 3
+    models … the most" is a top 3)."""
+    which = grammar.WHICH_N.search(found.text)
+    amount = grammar.number(which.group(1)) if which else None
+    later = found.text[which.end() :] if which else ""
+    orders = ((grammar.MOST_WORDS, "desc"), (grammar.LEAST_WORDS, "asc"))
+    if which and any(re.search(pattern, later) for pattern, _sort in orders):
+        roles.ranked = _words_before(found, which.end() if amount else which.start(1))
+    if which and amount and amount > 1:
+        for pattern, sort in orders:
+            if re.search(pattern, later):
+                roles.limit, roles.sort = amount, sort
+                found.mark(rf"\b{re.escape(which.group(0))}\b")
+                found.mark(pattern)
+                return
+    for pattern, sort in ((grammar.TOP, "desc"), (grammar.BOTTOM, "asc")):
+        for match in pattern.finditer(found.text):
+            amount = grammar.number(match.group(2))
+            before = found.text[: match.start()].split()[-2:]
+            if amount and re.search(grammar.NEGATIONS, " ".join(before)):
+                roles.unused.append(match.group(0))  # "excluding the top one": not a limit
+                return
+            if amount:  # only this match: "most claims … top 3" keeps "claims"
+                roles.limit, roles.sort = amount, sort
+                found.mark(rf"\b{re.escape(match.group(0))}\b")
+                if roles.ranked < 0:
+                    roles.ranked = _words_before(found, match.end())
+                return
+            roles.sort = roles.sort or sort
+
+
+def _words_before(found: Scan, at: int) -> int:
+    """The index of the word that starts at or after character `at` of the text."""
+    return len(found.text[:at].split())
+
+
+def compare(found: Scan, roles: Roles) -> None:
+    """ "compare app and web claims": two values of one column → that column is a dimension."""
+    if not re.search(r"\b(compare|comparing|vs|versus)\b", found.text) or len(roles.values) < 2:
+        return
+    per_table: dict[tuple[str, str], int] = {}
+    for tags in roles.values:
+        for tag in {(t.table, t.column) for t in tags}:
+            per_table[tag] = per_table.get(tag, 0) + 1
+    for (table, column), count in per_table.items():
+        if count >= 2:
+            roles.compare_column[table] = column
