@@ -60,9 +60,9 @@ def test_stuck_names_the_open_items(
 
 
 def test_a_measure_that_cannot_be_computed_is_asked_never_dropped(layer: SemanticLayer) -> None:
-    # plans have no date to window by, so no average premium can be composed: the measure
-    # word must not fall away, leaving a count of warehouse claims with plan_tier = plus
-    out = understand("average monthly premium across plus plans", layer)
+    # devices carry no premium (plans do, two joins away): the measure word must not fall
+    # away, leaving a count of Samsung devices
+    out = understand("average premium for Samsung devices", layer)
     assert out.ask is not None and out.ask["field"] == "metric", out
 
 
@@ -167,3 +167,66 @@ def test_restated_rates_and_dictionary_phrases_are_read(
     out = understand(request_text, layer)
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.id == metric_id and out.dimensions == dimensions
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id"),
+    [
+        ("For the exec wallboard: donut of warehouse claims by product", None),
+        ("for the ops team: open claims by region", "open_claims"),
+        ("open claims by region for the leadership dashboard", "open_claims"),
+        ("big number for the wall: event throughput", "events_per_minute"),
+        ("open claims by status, bar is ok", "open_claims"),
+        ("approval rate by channel, line is fine", "approval_rate"),
+        ("claims filed by region, any chart works", "claims_filed"),
+        ("hey can you show claims filed by channel", "claims_filed"),
+        ("I'd like to see denial rate by region", "denial_rate"),
+        ("which channels bring in the most claims", "claims_filed"),
+        ("customer base by segment, donut pls", "count_rows_customers"),
+        ("what % of claims get denied", "denial_rate"),
+    ],
+)
+def test_audience_asides_and_everyday_words_are_not_data(
+    layer: SemanticLayer, request_text: str, metric_id: str | None
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert metric_id is None or out.metric.id == metric_id
+
+
+def test_an_audience_that_names_data_is_not_ignored(layer: SemanticLayer) -> None:
+    out = understand("approval rate for the West team", layer)  # West: a region or a team?
+    assert out.ask is not None
+
+
+@pytest.mark.parametrize(
+    ("request_text", "exclude"),
+    [
+        ("claims filed, skip retail", {"channel": ["retail"]}),
+        ("avg payout by region sans theft", {"loss_type": ["theft"]}),
+        ("don't include retail in claims filed", {"channel": ["retail"]}),
+        ("plan churn rate ex-Apple", {"make": ["Apple"]}),
+    ],
+)
+def test_everyday_negations_exclude(
+    layer: SemanticLayer, request_text: str, exclude: dict[str, list[str]]
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.exclude == exclude, out.ask
+
+
+def test_average_claim_amount_is_the_payout(layer: SemanticLayer) -> None:
+    out = understand("average claim amount by region", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.measure.upper() == "AVG(PAYOUT_AMOUNT)" and out.dimensions == ["region"]
+
+
+def test_a_value_qualifying_a_table_after_a_grouping_word_is_a_filter(
+    layer: SemanticLayer,
+) -> None:
+    # "across plus plans": the plus-tier plans, not a grouping by the word "plans"
+    out = understand("average monthly premium across plus plans", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.dimensions == [] and out.filters == {"tier": ["plus"]}
+    grouped = understand("open claims across regions", layer)
+    assert grouped.dimensions == ["region"]

@@ -54,8 +54,10 @@ from tests.widget_helpers import (
 # of" and "8s", the metric's own date as an event, shares across "that got", vague measure
 # words ask the metric, an unknown kind of a named table clarifies: with everything above,
 # 505/520 (97.1%; all 60 of the sixth batch right, the same 15 failures as before).
+# The phrasing classes of builder2 (audience asides, everyday negations and words, totals
+# of counts, tables counted by a named date, contractions) on top: 515/520 (99.0%).
 # The floor is the measurement minus about a point — a regression fails the test.
-THRESHOLD = 0.96
+THRESHOLD = 0.98
 
 
 async def test_offline_accuracy_on_labelled_set() -> None:

@@ -41,6 +41,15 @@ IMPERATIVE = (
     r"^(?:(?:please|pls|can you|could you|would you|can u)\s+)?(?:make|build|create|give)\b"
     r"(?=\s+(?:me|us|a|an|the|it|my|our|this|that)\b)"
 )
+# who or where the widget is for ("for the exec wallboard", "for my manager", "for the
+# standup"): an audience says nothing about the data, so its words are read as grammar
+_AUDIENCE_NOUNS = (
+    r"(?:wall|wallboard|board|tv|screen|deck|slides?|meeting|standup|stand up|huddle|team|"
+    r"manager|boss|execs?|executives?|leadership|management|director|folks)"
+)
+AUDIENCE = (
+    rf"\bfor (?:the|my|our|a|an) (?:[a-z]+ ){{0,2}}?{_AUDIENCE_NOUNS}(?: {_AUDIENCE_NOUNS})*\b"
+)
 # the grain of a time series (pseudo-dimensions hour/week/month; "day" is OVER_TIME's)
 GRAINS: list[tuple[str, str]] = [
     (
@@ -202,7 +211,8 @@ DISTINCT_WORDS = r"\b(distinct|unique|different)\b"
 NEGATIONS = (
     r"\b(excluding|exclude|excludes|excl|except|without|other than|not counting|not including|"
     r"not|but not|minus|no|non|"
-    r"leave out|leaving out|leave|omit|omitting|ignore|ignoring)\b"
+    r"leave out|leaving out|leave|omit|omitting|ignore|ignoring|skip|skipping|sans|"
+    r"filter out|filtering out|apart from|aside from|barring|ex)\b"
 )
 # a negation after its values: "tablets excluded", "retail and web left out"
 POSTFIX_NEGATIONS = re.compile(
@@ -268,7 +278,9 @@ FILLER = set([
     "combination", "combinations", "happening", "looking", "look", "tell", "know", "quick",
     "quickly", "rn", "moment", "single", "offer", "offers", "offered", "compared", "stuff",
     "things", "thing", "everything", "anything", "please", "doing", "atm", "format", "since",
-    "performing", "perform", "faring", "going", "whose",
+    "performing", "perform", "faring", "going", "whose", "bring", "brings", "bringing",
+    "brought", "gimme", "fine", "ok", "okay", "works", "whatever", "include", "includes",
+    "including",
     "hey", "hi", "hello", "u", "ur", "had", "ever", "weve", "ive", "made", "can", "cheers",
     # follow-up phrasing ("make it a pie", "last 7 days instead")
     "instead", "rather", "change", "switch", "turn", "actually",

@@ -256,6 +256,7 @@ def _shape(found: Scan, out: Understanding) -> None:
     if soft_pie and not out.chart_kind and not out.over_time:
         out.chart_kind = "pie"
     out.window_days, out.period = grammar.window(text)
+    _audience(found)
     for pattern in (
         grammar.TRAILING.pattern,
         grammar.SINCE_WEEKDAY.pattern,
@@ -273,6 +274,17 @@ def _shape(found: Scan, out: Understanding) -> None:
         r"\b(?:in|as) (?:" + "|".join(grammar.ACCENTS) + r")\b",
     ):
         found.mark(pattern)
+
+
+def _audience(found: Scan) -> None:
+    """ "for the exec wallboard", "for my manager": who the widget is for says nothing about
+    the data — its words are grammar, unless one of them names data ("for the West team")."""
+    named = {i for s in found.spans for i in range(s.start, s.end)}
+    for match in re.finditer(grammar.AUDIENCE, found.text):
+        first = len(found.text[: match.start()].split())
+        words = set(range(first, first + len(match.group(0).split())))
+        if not words & named:
+            found.grammar.update(words)
 
 
 def _no_soft_pie(out: Understanding, found: Scan) -> None:

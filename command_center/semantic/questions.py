@@ -48,7 +48,8 @@ def metric_question(layer: SemanticLayer, found: Scan, reason: str) -> dict[str,
 
 
 _LEAD = re.compile(
-    r"^(?:(?:please|can you|could you|i want|i need|i'd like|show me|show|give me|display|"
+    r"^(?:(?:please|can you|could you|i want|i need|i'd like|i would like|to see|see|show me|"
+    r"show|give me|display|"
     r"add|create|build|make|a|an|the|new|me)\s+)+",
     re.I,
 )

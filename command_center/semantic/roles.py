@@ -156,7 +156,7 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
             if columns and not negate:
                 roles.value_or_column.append(span)
             if _qualifies_table(found.spans[index + 1 :], span):
-                roles.qualified_tables = True
+                roles.qualified_tables, group = True, False  # "across plus plans": no grouping
                 if index > 0:  # "claims for enterprise customers": customers describe claims
                     roles.described.extend(t.table for t in next_span.of("table"))
             continue

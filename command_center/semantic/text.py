@@ -9,12 +9,18 @@ _PUNCT = re.compile(r"[^a-z0-9%$#' ]+")
 _WITHOUT = re.compile(r"\bw/o\b")
 _NUMBER_OF = re.compile(r"\bno\.\s*of\b")  # "no. of" is "number of", not a negation
 _WITH = re.compile(r"\bw/(?=\s|[a-z])")
+# "I'd like", "don't include": spelled out ("id" would read as a column, "dont" as nothing)
+_CONTRACTIONS = re.compile(r"\b([a-z]+?)(n't|'d|'m|'ve|'ll|'re)\b")
+_EXPANDED = {"n't": "not", "'d": "would", "'m": "am", "'ve": "have", "'ll": "will", "'re": "are"}
 
 
 def normalize(text: str) -> str:
-    """Lower-case; "w/", "w/o", "no. of" as "with", "without", "number of"; `_`, `-`, `/`
-    and punctuation to spaces; single spaces."""
-    text = _NUMBER_OF.sub(" number of ", _WITHOUT.sub(" without ", text.lower()))
+    """Lower-case; "w/", "w/o", "no. of" as "with", "without", "number of"; contractions
+    spelled out; `_`, `-`, `/` and punctuation to spaces; single spaces."""
+    text = text.lower().replace("’", "'")
+    text = _NUMBER_OF.sub(" number of ", _WITHOUT.sub(" without ", text))
+    text = text.replace("can't", "can not").replace("won't", "will not")
+    text = _CONTRACTIONS.sub(lambda m: f"{m.group(1)} {_EXPANDED[m.group(2)]}", text)
     text = _WITH.sub(" with ", text).replace("_", " ").replace("-", " ").replace("/", " ")
     text = _PUNCT.sub(" ", text).replace("'s ", " ").replace("'", "")
     return re.sub(r"\s+", " ", text).strip()
