@@ -89,7 +89,8 @@ def test_warehouse_payouts_are_the_same_aggregate_on_the_warehouse_table(
 def test_a_number_no_rule_reads_is_an_unplaced_word(layer: SemanticLayer) -> None:
     # "iPhone 16" is not a model in the data: reading it as make = Apple drops the 16
     assert understand("iPhone 16 registrations per day", layer).ask is not None
-    assert understand("claims filed in 2025", layer).ask is not None
+    # a year is read when it is this year or last (a calendar period); an older one asks
+    assert understand("claims filed in 2015", layer).ask is not None
     out = understand("claims filed last 90d", layer)
     assert out.ask is None and out.window_days == 90, out.ask
     out = understand("top 10 regions by claims filed", layer)
@@ -692,3 +693,47 @@ def test_data_synonyms_for_spend_sign_ups_and_raised_tickets(layer: SemanticLaye
     assert signups.ask is None and signups.metric is not None, signups.ask
     assert signups.metric.source_table == "customers" and signups.grain == "week"
     assert signups.over_time
+
+
+def test_a_device_noun_after_a_make_is_the_device_category(layer: SemanticLayer) -> None:
+    # "phones" names the devices table: the devices' category, never the claims' channel
+    out = understand("avg payout for Samsung phones in the West", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == "avg_payout"
+    assert out.filters == {
+        "devices.make": ["Samsung"],
+        "devices.category": ["phone"],
+        "region": ["West"],
+    }
+    # an adjective of another noun stays open to every reading ("phone cases": the channel)
+    cases = understand("active phone cases by topic", layer)
+    assert cases.ask is None and cases.filters == {"channel": ["phone"]}, cases.filters
+
+
+def test_a_calendar_year_by_number_is_this_or_last_year(layer: SemanticLayer) -> None:
+    from datetime import date
+
+    year = date.today().year
+    out = understand(f"total warehouse payouts per month for {year}", layer)
+    assert out.ask is None and (out.period, out.grain) == ("this_year", "month"), out.ask
+    last = understand(f"claims filed in {year - 1} by region", layer)
+    assert last.ask is None and last.period == "last_year", last.ask
+    older = understand(f"claims filed in {year - 5}", layer)
+    assert older.ask is not None and "calendar year" in older.ask["reason"], older.ask
+    both = understand(f"approval rate {year - 1} vs {year}", layer)
+    assert both.ask is not None, both
+
+
+def test_a_phrase_restating_the_metrics_rows_is_no_second_metric(layer: SemanticLayer) -> None:
+    # SLA breaches are open claims older than 48 hours: "open claims" only restates them
+    out = understand("number of open claims older than 48 hours", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == "sla_breaches"
+    both = understand("open claims and sla breaches", layer)
+    assert both.ask is not None and both.ask["field"] == "metric", both.ask
+
+
+def test_fraction_is_a_share_word(layer: SemanticLayer) -> None:
+    out = understand("what fraction of claims were denied", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == "denial_rate"

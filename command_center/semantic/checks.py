@@ -4,6 +4,8 @@ rows a distinct count runs over."""
 
 from __future__ import annotations
 
+import re
+
 from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic.layer import SemanticLayer, Tag
 from command_center.semantic.roles import Roles
@@ -77,3 +79,22 @@ def unknown_qualifier(found: Scan, unknown: list[str]) -> str:
         if named and before in words and not before.isdigit():
             return f"{before} {span.words}"
     return ""
+
+
+def narrows(best: MetricDefinition, tags: list[Tag], layer: SemanticLayer) -> bool:
+    """Whether the metrics a phrase names are `best` with fewer conditions ("open claims older
+    than 48 hours": SLA breaches are open claims with one more condition), so the phrase only
+    restates the rows `best` counts."""
+
+    def norm(sql: str) -> str:
+        return re.sub(r"\s+", " ", sql).strip().upper()
+
+    metrics = [layer.metric(t.name) for t in tags if t.kind == "metric"]
+    return bool(metrics) and all(
+        m is not None
+        and m.source_table == best.source_table
+        and norm(m.measure) == norm(best.measure)
+        and m.base_filter.strip()
+        and norm(best.base_filter).startswith(norm(m.base_filter) + " AND ")
+        for m in metrics
+    )

@@ -158,6 +158,8 @@ FIXED_WINDOWS: list[tuple[str, int, str | None]] = [
     (r"\b(last|previous|prior) year\b", 365, "last_year"),
     (r"\b(past|trailing) year\b", 365, None),
 ]
+# a calendar year by number: this year or last year ("payouts for 2026"); another year asks
+CALENDAR_YEAR = re.compile(r"\b(20\d\d)\b")
 TRAILING = re.compile(
     r"\b(?:last|past|previous|trailing|over the last|in the last|within the last|recent)\s+"
     r"(\d+|[a-z]+)\s+(hour|day|week|fortnight|month|quarter|year)s?\b"
@@ -204,7 +206,9 @@ AGGREGATES: dict[str, str] = {
 # aggregate words that may also follow their measure ("payout total", "premium average")
 TRAILING_AGGREGATES = {"total", "sum", "average", "avg", "mean", "max", "maximum", "min", "minimum"}
 # a share of rows: "denial rate", "share of claims via app", "% of sessions escalated"
-RATE_WORDS = r"^(rate|rates|ratio|ratios|percentage|percentages|percent|pct|proportion|share|%)$"
+RATE_WORDS = (
+    r"^(rate|rates|ratio|ratios|percentage|percentages|percent|pct|proportion|share|fraction|%)$"
+)
 EXPLICIT_PIE = r"\b(pie|pies|donut|doughnut)\b"
 COUNT_WORDS = r"\b(count|counts|number of|how many|volume of|volume|tally|amount of)\b|#\s*of\b"
 DISTINCT_WORDS = r"\b(distinct|unique|different)\b"
@@ -306,6 +310,9 @@ def window(text: str, today: date | None = None) -> tuple[int | None, str | None
     for pattern, days, period in FIXED_WINDOWS:
         if re.search(pattern, text):
             return days, period
+    year = CALENDAR_YEAR.search(text)
+    if year and year_period(int(year.group(1)), today):
+        return 365, year_period(int(year.group(1)), today)
     found = SHORT_DAYS.search(text)
     if found:
         unit = found.group(2)[0]
@@ -327,6 +334,12 @@ def number(word: str) -> int | None:
     return int(word) if word.isdigit() else NUMBER_WORDS.get(word)
 
 
+def year_period(year: int, today: date | None = None) -> str | None:
+    """The calendar period of a year by number: `this_year`, `last_year`, else None."""
+    current = (today or date.today()).year
+    return {current: "this_year", current - 1: "last_year"}.get(year)
+
+
 def window_doubt(text: str) -> str | None:
     """Why the window named in `text` cannot be trusted: an amount that is not a number
     ("last few days"), less than a day ("last 2 hours"), or two windows that disagree
@@ -344,6 +357,11 @@ def window_doubt(text: str) -> str | None:
     for pattern, days, period in FIXED_WINDOWS:
         if re.search(pattern, text):
             readings.add((days, period))
+    for year in CALENDAR_YEAR.finditer(text):
+        period = year_period(int(year.group(1)))
+        if period is None:
+            return f"a calendar year other than this or last ({year.group(1)})"
+        readings.add((365, period))
     if not readings:
         for found in SHORT_DAYS.finditer(text):
             readings.add((int(found.group(1)) * {"d": 1, "w": 7, "m": 30}[found.group(2)[0]], None))

@@ -22,6 +22,7 @@ from command_center.semantic.candidates import (
 )
 from command_center.semantic.checks import (
     grouped_unknown,
+    narrows,
     ranked_column,
     rows_counted,
     unknown_qualifier,
@@ -178,6 +179,7 @@ def understand(
         if best.metric.id not in {t.name for t in tags}
         and span.start not in roles.measure_starts | {best.span_start}
         and not rows_counted(best.metric, tags, layer)
+        and not narrows(best.metric, tags, layer)
     ]
     asked_for = {(agg, t.column) for agg, tags in roles.measures for t in tags}
     if len({agg for agg, _c in asked_for}) > 1:  # "average payout and total cost": two measures
@@ -262,6 +264,7 @@ def _shape(found: Scan, out: Understanding) -> None:
         grammar.SINCE_WEEKDAY.pattern,
         grammar.SHORT_DAYS.pattern,
         grammar.SHORT_DAYS_LEAD,
+        grammar.CALENDAR_YEAR.pattern,
         *(p for p, _d, _p in grammar.FIXED_WINDOWS),
         grammar.BACKEND_WORDS,
         grammar.COUNT_WORDS,
