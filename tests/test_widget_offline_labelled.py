@@ -55,7 +55,9 @@ from tests.widget_helpers import (
 # words ask the metric, an unknown kind of a named table clarifies: with everything above,
 # 505/520 (97.1%; all 60 of the sixth batch right, the same 15 failures as before).
 # The phrasing classes of builder2 (audience asides, everyday negations and words, totals
-# of counts, tables counted by a named date, contractions) on top: 515/520 (99.0%).
+# of counts, tables counted by a named date, contractions) on top: 515/520 (99.0%). The
+# ninth batch (60, contact-centre/on-call/terse persona) appended before any fix: 572/580
+# (98.6%).
 # The floor is the measurement minus about a point — a regression fails the test.
 THRESHOLD = 0.98
 
