@@ -737,3 +737,16 @@ def test_fraction_is_a_share_word(layer: SemanticLayer) -> None:
     out = understand("what fraction of claims were denied", layer)
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.id == "denial_rate"
+
+
+def test_an_event_type_named_by_a_table_and_its_date_is_that_tables_rows(
+    layer: SemanticLayer,
+) -> None:
+    # "sessions opened" is an event type, and the sessions by their opening date: as
+    # "tickets opened", the sessions — unless the request names the events
+    out = understand("sessions opened per day", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.source_table == "issue_sessions" and out.over_time
+    events = understand("session resolved events per day", layer)
+    assert events.metric is not None and events.metric.source_table == "events", events.ask
+    assert events.filters == {"type": ["session_resolved"]}

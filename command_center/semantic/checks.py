@@ -9,7 +9,7 @@ import re
 from command_center.metrics.definitions import MetricDefinition
 from command_center.semantic.layer import SemanticLayer, Tag
 from command_center.semantic.roles import Roles
-from command_center.semantic.scan import Scan
+from command_center.semantic.scan import Scan, splittable
 
 
 def grouped_unknown(found: Scan, unknown: list[str]) -> str:
@@ -98,3 +98,23 @@ def narrows(best: MetricDefinition, tags: list[Tag], layer: SemanticLayer) -> bo
         and norm(best.base_filter).startswith(norm(m.base_filter) + " AND ")
         for m in metrics
     )
+
+
+def dated_event_values(found: Scan, layer: SemanticLayer) -> frozenset[tuple[int, int]]:
+    """Multi-word values of a table the request does not name whose words are another table
+    and one of its dates ("sessions opened" is an event type, and the sessions by their
+    opening date): read word by word, as "tickets opened" is."""
+    named = {t.table for s in found.spans if not s.of("value") for t in s.of("table")}
+    out = set()
+    for start, end in splittable(found, layer):
+        span = next(s for s in found.spans if (s.start, s.end) == (start, end))
+        if {t.table for t in span.of("value")} & named:
+            continue
+        tags = [t for i in range(start, end) for t in layer.lexicon[(found.stems[i],)]]
+        tables = {t.table for t in tags if t.kind == "table"}
+        if any(
+            t.kind == "column" and t.table in tables and layer.temporal(t.table, t.column)
+            for t in tags
+        ):
+            out.add((start, end))
+    return frozenset(out)

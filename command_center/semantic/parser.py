@@ -21,6 +21,7 @@ from command_center.semantic.candidates import (
     wants_warehouse,
 )
 from command_center.semantic.checks import (
+    dated_event_values,
     grouped_unknown,
     narrows,
     ranked_column,
@@ -108,6 +109,8 @@ def understand(
     roles.counting = count_totals(found, layer) or roles.counting  # "total customers"
     if roles.split_rate and not forbid:  # "% of claims denied": claims + denied, as a share
         return understand(raw, layer, splittable(found, layer))
+    if dated_event_values(found, layer) and not forbid:  # "sessions opened per day"
+        return understand(raw, layer, dated_event_values(found, layer))
     roles.over_time = out.over_time = out.over_time or roles.over_time  # "weekly" too
     out.limit, out.sort = roles.limit, roles.sort
     candidates = candidates_for(found, roles, layer)
