@@ -230,3 +230,40 @@ def test_a_value_qualifying_a_table_after_a_grouping_word_is_a_filter(
     assert out.dimensions == [] and out.filters == {"tier": ["plus"]}
     grouped = understand("open claims across regions", layer)
     assert grouped.dimensions == ["region"]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "filters"),
+    [
+        ("claims received this week", "claims_filed", {}),  # catalog synonyms
+        ("number of claims submitted via web today", "claims_filed", {"channel": ["web"]}),
+        ("claims awaiting review", "claims_filed", {"status": ["in_review"]}),  # value synonym
+        ("claim turnaround time by loss type", "mean_time_to_resolution", {}),
+        ("number of claims over 48 hours old", "sla_breaches", {}),
+        ("how many plans churned last week", "plan_cancellations", {}),
+        ("how many iphones did we register this month", "devices_registered", {"make": ["Apple"]}),
+    ],
+)
+def test_catalog_and_dictionary_paraphrases(
+    layer: SemanticLayer, request_text: str, metric_id: str, filters: dict[str, list[str]]
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == metric_id and out.filters == filters
+
+
+@pytest.mark.parametrize(
+    ("request_text", "measure"),
+    [
+        ("how much did we pay out this quarter", "SUM(PAYOUT_AMOUNT)"),
+        ("how much have we spent on claims this year", "SUM(PAYOUT_AMOUNT)"),
+        ("how much are we paying out per claim", "AVG(PAYOUT_AMOUNT)"),  # per row: a mean
+        ("total payout per region", "SUM(PAYOUT_AMOUNT)"),
+    ],
+)
+def test_how_much_is_a_sum_and_per_row_a_mean(
+    layer: SemanticLayer, request_text: str, measure: str
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.measure.upper() == measure

@@ -188,6 +188,7 @@ AGGREGATES: dict[str, str] = {
     "mean": "AVG",
     "typical": "AVG",
     "total": "SUM",
+    "much": "SUM",  # "how much did we pay out": a sum of money
     "sum": "SUM",
     "overall": "SUM",
     "max": "MAX",

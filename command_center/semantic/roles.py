@@ -380,9 +380,22 @@ def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> boo
         ]
     if aggregate is None or not tags:
         return False
+    if aggregate == "SUM" and _per_own_row(found, span.end, {t.table for t in tags}):
+        aggregate = "AVG"  # "how much do we pay out per claim": an amount per row is a mean
     roles.measures.append((aggregate, tags))
     roles.measure_starts.add(span.start)
     if span.of("metric"):
         roles.metric_spans.append((span, span.of("metric")))
     found.grammar.update(range(max(0, at), span.start))
     return True
+
+
+def _per_own_row(found: Scan, at: int, tables: set[str]) -> bool:
+    """ "per claim" / "a claim" right after (a filler word may sit between) a measure of
+    claims: the amount per row of its own table."""
+    following = [s for s in found.spans if s.start >= at]
+    if not following or found.words[at : following[0].start][:1] not in (["per"], ["a"]):
+        return False
+    gap = found.words[at + 1 : following[0].start]
+    named = {t.table for t in following[0].of("table")}
+    return all(w in grammar.FILLER for w in gap) and bool(named & tables)
