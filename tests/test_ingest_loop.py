@@ -100,28 +100,28 @@ async def test_a_lost_acknowledgement_reloads_the_kpis(
     """The statement committed but the connection dropped before the answer: the batch path
     finds the event stored (a duplicate), the result is uncertain, and the KPIs are
     reloaded from the database instead of missing the claim."""
-    connection = ingest_loop.AsyncPgConnections.connection
+    cursor = ingest_loop.AsyncPgConnections.cursor
 
     class Dropping:
-        def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
-            self.conn = conn
+        def __init__(self, cursor: psycopg.AsyncCursor[Any]) -> None:
+            self.cursor = cursor
 
         async def execute(self, *args: Any) -> None:
-            await self.conn.execute(*args)
+            await self.cursor.execute(*args)
             raise psycopg.OperationalError("server closed the connection unexpectedly")
 
     @asynccontextmanager
     async def dropping(self: Any) -> AsyncIterator[Any]:
-        async with connection(self) as conn:
-            yield Dropping(conn)
+        async with cursor(self) as real:
+            yield Dropping(real)
 
     async with live_ops(pg) as live:
         before = live.state.snapshot(live_module.utcnow())["open_claims"]
-        monkeypatch.setattr(ingest_loop.AsyncPgConnections, "connection", dropping)
+        monkeypatch.setattr(ingest_loop.AsyncPgConnections, "cursor", dropping)
         result = await live.ingest([filed(1, "CLM-A")])
         assert (result.accepted, result.duplicates, result.uncertain) == (0, 1, True)
         assert threaded == [{"single": False, "uncertain": True}]
-        monkeypatch.setattr(ingest_loop.AsyncPgConnections, "connection", connection)
+        monkeypatch.setattr(ingest_loop.AsyncPgConnections, "cursor", cursor)
         assert (await live.ingest([filed(2, "CLM-B")])).accepted == 1  # reloads first
         assert live.state.snapshot(live_module.utcnow())["open_claims"] == before + 2
     assert count(pg, Event) == 5

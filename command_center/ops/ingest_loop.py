@@ -41,41 +41,45 @@ UNCERTAIN = "uncertain"
 
 
 class AsyncPgConnections:
-    """Idle asyncio autocommit connections to one database (LIFO, at most `keep`), bound to
-    the event loop that opened them (one set per `LiveOps`)."""
+    """Idle asyncio autocommit connections to one database (LIFO, at most `keep`), each
+    with a cursor kept for it (one less object per statement), bound to the event loop
+    that opened them (one set per `LiveOps`)."""
 
     def __init__(self, conninfo: str, keep: int = KEEP_IDLE) -> None:
         self.conninfo, self.keep = conninfo, keep
-        self._idle: list[psycopg.AsyncConnection[Any]] = []
+        self._idle: list[psycopg.AsyncCursor[Any]] = []
         self._pid = os.getpid()
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """An idle connection (or a new one); a broken one is dropped with every idle one."""
+    async def cursor(self) -> AsyncIterator[psycopg.AsyncCursor[Any]]:
+        """An idle connection's cursor (or a new one's); a broken connection is dropped
+        with every idle one."""
         if self._pid != os.getpid():  # a forked child: those sockets are the parent's
             self._idle, self._pid = [], os.getpid()
-        conn = self._idle.pop() if self._idle else None
-        if conn is None:
+        cursor = self._idle.pop() if self._idle else None
+        if cursor is None:
             conn = await psycopg.AsyncConnection.connect(
                 self.conninfo, prepare_threshold=0, autocommit=True
             )
+            cursor = conn.cursor()
+        conn = cursor.connection
         try:
-            yield conn
+            yield cursor
         except BaseException:
             if conn.closed or conn.broken:
                 await self.close()
             raise
         finally:
             if not conn.closed and not conn.broken and len(self._idle) < self.keep:
-                self._idle.append(conn)
+                self._idle.append(cursor)
             elif not conn.closed:
                 await conn.close()
 
     async def close(self) -> None:
         """Close every idle connection."""
         idle, self._idle = self._idle, []
-        for conn in idle:
-            await conn.close()
+        for cursor in idle:
+            await cursor.connection.close()
 
 
 def loop_connections(engine: Engine) -> AsyncPgConnections | None:
@@ -103,8 +107,8 @@ async def attempt_loop(
         return BATCH_PATH
     ctx, trial, writes = prepared
     try:
-        async with connections.connection() as conn:
-            await conn.execute(*as_one_statement(writes))
+        async with connections.cursor() as cursor:
+            await cursor.execute(*as_one_statement(writes))
     except psycopg.errors.UniqueViolation:
         return BATCH_PATH  # the entity or the event id exists: the batch path tells which
     except psycopg.IntegrityError:
