@@ -338,3 +338,42 @@ def test_ingest_connections_plan_for_unique_key_access() -> None:
     assert "connect_timeout=5" in info  # an unreachable server fails fast
     slow = conninfo(create_engine("postgresql+psycopg://u@db/cc?connect_timeout=30"))
     assert "connect_timeout=30" in slow and "connect_timeout=5" not in slow
+
+
+def test_each_column_encoding_sends_the_same_values(pg_url: str) -> None:
+    """One row as scalars, a few as binary arrays, many as JSON lists (orjson for typed
+    columns, json.dumps for json ones): the server reads the same values from each —
+    microseconds and offsets of timestamps, numerics, NULLs, non-ASCII text, JSON text."""
+    import json
+    from datetime import timedelta, timezone
+    from decimal import Decimal
+
+    import psycopg
+
+    from command_center.ops.ingest_pg import _bulk
+
+    fields = [("t", "text"), ("n", "int"), ("at", "timestamptz"), ("amount", "numeric"),
+              ("doc", "json")]  # fmt: skip
+    select = _bulk(fields, lambda source, names: f"SELECT * FROM {source} AS v({names})")
+    paris = timezone(timedelta(hours=1))
+    rows = [
+        (f"Zürich «{i}» \\ \"q\"", i, T0.replace(microsecond=i) if i % 2 else
+         T0.astimezone(paris), Decimal(f"{i}.50") if i % 3 else None,
+         {"k": f"é{i}", "x": [1.5, None, True]})
+        for i in range(20)
+    ]  # fmt: skip
+    with psycopg.connect(pg_url.replace("+psycopg", "")) as conn:
+
+        def run(statement: Any) -> list[tuple]:
+            return [tuple(r) for r in conn.execute(*statement).fetchall()]
+
+        one = [row for r in rows for row in run(select.statement([r]))]
+        few = run(select.statement(rows[:3]))  # binary arrays
+        many = run(select.statement(rows))  # JSON lists
+        json_text = conn.execute(
+            "SELECT doc::text FROM " + select.json.split(" FROM ", 1)[1], select.statement(rows)[1]
+        ).fetchall()
+    assert many == one and few == one[:3]
+    assert [r[2] for r in many] == [r[2] for r in rows]  # same instants, to the microsecond
+    assert [r[3] for r in many] == [r[3] for r in rows]
+    assert json_text[0][0] == json.dumps(rows[0][4])  # payload text as json.dumps writes it
