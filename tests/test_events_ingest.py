@@ -341,9 +341,10 @@ def test_ingest_connections_plan_for_unique_key_access() -> None:
 
 
 def test_each_column_encoding_sends_the_same_values(pg_url: str) -> None:
-    """One row as scalars, a few as binary arrays, many as JSON lists (orjson for typed
-    columns, json.dumps for json ones): the server reads the same values from each —
-    microseconds and offsets of timestamps, numerics, NULLs, non-ASCII text, JSON text."""
+    """One row as scalars, a few as binary arrays, many as JSON lists (orjson) or, for json
+    columns, separator-joined documents: the server reads the same values from each —
+    microseconds and offsets of timestamps, numerics, NULLs, non-ASCII text, JSON text
+    (even with the separators in a string)."""
     import json
     from datetime import timedelta, timezone
     from decimal import Decimal
@@ -359,7 +360,7 @@ def test_each_column_encoding_sends_the_same_values(pg_url: str) -> None:
     rows = [
         (f"Zürich «{i}» \\ \"q\"", i, T0.replace(microsecond=i) if i % 2 else
          T0.astimezone(paris), Decimal(f"{i}.50") if i % 3 else None,
-         {"k": f"é{i}", "x": [1.5, None, True]})
+         {"k": f"é{i}\x1f\x1e", "x": [1.5, None, True]} if i % 4 else None)
         for i in range(20)
     ]  # fmt: skip
     with psycopg.connect(pg_url.replace("+psycopg", "")) as conn:
@@ -376,4 +377,5 @@ def test_each_column_encoding_sends_the_same_values(pg_url: str) -> None:
     assert many == one and few == one[:3]
     assert [r[2] for r in many] == [r[2] for r in rows]  # same instants, to the microsecond
     assert [r[3] for r in many] == [r[3] for r in rows]
-    assert json_text[0][0] == json.dumps(rows[0][4])  # payload text as json.dumps writes it
+    assert json_text[1][0] == json.dumps(rows[1][4])  # payload text as json.dumps writes it
+    assert json_text[0][0] is None

@@ -8,10 +8,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
-
-import orjson
 
 from command_center.ops.ingest_batch import (
     _CLAIM_COLUMNS,
@@ -24,6 +21,7 @@ from command_center.ops.ingest_batch import (
     _DeviceRow,
     _references,
 )
+from command_center.ops.ingest_columns import JSON_ARRAY_SQL, joined_documents, typed_column
 
 # ---------------------------------------------------------------- PostgreSQL fast path
 #
@@ -31,15 +29,13 @@ from command_center.ops.ingest_batch import (
 # `unnest`) instead of long IN lists and one statement per row, all reads in one pipeline and
 # all writes with the COMMIT in another, so a batch costs two round trips. The look-ups send
 # binary text arrays (`%b`). The written columns of a statement with many rows go as one
-# JSON text each that the server turns into a typed array: psycopg's array dumpers run per
-# element in Python and were the largest client-side cost (~20% of a 500-event batch). The
-# typed columns are encoded by `orjson` (datetimes natively: ~15× faster than `json.dumps`
-# calling `default` per datetime), `json` columns by `json.dumps` (the stored payload text
-# is unchanged). A statement with a few rows keeps binary arrays, which cost the server
-# less, and one with a single row (one event per request) sends scalar parameters, dumped
-# in C (`_Bulk`). A new row that refers to another new row (a session on a claim filed in
-# the same batch) finds its id by external id on the server: statements in a pipeline run
-# in order, so the referenced row is already inserted.
+# text each, encoded in C (`ingest_columns`: typed columns as JSON lists, `json` columns as
+# separator-joined documents): psycopg's array dumpers run per element in Python and were
+# the largest client-side cost (~20% of a 500-event batch). A statement with a few rows
+# keeps binary arrays, which cost the server less, and one with a single row (one event per
+# request) sends scalar parameters, dumped in C (`_Bulk`). A new row that refers to another
+# new row (a session on a claim filed in the same batch) finds its id by external id on the
+# server: statements in a pipeline run in order, so the referenced row is already inserted.
 
 
 def _pg_select(table: str, columns: Sequence[str], key: str, lock: bool = False) -> str:
@@ -79,29 +75,19 @@ def load_context(fetched: dict[str, list[Any]]) -> _Context:
     )
 
 
-JSON_FROM = 16  # rows from which a statement's columns go as JSON rather than binary arrays
+JSON_FROM = 16  # rows from which a statement's columns go as one text rather than arrays
 
 
 def _pg_array(pg_type: str, as_json: bool) -> str:
-    """A typed array parameter for unnest: binary, or from a JSON list (kept in order)."""
+    """A typed array parameter for unnest: binary, or from one text (kept in order)."""
     if not as_json:
         return f"%b::{pg_type}[]"
-    if pg_type == "json":
-        return (
-            "ARRAY(SELECT e FROM json_array_elements(%s::json) WITH ORDINALITY a(e, n) ORDER BY n)"
-        )
+    if pg_type == "json":  # the documents joined by a separator (`ingest_columns`)
+        return JSON_ARRAY_SQL
     return (
         "ARRAY(SELECT e FROM json_array_elements_text(%s::json) WITH ORDINALITY a(e, n) "
         f"ORDER BY n)::{pg_type}[]"
     )
-
-
-def _jsonable(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 @dataclass(frozen=True)
@@ -109,7 +95,7 @@ class _Bulk:
     """One bulk statement over a row source, in three encodings: one row as scalar
     parameters (`VALUES`: psycopg dumps scalars in C, arrays element by element in Python),
     binary arrays for `unnest` (cheapest for a few rows: the server does no JSON work) and
-    one JSON list per column (cheapest for many: `json.dumps` a whole column in C)."""
+    one text per column (cheapest for many: encoded in C, `ingest_columns`)."""
 
     one: str
     binary: str
@@ -127,9 +113,7 @@ class _Bulk:
         columns = list(zip(*rows, strict=True))
         if len(rows) >= JSON_FROM:
             return self.json, [
-                json.dumps(column, default=_jsonable)
-                if i in self.json_fields
-                else orjson.dumps(column, default=_jsonable).decode()
+                joined_documents(column) if i in self.json_fields else typed_column(column)
                 for i, column in enumerate(columns)
             ]
         return self.binary, [
