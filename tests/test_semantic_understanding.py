@@ -750,3 +750,21 @@ def test_an_event_type_named_by_a_table_and_its_date_is_that_tables_rows(
     events = understand("session resolved events per day", layer)
     assert events.metric is not None and events.metric.source_table == "events", events.ask
     assert events.filters == {"type": ["session_resolved"]}
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "filters"),
+    [
+        # value synonyms: an active plan status said as coverage or protection
+        ("devices with active coverage by make", "devices_registered", {"plan_status": ["active"]}),
+        ("how many protected devices", "devices_registered", {"plan_status": ["active"]}),
+        # "how long … to resolve" names MTTR; "on average" restates its own aggregate
+        ("how long does it take to resolve claims on average", "mean_time_to_resolution", {}),
+    ],
+)
+def test_coverage_and_how_long_phrasings(
+    layer: SemanticLayer, request_text: str, metric_id: str, filters: dict[str, list[str]]
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == metric_id and out.filters == filters

@@ -21,15 +21,21 @@ if TYPE_CHECKING:
 
 def restated_aggregate(found: Scan, span: Span, layer: SemanticLayer) -> None:
     """An aggregate word right before a metric phrase whose measure is already that aggregate
-    ("avg hours to resolve", "mean resolution time") restates it: grammar, not a measure."""
-    word = found.words[span.start - 1] if span.start else ""
-    aggregate = grammar.AGGREGATES.get(word)
+    ("avg hours to resolve", "mean resolution time"), or "on average" with such a metric,
+    restates it: grammar, not a measure."""
     metrics = [layer.metric(t.name) for t in span.of("metric")]
-    if aggregate and all(
-        m is not None and re.sub(r"\s+", "", m.measure).upper().startswith(aggregate + "(")
-        for m in metrics
-    ):
+
+    def restates(aggregate: str | None) -> bool:
+        return bool(aggregate) and all(
+            m is not None and re.sub(r"\s+", "", m.measure).upper().startswith(f"{aggregate}(")
+            for m in metrics
+        )
+
+    word = found.words[span.start - 1] if span.start else ""
+    if restates(grammar.AGGREGATES.get(word)):
         found.grammar.add(span.start - 1)
+    if restates("AVG"):
+        found.mark(r"\bon (?:average|avg)\b")
 
 
 def postfix_negated(found: Scan) -> set[int]:
