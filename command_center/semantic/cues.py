@@ -9,7 +9,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from command_center.semantic import grammar
-from command_center.semantic.layer import SemanticLayer
+from command_center.semantic.layer import SemanticLayer, Tag
 from command_center.semantic.scan import Scan, Span
 
 # one shared list: roles.py reads it too
@@ -105,3 +105,25 @@ def compare(found: Scan, roles: Roles) -> None:
     for (table, column), count in per_table.items():
         if count >= 2:
             roles.compare_column[table] = column
+
+
+def noun_of(found: Scan, index: int, span: Span, roles: Roles) -> list[Tag]:
+    """A value word that also names a table, right after a value of that table ("Samsung
+    phones": the devices' category, not the claims' channel), is that table's value, and names
+    the table; else every value tag."""
+    tables = {t.table for t in span.of("table")}
+    before = found.spans[index - 1] if index else None
+    after = found.spans[index + 1] if index + 1 < len(found.spans) else None
+    if after is not None and after.start == span.end and after.of("table"):
+        return span.of("value")  # "active phone cases": an adjective of the cases
+    if not tables or before is None or before.end != span.start:
+        return span.of("value")
+    if not {t.table for t in before.of("value")} & tables:
+        return span.of("value")
+    roles.qualified_tables = True
+    for table in sorted(tables):
+        if table not in roles.named_tables:
+            roles.named_tables.append(table)
+        if before.start > 0:  # "claims for Samsung phones": the phones describe the claims
+            roles.described.append(table)
+    return [t for t in span.of("value") if t.table in tables]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from command_center.metrics.definitions import MetricDefinition
-from command_center.semantic import grammar, timeaxis
+from command_center.semantic import grammar, timeaxis, windows
 from command_center.semantic.candidates import (
     candidates_for,
     joinable_values,
@@ -95,7 +95,7 @@ def understand(
         reason = f"the request names {' and '.join(shapes)}"
         out.ask = {"field": "widget_type", "reason": reason, "options": shapes}
         return out
-    doubt = grammar.window_doubt(found.text)
+    doubt = windows.window_doubt(found.text)
     if re.search(grammar.VERSUS_PERIOD, found.text):  # "open claims vs last week"
         doubt = "a comparison with an earlier period"
     if doubt:  # "today vs yesterday", "last few days": never a silent default window
@@ -260,14 +260,14 @@ def _shape(found: Scan, out: Understanding) -> None:
     soft_pie = found.mark(grammar.SOFT_PIE) and out.widget_type not in ("kpi", "table")
     if soft_pie and not out.chart_kind and not out.over_time:
         out.chart_kind = "pie"
-    out.window_days, out.period = grammar.window(text)
+    out.window_days, out.period = windows.window(text)
     _audience(found)
     for pattern in (
         grammar.TRAILING.pattern,
         grammar.SINCE_WEEKDAY.pattern,
         grammar.SHORT_DAYS.pattern,
         grammar.SHORT_DAYS_LEAD,
-        grammar.CALENDAR_YEAR.pattern,
+        windows.CALENDAR_YEAR.pattern,
         *(p for p, _d, _p in grammar.FIXED_WINDOWS),
         grammar.BACKEND_WORDS,
         grammar.COUNT_WORDS,

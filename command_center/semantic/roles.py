@@ -11,6 +11,7 @@ from command_center.semantic.compose import compatible
 from command_center.semantic.cues import (
     JOINERS,
     compare,
+    noun_of,
     postfix_negated,
     restated_aggregate,
     top_n,
@@ -148,7 +149,7 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
             roles.metric_spans.append((span, span.of("metric")))
             continue
         if span.of("value"):
-            value_tags = _noun_of(found, index, span, roles)
+            value_tags = noun_of(found, index, span, roles)
             negate = negate or span.start in negated_after
             (roles.negated if negate else roles.values).append(value_tags)
             if times and not negate:
@@ -196,28 +197,6 @@ def _restated(found: Scan, roles: Roles, layer: SemanticLayer) -> None:
                 if metric.id not in metrics:
                     roles.metric_spans.append((span, [Tag("metric", metric.id)]))
                 break
-
-
-def _noun_of(found: Scan, index: int, span: Span, roles: Roles) -> list[Tag]:
-    """A value word that also names a table, right after a value of that table ("Samsung
-    phones": the devices' category, not the claims' channel), is that table's value, and names
-    the table; else every value tag."""
-    tables = {t.table for t in span.of("table")}
-    before = found.spans[index - 1] if index else None
-    after = found.spans[index + 1] if index + 1 < len(found.spans) else None
-    if after is not None and after.start == span.end and after.of("table"):
-        return span.of("value")  # "active phone cases": an adjective of the cases
-    if not tables or before is None or before.end != span.start:
-        return span.of("value")
-    if not {t.table for t in before.of("value")} & tables:
-        return span.of("value")
-    roles.qualified_tables = True
-    for table in sorted(tables):
-        if table not in roles.named_tables:
-            roles.named_tables.append(table)
-        if before.start > 0:  # "claims for Samsung phones": the phones describe the claims
-            roles.described.append(table)
-    return [t for t in span.of("value") if t.table in tables]
 
 
 def _qualifiers(found: Scan, layer: SemanticLayer) -> set[int]:

@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from command_center.metrics.definitions import MetricDefinition
-from command_center.semantic import grammar
+from command_center.semantic import grammar, windows
 from command_center.semantic.compose import base_constraints
 from command_center.semantic.layer import SemanticLayer
 from command_center.semantic.roles import Roles
@@ -162,7 +162,7 @@ def _window_bound(
         if i and words[i - 1] in ("and", "or"):
             continue
         after = " ".join(words[i + 1 : i + 6])
-        days, period = grammar.window(after)
+        days, period = windows.window(after)
         opens = re.match(r"(last|past|previous|this|over|in|during|yesterday|today)\b", after)
         if not (days or period) or not opens:
             continue
