@@ -267,3 +267,37 @@ def test_how_much_is_a_sum_and_per_row_a_mean(
     out = understand(request_text, layer)
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.measure.upper() == measure
+
+
+@pytest.mark.parametrize(
+    ("request_text", "table", "dimensions"),
+    [
+        ("mix of event types yesterday", "events", ["type"]),  # only events have a type
+        ("loss type breakdown", "claims", ["loss_type"]),  # the operational claims
+        ("breakdown by topic", "issue_sessions", ["topic"]),
+    ],
+)
+def test_a_grouping_that_belongs_to_one_table_counts_that_table(
+    layer: SemanticLayer, request_text: str, table: str, dimensions: list[str]
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.source_table == table and out.dimensions == dimensions
+
+
+def test_a_grouping_shared_by_tables_still_asks(layer: SemanticLayer) -> None:
+    out = understand("by region", layer)  # claims, customers or warehouse claims
+    assert out.ask is not None
+
+
+def test_quantity_of_is_a_count(layer: SemanticLayer) -> None:
+    out = understand("the quantity of denied claims this week but not the retail ones", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.filters == {"status": ["denied"]} and out.exclude == {"channel": ["retail"]}
+
+
+def test_a_longer_phrase_beats_the_metric_it_starts_with(layer: SemanticLayer) -> None:
+    # "payout amount" (the column) over "payout" (the average payout metric) + "amount"
+    out = understand("total payout amount last month", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.measure.upper() == "SUM(PAYOUT_AMOUNT)"

@@ -57,7 +57,8 @@ from tests.widget_helpers import (
 # The phrasing classes of builder2 (audience asides, everyday negations and words, totals
 # of counts, tables counted by a named date, contractions) on top: 515/520 (99.0%). The
 # ninth batch (60, contact-centre/on-call/terse persona) appended before any fix: 572/580
-# (98.6%).
+# (98.6%); one table a grouping names ("mix of event types"), "quantity of", a longer phrase
+# over the metric it starts with ("payout amount"): 575/580 (99.1%).
 # The floor is the measurement minus about a point — a regression fails the test.
 THRESHOLD = 0.98
 

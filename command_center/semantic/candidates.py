@@ -139,6 +139,7 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
         or roles.values
         or roles.qualified_tables
         or (len(roles.named_tables) == 1 and (roles.dimensions or over_time(found, roles)))
+        or grouped_table(roles, layer, wants_wh)  # "mix of event types": the events
         or _own_date_named(found, roles, layer)  # "customers signed up this month"
         or _event_of_named(roles)  # "claims decided last week": counted by that date
     ):
@@ -227,11 +228,29 @@ def count_tables(roles: Roles, layer: SemanticLayer, wants_wh: bool) -> list[str
         tables = [t for t in tables if t not in roles.described]
     if not tables:
         tables = sorted({t.table for tags in roles.values for t in tags})
+    if not tables:
+        tables = [grouped_table(roles, layer, wants_wh)]
     if wants_wh:
         tables = [t for t in tables if layer.backend_of(t) == "databricks"] or [
             t for t in layer.dictionary.tables if layer.backend_of(t) == "databricks"
         ]
     return tables
+
+
+def grouped_table(roles: Roles, layer: SemanticLayer, wants_wh: bool) -> str:
+    """With no table, metric, measure or value named, the one table the groupings' columns
+    belong to (the warehouse's only when the request points there): "mix of event types" are
+    events, "loss type breakdown" claims; "" when none or more than one."""
+    if roles.named_tables or roles.metric_spans or roles.measures or roles.values or roles.rates:
+        return ""
+    groups = [tags for tags in roles.dimensions if tags != TIME_DIMENSION]
+    tables = {t.table for tags in groups for t in tags}  # type: ignore[union-attr]
+    tables = {t for t in tables if (layer.backend_of(t) == "databricks") == wants_wh}
+    if len(tables) != 1 or not groups:
+        return ""
+    table = next(iter(tables))
+    every = all(any(t.table == table for t in tags) for tags in groups)  # type: ignore[union-attr]
+    return table if every else ""
 
 
 def fits_request(

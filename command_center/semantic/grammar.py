@@ -208,7 +208,10 @@ RATE_WORDS = (
     r"^(rate|rates|ratio|ratios|percentage|percentages|percent|pct|proportion|share|fraction|%)$"
 )
 EXPLICIT_PIE = r"\b(pie|pies|donut|doughnut)\b"
-COUNT_WORDS = r"\b(count|counts|number of|how many|volume of|volume|tally|amount of)\b|#\s*of\b"
+COUNT_WORDS = (
+    r"\b(count|counts|number of|how many|volume of|volume|tally|amount of|quantity of|quantity)\b"
+    r"|#\s*of\b"
+)
 DISTINCT_WORDS = r"\b(distinct|unique|different)\b"
 NEGATIONS = (
     r"\b(excluding|exclude|excludes|excl|except|without|other than|not counting|not including|"

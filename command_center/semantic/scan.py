@@ -107,6 +107,9 @@ def scan(raw: str, layer: SemanticLayer, forbid: frozenset[tuple[int, int]] = fr
                 tags = layer.lexicon.get(tuple(stems[i : i + size]))
                 if only_metrics and tags and _yields(result, layer, i, size):
                     continue
+                if only_metrics and tags and _shadows_metric(layer, stems, i, size, tags):
+                    i += 1  # "payout amount": the longer phrase, not the metric "payout"
+                    break
                 if tags and (not only_metrics or any(t.kind == "metric" for t in tags)):
                     words_ = " ".join(words[i : i + size])
                     result.spans.append(Span(i, i + size, words_, list(tags)))
@@ -117,6 +120,19 @@ def scan(raw: str, layer: SemanticLayer, forbid: frozenset[tuple[int, int]] = fr
                 i += _auxiliary_phrase(result, layer, i, taken) if only_metrics else 1
     result.spans.sort(key=lambda s: s.start)
     return result
+
+
+def _shadows_metric(
+    layer: SemanticLayer, stems: list[str], i: int, size: int, tags: list[Tag]
+) -> bool:
+    """Whether a longer phrase naming no metric ("payout amount", a column) starts where a
+    shorter metric phrase ("payout") does: the longer reading wins."""
+    if any(t.kind == "metric" for t in tags):
+        return False
+    return any(
+        any(t.kind == "metric" for t in layer.lexicon.get(tuple(stems[i : i + shorter]), []))
+        for shorter in range(1, size)
+    )
 
 
 def _yields(result: Scan, layer: SemanticLayer, i: int, size: int) -> bool:
