@@ -768,3 +768,15 @@ def test_coverage_and_how_long_phrasings(
     out = understand(request_text, layer)
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.id == metric_id and out.filters == filters
+
+
+def test_a_values_only_reading_of_a_table_and_a_value_is_read_word_by_word(
+    layer: SemanticLayer,
+) -> None:
+    # "claims approved" is also an event type (values only): read as claims + status approved
+    out = understand("claims approved yesterday", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.source_table == "claims" and out.filters == {"status": ["approved"]}
+    assert out.period == "yesterday"
+    vague = understand("the numbers for Mobile Protect this quarter", layer)
+    assert vague.ask is not None and vague.ask["field"] == "metric", vague.ask

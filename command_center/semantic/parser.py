@@ -172,6 +172,8 @@ def understand(
             "options": labels([best, *close]),
         }
         return out
+    if values_only(roles) and not unknown and not forbid and splittable(found, layer):
+        return understand(raw, layer, splittable(found, layer))  # "claims approved yesterday"
     if values_only(roles) and not unknown:  # "the numbers for Mobile Protect": which?
         reason = "the request names only values, no measure of them"
         out.ask = metric_question(layer, found, reason)
