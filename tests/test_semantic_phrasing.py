@@ -301,3 +301,36 @@ def test_a_longer_phrase_beats_the_metric_it_starts_with(layer: SemanticLayer) -
     out = understand("total payout amount last month", layer)
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.measure.upper() == "SUM(PAYOUT_AMOUNT)"
+
+
+@pytest.mark.parametrize(
+    ("request_text", "period"),
+    [
+        ("claims filed since the start of the month", "this_month"),
+        ("claims filed since the 1st by region", "this_month"),
+        ("sessions opened since the start of the week", "this_week"),
+        ("approval rate since the beginning of the year", "this_year"),
+    ],
+)
+def test_since_the_start_of_a_period_is_that_period(
+    layer: SemanticLayer, request_text: str, period: str
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.period == period, out.ask
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id"),
+    [
+        ("claims in progress by region", "open_claims"),  # "progress": no progress bar here
+        ("in-flight claims", "open_claims"),
+        ("wip claims by channel", "open_claims"),
+        ("aging claims by region", "sla_breaches"),
+    ],
+)
+def test_a_template_word_inside_a_metric_phrase_is_the_metric(
+    layer: SemanticLayer, request_text: str, metric_id: str
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == metric_id and out.custom_template is None

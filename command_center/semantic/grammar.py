@@ -140,6 +140,11 @@ WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 # (pattern, window_days, period); first match wins
 FIXED_WINDOWS: list[tuple[str, int, str | None]] = [
+    # "since the start of the month": the calendar period so far (before "the week")
+    (r"\bsince the (start|beginning) of (the|this) month\b|\bsince the 1st\b", 30, "this_month"),
+    (r"\bsince the (start|beginning) of (the|this) week\b", 7, "this_week"),
+    (r"\bsince the (start|beginning) of (the|this) quarter\b", 90, "this_quarter"),
+    (r"\bsince the (start|beginning) of (the|this) year\b", 365, "this_year"),
     (r"\b(last|past|previous) 24 ?h(ours|rs)?\b|\b24 ?h\b|\blast day\b", 1, None),
     (r"\b(so far )?today\b|\bthis day\b", 1, "today"),
     (r"\byesterday\b", 1, "yesterday"),

@@ -101,9 +101,7 @@ def understand(
     if doubt:  # "today vs yesterday", "last few days": never a silent default window
         out.ask = clarify(layer, found, f"which time window? ({doubt})")
         return out
-    for name, pattern in ((t, p) for p, t in grammar.CUSTOM_TEMPLATES):
-        if found.mark(pattern):
-            out.custom_template = out.custom_template or name
+    out.custom_template = _template(found)
     fuzzy(found, layer)
     roles = assign_roles(found, layer)
     roles.counting = count_totals(found, layer) or roles.counting  # "total customers"
@@ -293,6 +291,21 @@ def _audience(found: Scan) -> None:
         words = set(range(first, first + len(match.group(0).split())))
         if not words & named:
             found.grammar.update(words)
+
+
+def _template(found: Scan) -> str | None:
+    """The first custom widget a grammar word asks for ("gauge", "map"), never a word inside
+    a metric phrase ("claims in progress" is the backlog, not a progress bar)."""
+    in_metric = {i for s in found.spans if s.of("metric") for i in range(s.start, s.end)}
+    template = None
+    for name, pattern in ((t, p) for p, t in grammar.CUSTOM_TEMPLATES):
+        for match in re.finditer(pattern, found.text):
+            first = len(found.text[: match.start()].split())
+            words = set(range(first, max(len(found.text[: match.end()].split()), first + 1)))
+            if not words <= in_metric:
+                found.grammar.update(words)
+                template = template or name
+    return template
 
 
 def _no_soft_pie(out: Understanding, found: Scan) -> None:
