@@ -11,14 +11,15 @@ type, occurred_at, received_at, subject_id, JSON payload).
 - raw: psycopg `executemany` of pre-built tuples on one open connection (pipeline mode),
   with the foreign keys computed in Python from the fixture layout, no reads at all.
 - ingest: POST /v1/events through the ASGI app (JSON in and out; the request bodies are
-  encoded before the clock starts, as the raw side's tuples are built before it), then
-  `LiveOps.ingest`: validation, entity look-ups (rows locked `FOR UPDATE`), de-duplication
-  on `event_id` (a concurrently stored id aborts the batch, which is retried), the claim
-  state machine, the two inserts and the COMMIT, the KPI delta, the hot-key snapshot and
-  the publish. A lone creating event (one per request) skips the look-ups once its
-  customer and device are known: same handlers on cached immutable rows, its two inserts
-  as one statement (its own transaction), any constraint violation sending it the batch way
-  (`command_center/ops/ingest_single.py`).
+  encoded before the clock starts, as the raw side's tuples are built before it; the route's
+  fast path, `api/events_fast.py`, answers them), then `LiveOps.ingest`: validation, entity
+  look-ups (rows locked `FOR UPDATE`), de-duplication on `event_id` (a concurrently stored
+  id aborts the batch, which is retried), the claim state machine, the two inserts and the
+  COMMIT, the KPI delta, the hot-key snapshot and the publish. A lone creating event (one
+  per request) skips the look-ups once its customer and device are known: same handlers on
+  cached immutable rows, its two inserts as one statement (its own transaction, sent from
+  the event loop: no worker thread), any constraint violation sending it the batch way
+  (`command_center/ops/ingest_single.py`, `ingest_loop.py`).
 
 Many short rounds, each timing raw and ingest back to back (fresh ids each time), the order
 alternating so neither side always runs first or on the smaller table: on a shared machine
