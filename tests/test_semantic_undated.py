@@ -103,3 +103,50 @@ async def test_an_undated_preview_equals_hand_written_sql(seeded: None) -> None:
     assert shown.keys() == expected.keys() and shown
     for key, value in expected.items():
         assert shown[key] == pytest.approx(value)
+
+
+async def test_answering_the_current_state_option_drops_the_window() -> None:
+    runner = memory_runner()
+    events = await collect(runner.start_clarification("plans by tier last week"))
+    question = by_name(events, "questions")[0]
+    asked = question["questions"][0]
+    assert asked["field"] == "clarify" and asked["options"] == ["Plans count now"], asked
+    answered = await collect(
+        runner.respond(
+            question["thread_id"],
+            {asked["id"]: asked["options"][0]},
+            checkpoint_id=question["checkpoint_id"],
+        )
+    )
+    result = by_name(answered, "result")[-1]
+    intent = result["spec"]["data_intent"]
+    assert result["critic_ok"], result
+    assert intent["dimensions"] == ["tier"] and not (intent["window_days"] or intent["period"])
+
+
+def test_the_critic_rejects_a_window_on_an_undated_metric() -> None:
+    from command_center.llm.base import IntentDraft
+    from command_center.widgets.nodes.critic import rule_issues
+    from command_center.widgets.spec import parse_spec
+
+    spec = parse_spec(
+        {
+            "type": "chart",
+            "title": "Plans",
+            "chart_kind": "bar",
+            "data_intent": {
+                "entity": "plans",
+                "metric": "avg_monthly_premium_plans",
+                "dimensions": ["tier"],
+                "window_days": 7,
+            },
+        }
+    )
+    codes = {i["code"] for i in rule_issues(spec, IntentDraft(), _premium())}
+    assert "undated_window" in codes
+    current = spec.model_copy(
+        update={"data_intent": spec.data_intent.model_copy(update={"window_days": None})}
+    )
+    assert "undated_window" not in {
+        i["code"] for i in rule_issues(current, IntentDraft(), _premium())
+    }

@@ -185,9 +185,7 @@ def settle_time_axis(
         return
     if not metric.time_column:  # plans: no date, so no window, period or series
         if out.window_days or out.period or out.over_time:
-            table = metric.source_table.split(".")[-1]
-            reason = f"{table} have no date in the data: only their current state is known"
-            out.ask = {"field": "clarify", "reason": reason, "options": [f"{metric.label} now"]}
+            out.ask = undated_question(metric)
         return
     named = _named_dates(out, roles, metric.source_table, layer)
     others = [c for c in named if c != metric.time_column]
@@ -205,6 +203,19 @@ def settle_time_axis(
             out.time_column = described[0]
         elif described:  # "denied claims per week": decided or resolved?
             out.ask = date_question(metric, [*described, metric.time_column], layer)
+
+
+def undated_question(metric: MetricDefinition) -> dict[str, Any]:
+    """The question for a window or series on a metric with no date (plans): its one option,
+    `current_state_option`, drops them."""
+    table = metric.source_table.split(".")[-1]
+    reason = f"{table} have no date in the data: only their current state is known"
+    return {"field": "clarify", "reason": reason, "options": [current_state_option(metric)]}
+
+
+def current_state_option(metric: MetricDefinition) -> str:
+    """The answer that keeps an undated metric and drops the window and series."""
+    return f"{metric.label} now"
 
 
 def date_columns(table: str) -> list[str]:

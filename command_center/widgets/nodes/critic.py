@@ -44,6 +44,15 @@ def rule_issues(
                 "message": f"a series has one time grain, not {grains}",
             }
         )
+    windowed = intent.window_days or getattr(intent, "period", None) or grains
+    if not metric.time_column and windowed:
+        issues.append(
+            {
+                "code": "undated_window",
+                "value": windowed,
+                "message": f"{metric.id} has no date: no window, period or series",
+            }
+        )
     if draft.time_column and intent.time_column != draft.time_column:
         issues.append(
             {

@@ -13,10 +13,12 @@ from command_center.semantic.parser import understand
 from command_center.semantic.text import key, normalize
 from command_center.semantic.timeaxis import (
     GRAIN_WORDS,
+    current_state_option,
     date_columns,
     dates_named,
     time_axis_question,
     time_column_from_answer,
+    undated_question,
 )
 from command_center.sql.joins import dimensions_of
 from command_center.widgets.context import TIME_DIMENSION, TIME_GRAINS
@@ -150,6 +152,11 @@ def apply_answers(
         if field == "refine":  # a follow-up on a finished preview: change what it says
             draft = refine_draft(draft, answer, metric, context)
             continue
+        if metric is not None and answer == current_state_option(metric):
+            draft.window_days = draft.period = None  # an undated metric: its current state
+            draft.over_time, draft.ask = False, None
+            draft.dimensions = [d for d in draft.dimensions if d not in TIME_GRAINS]
+            continue
         if field in ("filter", "clarify") and _IGNORE.match(normalize(answer)):
             draft.ask = None
             continue
@@ -260,6 +267,8 @@ def resolve_draft(
         and not set(columns).intersection(TIME_GRAINS)
     ):
         columns = [TIME_DIMENSION, *columns]
+    if not metric.time_column and (draft.window_days or draft.period or over_time):
+        gaps.append(undated_question(metric))  # plans have no date: no window or series
     resolved = draft.model_copy(
         update={
             "widget_type": widget_type,
