@@ -780,3 +780,12 @@ def test_a_values_only_reading_of_a_table_and_a_value_is_read_word_by_word(
     assert out.period == "yesterday"
     vague = understand("the numbers for Mobile Protect this quarter", layer)
     assert vague.ask is not None and vague.ask["field"] == "metric", vague.ask
+
+
+def test_a_share_asked_for_is_never_answered_with_a_count(layer: SemanticLayer) -> None:
+    # "ratio of approved to denied": no share fits (two values of one column), so the count
+    # of denied claims that remains is not what was asked
+    out = understand("ratio of approved to denied claims", layer)
+    assert out.ask is not None and out.ask["field"] == "metric", (out.metric, out.filters)
+    theft = understand("theft rate by region", layer)
+    assert theft.ask is None and theft.metric is not None and theft.metric.unit == "ratio"

@@ -208,6 +208,10 @@ def understand(
     if unknown and best.score <= 8:  # a weak guess and words left over: ask, don't guess
         out.ask = metric_question(layer, found, f"not sure what {', '.join(unknown[:3])} means")
         return out
+    if roles.rates and best.metric.unit != "ratio":  # "ratio of approved to denied claims"
+        reason = f"the request asks for a share, and {best.metric.label} is not one"
+        out.ask = metric_question(layer, found, reason)
+        return out
     out.metric, out.composed = best.metric, best.composed
     if best.metric.unit == "ratio" and not re.search(grammar.EXPLICIT_PIE, found.text):
         _no_soft_pie(out, found)  # "share of denied claims": the share is the measure
