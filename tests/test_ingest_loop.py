@@ -125,3 +125,20 @@ async def test_a_lost_acknowledgement_reloads_the_kpis(
         assert (await live.ingest([filed(2, "CLM-B")])).accepted == 1  # reloads first
         assert live.state.snapshot(live_module.utcnow())["open_claims"] == before + 2
     assert count(pg, Event) == 5
+
+
+async def test_a_connection_left_in_a_transaction_is_not_kept(pg: Engine) -> None:
+    """Only a connection with nothing in flight goes back to the idle set (an autocommit
+    statement alone never leaves one open; anything else is closed, not reused)."""
+    connections = ingest_loop.loop_connections(pg)
+    assert connections is not None
+    async with connections.cursor() as cursor:
+        await cursor.execute("SELECT 1")
+    async with connections.cursor() as again:
+        assert again is cursor  # kept and reused
+        await again.execute("BEGIN")
+    assert again.connection.closed
+    async with connections.cursor() as fresh:
+        assert fresh is not cursor
+    await connections.close()
+    assert fresh.connection.closed

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from sqlalchemy.engine import Engine
 
 from command_center.db.models import utcnow
@@ -70,7 +71,11 @@ class AsyncPgConnections:
                 await self.close()
             raise
         finally:
-            if not conn.closed and not conn.broken and len(self._idle) < self.keep:
+            if (
+                not conn.closed
+                and conn.info.transaction_status == TransactionStatus.IDLE  # none in flight
+                and len(self._idle) < self.keep
+            ):
                 self._idle.append(cursor)
             elif not conn.closed:
                 await conn.close()
