@@ -334,3 +334,43 @@ def test_a_template_word_inside_a_metric_phrase_is_the_metric(
     out = understand(request_text, layer)
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.id == metric_id and out.custom_template is None
+
+
+@pytest.mark.parametrize(
+    ("request_text", "filters"),
+    [
+        ("tablet claims", {"devices.category": ["tablet"]}),  # only devices have a category
+        ("enterprise claims by region", {"customers.segment": ["enterprise"]}),
+    ],
+)
+def test_a_kind_found_in_one_joined_table_filters_through_the_join(
+    layer: SemanticLayer, request_text: str, filters: dict[str, list[str]]
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == "claims_filed" and out.filters == filters
+
+
+def test_a_state_of_another_table_is_not_joined(layer: SemanticLayer) -> None:
+    out = understand("active claims", layer)  # a device's plan status is no claim's state
+    assert out.ask is not None or out.filters == {}, out
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "dimensions"),
+    [
+        ("opne claims by status", "open_claims", ["status"]),  # two letters swapped
+        ("devcies registered this week", "devices_registered", []),  # before the plural
+        ("open claims pls thx", "open_claims", []),
+        ("chart: claims filed daily 2wks", "claims_filed", ["day"]),
+        ("approval rate wow", "approval_rate", ["week"]),
+        ("mom payout trend", "avg_payout", ["month"]),
+    ],
+)
+def test_terse_spellings_and_slips(
+    layer: SemanticLayer, request_text: str, metric_id: str, dimensions: list[str]
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    series = [out.grain] if out.over_time else []
+    assert out.metric.id == metric_id and out.dimensions + series == dimensions

@@ -53,7 +53,11 @@ def joined_names(tags: list[Tag], metric: MetricDefinition, layer: SemanticLayer
 def joinable_values(tags: list[Tag], table: str, roles: Roles) -> list[Tag]:
     """Value tags a metric on `table` may filter by: its own, and another table's only when
     that table is named ("claims for enterprise customers"; "active" alone is no device's
-    plan status)."""
+    plan status) or is the only table the value is found in and names a kind, not a state
+    ("tablet claims": only devices have a tablet category; a status describes its own row)."""
+    kinds = [t for t in tags if not t.column.endswith("status")]
+    if len({t.table for t in tags}) == 1 and tags[0].table != table and kinds == tags:
+        return list(tags)
     return [t for t in tags if t.table == table or t.table in roles.named_tables]
 
 

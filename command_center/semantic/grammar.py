@@ -166,16 +166,17 @@ TRAILING = re.compile(
     r"\b(?:last|past|previous|trailing|over the last|in the last|within the last|recent)\s+"
     r"(\d+|[a-z]+)\s+(hour|day|week|fortnight|month|quarter|year)s?\b"
 )
-SHORT_DAYS = re.compile(r"\b(\d+)\s*(d|days?|wk|weeks?|mo|months?)\b")
+SHORT_DAYS = re.compile(r"\b(\d+)\s*(d|days?|wks?|weeks?|mos?|months?)\b")
 # "last 90d": the lead word of a short window (SHORT_DAYS reads the amount)
 SHORT_DAYS_LEAD = (
-    r"\b(?:last|past|previous|trailing)\s+(?=\d+\s*(?:d|days?|wk|weeks?|mo|months?)\b)"
+    r"\b(?:last|past|previous|trailing)\s+(?=\d+\s*(?:d|days?|wks?|weeks?|mos?|months?)\b)"
 )
 # shorthand for time words, spelled out before the request is read ("last wk", "yday")
 TIME_SHORTHAND = {
     "hr": "hour", "hrs": "hours", "wk": "week", "wks": "weeks", "mo": "month", "mos": "months",
     "mth": "month", "mths": "months", "qtr": "quarter", "qtrs": "quarters", "yr": "year",
-    "yrs": "years", "yday": "yesterday", "yest": "yesterday", "tdy": "today", "2day": "today",
+    "yrs": "years", "wow": "week over week", "mom": "month over month", "dod": "day over day",
+    "yday": "yesterday", "yest": "yesterday", "tdy": "today", "2day": "today",
 }  # fmt: skip
 # "l7d", "l30d", "l4w": the last N days / weeks
 TIME_CODE = re.compile(r"^l(\d+)([dwm])$")
@@ -284,7 +285,8 @@ FILLER = set([
     "lowest", "fewest", "largest", "smallest", "biggest", "leading",
     # everyday words that carry no meaning in a widget request
     "got", "gets", "getting", "still", "yet", "sitting", "sit", "came", "come", "coming", "pls",
-    "plz", "thanks", "thank", "ones", "one", "at", "exactly", "currently", "combos", "combo",
+    "plz", "thx", "ty", "thanks", "thank", "ones", "one", "at", "exactly", "currently", "combos",
+    "combo",
     "combination", "combinations", "happening", "looking", "look", "tell", "know", "quick",
     "quickly", "rn", "moment", "single", "offer", "offers", "offered", "compared", "stuff",
     "things", "thing", "everything", "anything", "please", "doing", "atm", "format", "since",

@@ -174,16 +174,27 @@ def fuzzy(result: Scan, layer: SemanticLayer) -> None:
     choices = _single_words(layer)
     fixed = list(result.stems)
     for i, word in enumerate(result.stems):
-        if i in covered or len(result.words[i]) < 5 or word in grammar.FILLER or not choices:
+        short = len(result.words[i]) == 4  # "opne": only two swapped letters are mended
+        if i in covered or len(result.words[i]) < 4 or word in grammar.FILLER or not choices:
             continue
-        best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        if word not in choices and len(result.words[i]) >= 5 and result.words[i][-1] == "s":
+            word = result.words[i][:-1]  # "devcies": a slip the plural stemming would mangle
+        best = (
+            None
+            if short
+            else process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        )
         swaps = [c for c in choices if sorted(c) == sorted(word) and OSA.distance(c, word) == 1]
         match = best[0] if best is not None else swaps[0] if len(swaps) == 1 else None
         if match is None or (_names_a_value(match, layer) and OSA.distance(match, word) > 1):
             continue  # "Northwest" is no slip of "Northeast": a value is mended for one letter
         fixed[i] = match
         start, end = _widest_phrase(fixed, i, covered, result.grammar, layer)
-        result.spans = [s for s in result.spans if s.end <= start or s.start >= end]
+        cut = [s for s in result.spans if not (s.end <= start or s.start >= end)]
+        result.spans = [s for s in result.spans if s not in cut]
+        for old in cut:  # "opne claims by status": "by status" stays read once "open claims" is
+            for rest in _rescan(result, layer, fixed, max(old.start, end), old.end):
+                result.spans.append(rest)
         result.spans.append(
             Span(
                 start,
@@ -195,6 +206,24 @@ def fuzzy(result: Scan, layer: SemanticLayer) -> None:
         covered.update(range(start, end))
         result.corrected[result.words[i]] = match
     result.spans.sort(key=lambda s: s.start)
+
+
+def _rescan(
+    result: Scan, layer: SemanticLayer, stems: list[str], start: int, end: int
+) -> list[Span]:
+    """The longest lexicon phrases over words [start, end) (what a mended word's phrase left
+    of a span it took words from)."""
+    out, i = [], start
+    while i < end:
+        for size in range(end - i, 0, -1):
+            tags = layer.lexicon.get(tuple(stems[i : i + size]))
+            if tags:
+                out.append(Span(i, i + size, " ".join(result.words[i : i + size]), list(tags)))
+                i += size
+                break
+        else:
+            i += 1
+    return out
 
 
 def _widest_phrase(
