@@ -231,7 +231,11 @@ class WidgetRoom:
         for key, task in list(self._inflight.items()):
             if task.done():
                 del self._inflight[key]
-                if not task.cancelled() and task.exception() is None:
+                if task.cancelled():
+                    continue
+                if (error := task.exception()) is not None:  # not a card error: a bug
+                    log.warning("widget %s not resolved: %s", key[0], error)
+                else:
                     results[key] = task.result()
         for feed in self.shared.apply(results, time.monotonic()):
             await self._push_feed(feed, {})

@@ -173,3 +173,30 @@ async def test_the_session_lookup_never_runs_on_the_event_loop(monkeypatch) -> N
         assert seen and loop_thread not in seen, f"{cls.__name__}.{name} read on the loop"
         checked += 1
     assert checked >= 30
+
+
+async def test_a_tab_that_may_not_view_never_joins_the_widget_refresher(
+    signin, monkeypatch
+) -> None:
+    from command_center.ui.states import widgets
+
+    joined: list[Any] = []
+
+    class Room:
+        async def prepare(self, *args: Any) -> Any:
+            joined.append(args)
+
+        async def join(self, *args: Any) -> bool:
+            joined.append(args)
+            return True
+
+    async def room() -> Room:
+        joined.append("room")
+        return Room()
+
+    monkeypatch.setattr(widgets, "tabs_widget_room", room)
+    handler = widgets.WidgetsState.event_handlers["run_refresh_loop"]
+    for token in ("", "cc_ses_forged"):
+        state = _state_for(widgets.WidgetsState, token)
+        assert _is_redirect_to_login(await _call(handler, state))
+    assert joined == []  # no feed prepared, no membership: the tab receives no widget data
