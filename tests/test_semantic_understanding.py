@@ -789,3 +789,46 @@ def test_a_share_asked_for_is_never_answered_with_a_count(layer: SemanticLayer) 
     assert out.ask is not None and out.ask["field"] == "metric", (out.metric, out.filters)
     theft = understand("theft rate by region", layer)
     assert theft.ask is None and theft.metric is not None and theft.metric.unit == "ratio"
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "dimensions", "filters"),
+    [
+        # everyday verbs of asking ("put together", "any idea", "track")
+        (
+            "could you put together a chart of average payouts by loss type",
+            "avg_payout",
+            ["loss_type"],
+            {},
+        ),
+        ("track plan cancellations daily", "plan_cancellations", [], {}),
+        # two touching phrases of one count, one narrowing the other: one metric
+        ("a tile with today's claim intake", "claims_filed_today", [], {}),
+        # a generic warehouse count phrase without a warehouse word is the operational count
+        (
+            "give me the number of claims we denied yesterday",
+            "claims_filed",
+            [],
+            {"status": ["denied"]},
+        ),
+        ("claim count by region", "claims_filed", ["region"], {}),
+        # … and stays the warehouse's for its own columns or under its own label
+        ("number of claims by brand", "claim_volume_l3_asurion", ["device_make"], {}),
+        ("claim volume", "claim_volume_l3_asurion", [], {}),
+        # an aggregate after its measure across "in" / "on"
+        ("how much did we pay out in total last quarter?", "sum_payout_amount_claims", [], {}),
+    ],
+)
+def test_asking_verbs_touching_phrases_and_operational_counts(
+    layer: SemanticLayer,
+    request_text: str,
+    metric_id: str,
+    dimensions: list[str],
+    filters: dict[str, list[str]],
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == metric_id
+    assert (out.dimensions, out.filters) == (dimensions, filters)
+    both = understand("open claims and claims filed", layer)
+    assert both.ask is not None, both.metric

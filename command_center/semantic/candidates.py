@@ -23,6 +23,7 @@ from command_center.semantic.compose import (
 from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer, Tag
 from command_center.semantic.roles import Roles
 from command_center.semantic.scan import Scan, Span, distinctive
+from command_center.semantic.text import key
 from command_center.sql.joins import joined_columns
 
 
@@ -107,6 +108,9 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
             add(metric, score, start=span.start)
             for twin in warehouse_twins(layer, metric) if wants_wh else []:
                 add(twin, score, twin.origin == "promoted", span.start)
+            by_label = key(span.words) == key(re.sub(r"\(.*?\)", "", metric.label))
+            for twin in [] if wants_wh or by_label else _operational_twins(layer, metric, roles):
+                add(twin, score + 3, start=span.start)  # "number of claims": operational
     for aggregate, columns in roles.measures:
         for tag in columns:
             table = tag.table
@@ -312,3 +316,28 @@ def _own_date_event(metric: MetricDefinition, roles: Roles) -> bool:
         for tags in roles.events
         for t in tags
     )
+
+
+def _operational_twins(
+    layer: SemanticLayer, metric: MetricDefinition, roles: Roles
+) -> list[MetricDefinition]:
+    """A warehouse row count named without a warehouse word ("number of claims", "claim
+    count"): the operational catalog count of the same entity, preferred whenever it can do
+    the request (the warehouse one stays for its own columns — makes, models — and for a
+    request naming another table: "claim count by product")."""
+    measure = re.sub(r"\s+", "", metric.measure).upper()
+    if metric.backend != "databricks" or metric.base_filter.strip():
+        return []
+    if metric.default_dimensions:  # "product mix", "status mix": the grouping is the metric
+        return []
+    if not re.fullmatch(r"COUNT\((\*|DISTINCT\w+ID)\)", measure):
+        return []
+    entity = metric.source_table.split(".")[-1].split("_")[-1].rstrip("s")
+    tables = [
+        t
+        for t, info in layer.dictionary.tables.items()
+        if info.backend != "databricks" and t.split("_")[-1].rstrip("s") == entity
+    ]
+    if set(roles.named_tables) - {*tables, metric.source_table}:
+        return []
+    return [counts[0] for t in tables if (counts := plain_counts(layer, t))]

@@ -81,10 +81,13 @@ def unknown_qualifier(found: Scan, unknown: list[str]) -> str:
     return ""
 
 
-def narrows(best: MetricDefinition, tags: list[Tag], layer: SemanticLayer) -> bool:
+def narrows(
+    best: MetricDefinition, tags: list[Tag], layer: SemanticLayer, adjacent: bool = False
+) -> bool:
     """Whether the metrics a phrase names are `best` with fewer conditions ("open claims older
     than 48 hours": SLA breaches are open claims with one more condition), so the phrase only
-    restates the rows `best` counts."""
+    restates the rows `best` counts; right beside `best`'s phrase, an unfiltered one too
+    ("today's claim intake": the claims filed today)."""
 
     def norm(sql: str) -> str:
         return re.sub(r"\s+", " ", sql).strip().upper()
@@ -94,8 +97,11 @@ def narrows(best: MetricDefinition, tags: list[Tag], layer: SemanticLayer) -> bo
         m is not None
         and m.source_table == best.source_table
         and norm(m.measure) == norm(best.measure)
-        and m.base_filter.strip()
-        and norm(best.base_filter).startswith(norm(m.base_filter) + " AND ")
+        and (
+            norm(best.base_filter).startswith(norm(m.base_filter) + " AND ")
+            if m.base_filter.strip()
+            else adjacent and bool(best.base_filter.strip())
+        )
         for m in metrics
     )
 

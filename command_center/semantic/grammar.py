@@ -294,6 +294,7 @@ FILLER = set([
     "brought", "gimme", "fine", "ok", "okay", "works", "whatever", "include", "includes",
     "including",
     "hey", "hi", "hello", "u", "ur", "had", "ever", "weve", "ive", "made", "can", "cheers",
+    "together", "idea", "track", "monitor",
     # follow-up phrasing ("make it a pie", "last 7 days instead")
     "instead", "rather", "change", "switch", "turn", "actually",
 ])

@@ -38,7 +38,7 @@ from command_center.semantic.questions import (
     title_from,
 )
 from command_center.semantic.roles import Roles, assign_roles
-from command_center.semantic.scan import Scan, count_totals, fuzzy, scan, splittable
+from command_center.semantic.scan import Scan, Span, count_totals, fuzzy, scan, splittable
 
 MARGIN = 3.0
 
@@ -182,7 +182,7 @@ def understand(
         if best.metric.id not in {t.name for t in tags}
         and span.start not in roles.measure_starts | {best.span_start}
         and not rows_counted(best.metric, tags, layer)
-        and not narrows(best.metric, tags, layer)
+        and not narrows(best.metric, tags, layer, _beside(span, best.span_start, roles))
     ]
     asked_for = {(agg, t.column) for agg, tags in roles.measures for t in tags}
     if len({agg for agg, _c in asked_for}) > 1:  # "average payout and total cost": two measures
@@ -373,3 +373,9 @@ def _resolve(out: Understanding, roles: Roles, layer: SemanticLayer) -> bool:
         if known and known <= set(out.filters[column]):
             del out.filters[column]
     return True
+
+
+def _beside(span: Span, start: int | None, roles: Roles) -> bool:
+    """Whether `span` touches the metric phrase that starts at `start`."""
+    other = next((s for s, _t in roles.metric_spans if s.start == start), None)
+    return other is not None and (span.end == other.start or other.end == span.start)

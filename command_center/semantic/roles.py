@@ -338,6 +338,11 @@ def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> boo
     if aggregate is None and after in grammar.TRAILING_AGGREGATES and tags:
         aggregate = grammar.AGGREGATES[after]  # "payout total"
         found.grammar.add(span.end)
+    last = found.words[span.end + 1] if span.end + 1 < len(found.words) else ""
+    restated = grammar.AGGREGATES.get(last) if after in ("in", "on") and tags else None
+    if restated and aggregate in (None, restated):  # "paid out in total", "on average"
+        aggregate = restated
+        found.grammar.update({span.end, span.end + 1})
     distinct = at >= 0 and re.fullmatch(grammar.DISTINCT_WORDS, found.words[at])
     others = _other_tables(found, span, layer) if distinct and span.of("table") else set()
     if aggregate is None and distinct and (span.tags == span.of("column") or others):
