@@ -832,3 +832,23 @@ def test_asking_verbs_touching_phrases_and_operational_counts(
     assert (out.dimensions, out.filters) == (dimensions, filters)
     both = understand("open claims and claims filed", layer)
     assert both.ask is not None, both.metric
+
+
+def test_a_metric_phrase_that_is_also_a_table_can_be_the_table(layer: SemanticLayer) -> None:
+    # "support sessions" names active_issue_sessions and the sessions table: resolved ones
+    # are no active session, so the sessions table is counted
+    out = understand("how many support sessions were resolved yesterday", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.source_table == "issue_sessions" and out.metric.id != "active_issue_sessions"
+    assert out.filters == {"status": ["resolved"]}
+    rate = understand("escalation rate of support sessions", layer)
+    assert rate.ask is None and rate.metric is not None and rate.metric.id == "escalation_rate"
+    alone = understand("support sessions by channel", layer)
+    assert alone.metric is not None and alone.metric.id == "active_issue_sessions", alone.ask
+
+
+def test_a_which_question_with_most_sorts_descending(layer: SemanticLayer) -> None:
+    out = understand("which topics get escalated most", layer)
+    assert out.ask is None and out.dimensions == ["topic"] and out.sort == "desc", out.ask
+    fewest = understand("which region had the fewest claims", layer)
+    assert fewest.ask is None and fewest.sort == "asc", fewest.ask

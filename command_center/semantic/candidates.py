@@ -101,6 +101,8 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
             if metric is None:
                 continue
             score = 10.0 * (span.end - span.start) + 1
+            if span.of("table") and (len(roles.metric_spans) > 1 or roles.rates):
+                score -= 6  # "escalation rate of support sessions": here the sessions table
             rows = _event_rows(metric, span, roles, layer)
             if rows is not None:  # "support sessions opened last week": every one opened
                 add(rows, score, rows.origin == "promoted", span.start)
@@ -137,7 +139,9 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
             add(metric, score, metric.origin == "promoted")
             for rival in rival_rates(layer, tag.table, tag.column, tag.name):
                 add(rival, score)  # "rate of escalated sessions": two readings, ask
-    named = {t.name for _span, tags in roles.metric_spans for t in tags}
+    named = {  # a phrase that is also a table ("support sessions") may count that table
+        t.name for span, tags in roles.metric_spans if not span.of("table") for t in tags
+    }
     if (named or roles.measures) and not out:
         # the request names a metric or a measure ("average monthly premium") that cannot do
         # what it asks: ask, never swap it for a count of something else

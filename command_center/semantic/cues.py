@@ -66,6 +66,7 @@ def top_n(found: Scan, roles: Roles) -> None:
     orders = ((grammar.MOST_WORDS, "desc"), (grammar.LEAST_WORDS, "asc"))
     if which and any(re.search(pattern, later) for pattern, _sort in orders):
         roles.ranked = _words_before(found, which.end() if amount else which.start(1))
+        roles.sort = next(sort for pattern, sort in orders if re.search(pattern, later))
     if which and amount and amount > 1:
         for pattern, sort in orders:
             if re.search(pattern, later):

@@ -183,6 +183,7 @@ def understand(
         and span.start not in roles.measure_starts | {best.span_start}
         and not rows_counted(best.metric, tags, layer)
         and not narrows(best.metric, tags, layer, _beside(span, best.span_start, roles))
+        and best.metric.source_table not in {t.table for t in span.of("table")}  # the table
     ]
     asked_for = {(agg, t.column) for agg, tags in roles.measures for t in tags}
     if len({agg for agg, _c in asked_for}) > 1:  # "average payout and total cost": two measures
