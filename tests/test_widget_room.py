@@ -252,3 +252,68 @@ async def test_tabs_joining_a_shown_board_do_not_read_it_again() -> None:
     room.notice({"kind": "notice", "topic": "widgets"})
     await _open_tabs(room, 0, ["late"])
     assert data.reads == [0, 0]  # a board notice: the next tab reads it afresh
+
+
+async def test_a_tab_moving_on_cancels_the_resolves_nobody_shows_any_more(monkeypatch) -> None:
+    """A viewer sending range after range (each a distinct choice) never piles up warehouse
+    queries: a resolve no feed shows any more is cancelled, so what runs stays bounded by
+    what the tabs show."""
+    import asyncio
+
+    from command_center.ui import widget_room
+
+    monkeypatch.setattr(widget_room, "RESOLVE_WAIT_SECONDS", 0.01)
+    data = Data()
+    cancelled: list[str] = []
+
+    async def hanging(widget_id: str, spec: dict[str, Any], choice: ViewChoice) -> Any:
+        try:
+            await asyncio.Event().wait()  # a warehouse that never answers
+        except asyncio.CancelledError:
+            cancelled.append(choice.start.isoformat())
+            raise
+
+    room, _ = await _room(data)
+    room._resolve = hanging
+    await _open_tabs(room, 1, ["a"])
+    for day in range(1, 21):
+        room.move("a", 1, ViewChoice.from_params({"from": f"2025-01-{day:02d}",
+                                                  "to": "2025-01-28"}))  # fmt: skip
+        await room.tick()
+    assert len(room._inflight) == 1  # the last range's one widget, not 21 queries
+    await asyncio.sleep(0)
+    assert cancelled[-1] == "2025-01-19" and len(cancelled) == 19
+    await room.stop()
+
+
+async def test_made_up_board_ids_are_not_remembered_and_a_failing_read_spares_others() -> None:
+    data = Data()
+    room, namespace = await _room(data)
+    real = data.load_board
+    asked: list[int] = []
+
+    def stale_is_default(board: int) -> Any:
+        asked.append(board)
+        return real(board if board in data.boards else 0)
+
+    room._load_board = stale_is_default
+    await _open_tabs(room, 1, ["a"])
+    await _open_tabs(room, 0, ["b"])
+    for made_up in range(1000, 1050):  # a client's made-up ids: read each time, none kept
+        room.move("a", made_up, ViewChoice())
+        await room.tick()
+        assert room.feed_of("a").key[0] == 1 and asked[-1] == made_up
+    assert set(room._board_ids) == {0, 1}
+
+    def failing(dashboard_id: int) -> Any:
+        if dashboard_id == 666:
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
+        return stale_is_default(dashboard_id)
+
+    room._load_board = failing
+    room.move("a", 666, ViewChoice())
+    room.feed_of("b").next_due["w1"] = 0
+    data.value, before = 7, len(namespace.sent)
+    await room.tick()  # the failing read did not stop the tick for the other tabs
+    assert [_shown(f) for to, f in namespace.sent[before:]] == [["7"]]
+    assert room.feed_of("a").key[0] == 1

@@ -103,7 +103,8 @@ class WidgetRoom:
             info, ordered = shown[0].info, list(shown[0].specs.items())  # kept current by notices
         else:
             info, ordered = await asyncio.to_thread(self._load_board, dashboard_id)
-            self._board_ids[dashboard_id] = int(info["dashboard_id"])
+            if dashboard_id in (0, int(info["dashboard_id"])):  # an id the client made up
+                self._board_ids[dashboard_id] = int(info["dashboard_id"])  # is not kept
         feed = self.shared.feed(int(info["dashboard_id"]), choice)
         if not feed.info:
             feed.set_board(info, ordered, loading_view)
@@ -207,7 +208,10 @@ class WidgetRoom:
         """Moves, board re-reads, then every distinct due widget resolved once (in its own
         task, so a slow warehouse query delays only its own cards) and pushed."""
         for token, (dashboard_id, choice) in list(self._moves.items()):
-            await self._move(token, dashboard_id, choice)
+            try:
+                await self._move(token, dashboard_id, choice)
+            except Exception as exc:  # this tab keeps its feed; the others' tick goes on
+                log.warning("widget room: board %s not read for a tab: %s", dashboard_id, exc)
         await self._reload_boards()
         resend, self._resend = self._resend, set()
         for token in resend:
@@ -218,7 +222,10 @@ class WidgetRoom:
         for key in retrying:
             if (feed := self.shared.feeds.get(key)) is not None:
                 await self._push_feed(feed, {})
-        for key, args in self.shared.wanted(time.monotonic()).items():
+        wanted = self.shared.wanted(time.monotonic())
+        for key in [k for k in self._inflight if k not in wanted]:
+            self._inflight.pop(key).cancel()  # no feed shows it any more (a tab moved on)
+        for key, args in wanted.items():
             if key not in self._inflight:
                 task = asyncio.create_task(self._resolve(*args), name="widget-resolve")
                 task.add_done_callback(lambda _task: self._wake.set())
