@@ -374,3 +374,41 @@ def test_terse_spellings_and_slips(
     assert out.ask is None and out.metric is not None, out.ask
     series = [out.grain] if out.over_time else []
     assert out.metric.id == metric_id and out.dimensions + series == dimensions
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id"),
+    [
+        ("share of claims via app", "rate_channel_app_claims"),
+        ("percentage of claims from the web", "rate_channel_web_claims"),
+        ("% of claims in the West", "rate_region_West_claims"),
+    ],
+)
+def test_a_share_of_a_table_with_the_values_own_preposition(
+    layer: SemanticLayer, request_text: str, metric_id: str
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id.lower() == metric_id.lower() and out.metric.unit == "ratio"
+
+
+@pytest.mark.parametrize(
+    ("request_text", "measure", "filters"),
+    [
+        ("how much did theft cost us last quarter", "SUM", {"loss_type": ["theft"]}),
+        ("total theft payout", "SUM", {"loss_type": ["theft"]}),
+    ],
+)
+def test_an_aggregate_reaches_its_measure_across_a_value(
+    layer: SemanticLayer, request_text: str, measure: str, filters: dict[str, list[str]]
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.measure.upper() == f"{measure}(PAYOUT_AMOUNT)" and out.filters == filters
+
+
+def test_resolution_speed_and_no_silent_speed(layer: SemanticLayer) -> None:
+    out = understand("resolution speed by region", layer)
+    assert out.metric is not None and out.metric.id == "mean_time_to_resolution", out.ask
+    # "quickly" carries meaning: never a count of claims resolved
+    assert understand("how quickly do we resolve claims", layer).ask is not None

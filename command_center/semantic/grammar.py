@@ -288,7 +288,7 @@ FILLER = set([
     "plz", "thx", "ty", "thanks", "thank", "ones", "one", "at", "exactly", "currently", "combos",
     "combo",
     "combination", "combinations", "happening", "looking", "look", "tell", "know", "quick",
-    "quickly", "rn", "moment", "single", "offer", "offers", "offered", "compared", "stuff",
+    "rn", "moment", "single", "offer", "offers", "offered", "compared", "stuff",
     "things", "thing", "everything", "anything", "please", "doing", "atm", "format", "since",
     "performing", "perform", "faring", "going", "whose", "bring", "brings", "bringing",
     "brought", "gimme", "fine", "ok", "okay", "works", "whatever", "include", "includes",

@@ -22,6 +22,8 @@ from command_center.semantic.text import key
 
 _TIME_WORDS = {"day", "date", "daily", "week", "weekly", "month", "monthly", "hour", "hourly"}
 _RELATIVE = {"that", "which", "who"}  # "claims that got denied"
+# "share of claims via app", "percentage of claims from the web": the value's own preposition
+_LINKS = {"via", "from", "through", "in", "on", "the", "a", "an"}
 _TAIL_GROUP = re.compile(r"^(breakdown|split|distribution|mix|share|spread)$")
 
 
@@ -244,7 +246,9 @@ def _rate(found: Scan, span: Span, index: int) -> bool:
         at.append(after.end)  # "denied claims rate"
     lead = span.start
     verbs = set(found.words[before.end : span.start]) if before is not None else {"-"}
-    if before is not None and before.of("table") and verbs <= grammar.AUXILIARIES | _RELATIVE:
+    links = set() if re.search(r"\b(vs|versus)\b", found.text) else _LINKS  # a split, not a share
+    linked = verbs <= grammar.AUXILIARIES | _RELATIVE | links
+    if before is not None and before.of("table") and linked:
         lead = before.start  # "share of claims denied", "share of claims that got denied"
         prior = spans[index - 2] if index > 1 else None
         if prior and prior.end == lead and prior.tags == prior.of("column"):
@@ -320,10 +324,10 @@ def _other_tables(found: Scan, span: Span, layer: SemanticLayer) -> set[str]:
 def _measure(found: Scan, span: Span, roles: Roles, layer: SemanticLayer) -> bool:
     """An aggregate word right before (or opening) a numeric column phrase."""
     at = span.start - 1  # "average warehouse payout", "avg claim severity": skip these
-    entity = {  # words naming only a table ("claim" in "avg claim severity")
-        i
+    entity = {  # words naming only a table ("claim" in "avg claim severity") or only values
+        i  # ("total theft payout", "how much did theft cost us": the filter, read on its own)
         for s in found.spans
-        if s.of("table") and not s.of("metric") and not s.of("value")
+        if (s.of("table") and not s.of("metric") and not s.of("value")) or s.tags == s.of("value")
         for i in range(s.start, s.end)
     }
     while at > max(-1, span.start - 4) and (
