@@ -317,3 +317,32 @@ async def test_made_up_board_ids_are_not_remembered_and_a_failing_read_spares_ot
     await room.tick()  # the failing read did not stop the tick for the other tabs
     assert [_shown(f) for to, f in namespace.sent[before:]] == [["7"]]
     assert room.feed_of("a").key[0] == 1
+
+
+async def test_a_tab_whose_session_signed_out_before_it_joined_gets_nothing() -> None:
+    """The viewer check ran, then the session signed out while the tab was being prepared:
+    it is refused at once (not only at the next session check), other sessions still join."""
+    data = Data()
+    room, namespace = await _room(data)
+    feed = await room.prepare(1, ViewChoice())
+    room.leave_session("ok-gone")
+    namespace.connected |= {"sid-a", "sid-b"}
+    assert not await room.join(Member("a", "ok-gone", "sid-a", feed.key), -1)
+    assert await room.join(Member("b", "ok-kept", "sid-b", feed.key), -1)
+    await room.tick()
+    assert {sid for to, _f in namespace.sent for sid in to} == {"sid-b"}
+
+
+async def test_a_prepared_feed_forgotten_before_the_join_is_put_back() -> None:
+    """Another tab leaving between `prepare` and `join` forgets the unwatched feed; the
+    joining tab still gets it (it was left without updates, `join` answering False)."""
+    data = Data()
+    room, namespace = await _room(data)
+    await _open_tabs(room, 1, ["other"])
+    feed = await room.prepare(1, ViewChoice.from_params({"range": "custom:9"}))
+    room.shared.leave("other")  # forgets every feed nobody watches, this one too
+    namespace.connected.add("sid-a")
+    assert await room.join(Member("a", "ok", "sid-a", feed.key), feed.revision, feed)
+    assert room.feed_of("a") is feed
+    await room.tick()
+    assert namespace.sent and namespace.sent[-1][0] == ["sid-a"]

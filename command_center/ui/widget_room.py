@@ -40,6 +40,7 @@ TICK_SECONDS = 0.5
 RESOLVE_WAIT_SECONDS = 0.2  # a tick waits this long for resolves; later ones go out when done
 RETRY_SECONDS = 2.0
 SESSION_CHECK_SECONDS = 5.0
+SIGNED_OUT_KEPT = 4096  # sessions signed out lately: a tab of one still joining is refused
 
 BoardLoader = Callable[[int], tuple[dict[str, Any], Ordered]]
 Resolver = Callable[[str, dict[str, Any], ViewChoice], Awaitable[dict[str, Any]]]
@@ -69,6 +70,7 @@ class WidgetRoom:
         self._resend: set[str] = set()  # tabs whose sorts changed
         self._retrying: set[FeedKey] = set()  # feeds with a card put back to "loading"
         self._inflight: dict[ViewKey, asyncio.Task[dict[str, Any]]] = {}  # one per distinct
+        self._signed_out: dict[str, None] = {}  # the latest SIGNED_OUT_KEPT, oldest first
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -110,16 +112,27 @@ class WidgetRoom:
             feed.set_board(info, ordered, loading_view)
         return feed
 
-    async def join(self, member: Member, revision: int) -> bool:
-        """Add a connected tab showing `member.feed`; send it the feed when the snapshot it
-        was given (`revision`) is no longer current. False when the socket is gone.
+    async def join(self, member: Member, revision: int, prepared: Feed | None = None) -> bool:
+        """Add a connected tab showing `member.feed` (`prepared`: the feed `prepare` gave it,
+        put back if another tab's leave forgot it meanwhile); send it the feed when the
+        snapshot it was given (`revision`) is no longer current. False when the socket is
+        gone or its session signed out since its viewer check.
 
         Nothing suspends between the revision check and the membership: no push can slip
         between them."""
         manager = self._namespace.server.manager
         feed = self.shared.feeds.get(member.feed)
-        if feed is None or not manager.is_connected(member.sid, self._namespace.namespace):
+        if feed is None and prepared is not None and prepared.key == member.feed:
+            feed = prepared
+        if (
+            feed is None
+            or member.session in self._signed_out
+            or not manager.is_connected(member.sid, self._namespace.namespace)
+        ):
             return False
+        if member.feed not in self.shared.feeds:
+            self.shared.feeds[member.feed] = feed
+            feed.reload = True  # unwatched for a moment: a board notice may have passed it by
         self.shared.join(member)
         self._moves.pop(member.token, None)
         if revision != feed.revision:
@@ -167,7 +180,11 @@ class WidgetRoom:
             self._wake.set()
 
     def leave_session(self, session_token: str) -> None:
-        """Take out every tab of a session (signed out)."""
+        """Take out every tab of a session (signed out); one of its tabs still joining (its
+        viewer check passed before the sign-out) is refused."""
+        self._signed_out[session_token] = None
+        if len(self._signed_out) > SIGNED_OUT_KEPT:
+            del self._signed_out[next(iter(self._signed_out))]
         for token, member in list(self.shared.members.items()):
             if member.session == session_token:
                 self.shared.leave(token)

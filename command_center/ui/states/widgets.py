@@ -258,7 +258,7 @@ class WidgetsState(SessionState):
             self._specs = dict(feed.specs)
         sid = local_sid(token) or self.router.session.session_id
         member = Member(token, str(self.session_token or ""), sid, feed.key, sorts)
-        await room.join(member, revision)
+        await room.join(member, revision, feed)
 
 
 def _may_view(session_token: str) -> bool:
