@@ -852,3 +852,20 @@ def test_a_which_question_with_most_sorts_descending(layer: SemanticLayer) -> No
     assert out.ask is None and out.dimensions == ["topic"] and out.sort == "desc", out.ask
     fewest = understand("which region had the fewest claims", layer)
     assert fewest.ask is None and fewest.sort == "asc", fewest.ask
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "period"),
+    [
+        ("avrage payout by channel this mnth", "avg_payout", "this_month"),  # aggregate slip
+        ("maximun payout this month", "max_payout_amount_claims", "this_month"),
+        ("# claims w/ theft this wk", "claims_filed", "this_week"),  # "#" before a noun counts
+        ("#claims yesterday", "claims_filed", "yesterday"),
+    ],
+)
+def test_slips_of_aggregates_and_count_signs(
+    layer: SemanticLayer, request_text: str, metric_id: str, period: str
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == metric_id and out.period == period

@@ -174,7 +174,8 @@ SHORT_DAYS_LEAD = (
 # shorthand for time words, spelled out before the request is read ("last wk", "yday")
 TIME_SHORTHAND = {
     "hr": "hour", "hrs": "hours", "wk": "week", "wks": "weeks", "mo": "month", "mos": "months",
-    "mth": "month", "mths": "months", "qtr": "quarter", "qtrs": "quarters", "yr": "year",
+    "mth": "month", "mths": "months", "mnth": "month", "mnths": "months", "qtr": "quarter",
+    "qtrs": "quarters", "yr": "year",
     "yrs": "years", "wow": "week over week", "mom": "month over month", "dod": "day over day",
     "yday": "yesterday", "yest": "yesterday", "tdy": "today", "2day": "today",
 }  # fmt: skip
@@ -216,7 +217,7 @@ RATE_WORDS = (
 EXPLICIT_PIE = r"\b(pie|pies|donut|doughnut)\b"
 COUNT_WORDS = (
     r"\b(count|counts|number of|how many|volume of|volume|tally|amount of|quantity of|quantity)\b"
-    r"|#\s*of\b"
+    r"|#\s*of\b|#(?=\s*[a-z])"
 )
 DISTINCT_WORDS = r"\b(distinct|unique|different)\b"
 NEGATIONS = (
@@ -341,7 +342,9 @@ def shape_conflict(text: str) -> list[str]:
 
 
 def keywords() -> set[str]:
-    """The grammar's own words of five letters or more (widget shapes, backends, series):
+    """The grammar's own words of five letters or more (widget shapes, backends, series,
+    aggregates):
     a one-letter slip of one of them ("tabluate", "warehose") is mended before scanning."""
     patterns = [p for p, _k in CHART_KINDS] + [KPI_WORDS, TABLE_WORDS, CHART_WORDS, OVER_TIME]
-    return {w for p in [*patterns, BACKEND_WORDS] for w in re.findall(r"[a-z]{5,}", p)}
+    words = {w for p in [*patterns, BACKEND_WORDS] for w in re.findall(r"[a-z]{5,}", p)}
+    return words | {w for w in AGGREGATES if len(w) >= 5}  # "avrage", "totl" is too short

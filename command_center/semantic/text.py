@@ -22,7 +22,7 @@ def normalize(text: str) -> str:
     text = text.replace("can't", "can not").replace("won't", "will not")
     text = _CONTRACTIONS.sub(lambda m: f"{m.group(1)} {_EXPANDED[m.group(2)]}", text)
     text = _WITH.sub(" with ", text).replace("_", " ").replace("-", " ").replace("/", " ")
-    text = _PUNCT.sub(" ", text).replace("'s ", " ").replace("'", "")
+    text = _PUNCT.sub(" ", text).replace("'s ", " ").replace("'", "").replace("#", "# ")
     return re.sub(r"\s+", " ", text).strip()
 
 
