@@ -288,6 +288,8 @@ def test_a_grouping_that_belongs_to_one_table_counts_that_table(
 def test_a_grouping_shared_by_tables_still_asks(layer: SemanticLayer) -> None:
     out = understand("by region", layer)  # claims, customers or warehouse claims
     assert out.ask is not None
+    assert understand("by make", layer).ask is not None  # no part-of-whole: what to count?
+    assert understand("product split", layer).ask is not None  # plans: a list, no mix
 
 
 def test_quantity_of_is_a_count(layer: SemanticLayer) -> None:

@@ -151,7 +151,7 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
         or roles.values
         or roles.qualified_tables
         or (len(roles.named_tables) == 1 and (roles.dimensions or over_time(found, roles)))
-        or grouped_table(roles, layer, wants_wh)  # "mix of event types": the events
+        or (grouped_table(roles, layer, wants_wh) and re.search(_WHOLE, found.text))
         or _own_date_named(found, roles, layer)  # "customers signed up this month"
         or _event_of_named(roles)  # "claims decided last week": counted by that date
     ):
@@ -249,6 +249,10 @@ def count_tables(roles: Roles, layer: SemanticLayer, wants_wh: bool) -> list[str
     return tables
 
 
+# a part-of-whole word: "mix of event types", "loss type breakdown" (a bare "by make" asks)
+_WHOLE = r"\b(breakdown|break down|mix|split|distribution|spread|composition)\b"
+
+
 def grouped_table(roles: Roles, layer: SemanticLayer, wants_wh: bool) -> str:
     """With no table, metric, measure or value named, the one table the groupings' columns
     belong to (the warehouse's only when the request points there): "mix of event types" are
@@ -257,7 +261,12 @@ def grouped_table(roles: Roles, layer: SemanticLayer, wants_wh: bool) -> str:
         return ""
     groups = [tags for tags in roles.dimensions if tags != TIME_DIMENSION]
     tables = {t.table for tags in groups for t in tags}  # type: ignore[union-attr]
-    tables = {t for t in tables if (layer.backend_of(t) == "databricks") == wants_wh}
+    tables = {  # a table with no date (plans) is a list of products, not a mix to count
+        t
+        for t in tables
+        if (layer.backend_of(t) == "databricks") == wants_wh
+        and getattr(layer.dictionary.tables.get(t), "time_column", "")
+    }
     if len(tables) != 1 or not groups:
         return ""
     table = next(iter(tables))
