@@ -379,3 +379,18 @@ def test_each_column_encoding_sends_the_same_values(pg_url: str) -> None:
     assert [r[3] for r in many] == [r[3] for r in rows]
     assert json_text[1][0] == json.dumps(rows[1][4])  # payload text as json.dumps writes it
     assert json_text[0][0] is None
+
+
+def test_a_payout_the_column_cannot_hold_is_rejected_not_a_failed_batch(engine: Engine) -> None:
+    """`claims.payout_amount` is NUMERIC(10, 2): 99,999,999.995 (under the old bound of 1e8)
+    rounded to 100,000,000.00 and failed the whole batch on PostgreSQL (numeric overflow)."""
+    approved = [filed(1, "CLM-A"), step(2, "claim_review_started", "CLM-A", 5),
+                step(3, "claim_approved", "CLM-A", 60)]  # fmt: skip
+    assert ingest_events(approved, engine=engine).accepted == 3
+    too_much = step(4, "claim_fulfilled", "CLM-A", 120, payout_amount=99_999_999.995)
+    result = ingest_events([too_much, filed(5, "CLM-B")], engine=engine)
+    assert result.accepted == 1
+    assert [r["problem"]["field"] for r in result.rejected] == ["payout_amount"]
+    most = step(6, "claim_fulfilled", "CLM-A", 120, payout_amount=99_999_999.99)
+    assert ingest_events([most], engine=engine).accepted == 1
+    assert float(claim_row(engine, "CLM-A").payout_amount) == 99_999_999.99

@@ -174,7 +174,9 @@ class ClaimFulfilled(_ClaimEvent):
     """An approved claim was paid out / the device replaced (terminal)."""
 
     type: Literal["claim_fulfilled"] = "claim_fulfilled"
-    payout_amount: Annotated[float, Field(ge=0, lt=100_000_000)]
+    # NUMERIC(10, 2) holds at most 99,999,999.99: a larger amount (99,999,999.995 rounds to
+    # 100,000,000.00) failed the whole batch on PostgreSQL with a numeric overflow (a 500)
+    payout_amount: Annotated[float, Field(ge=0, le=99_999_999.99)]
 
 
 class ClaimCancelled(_ClaimEvent):
