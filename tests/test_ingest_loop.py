@@ -142,3 +142,52 @@ async def test_a_connection_left_in_a_transaction_is_not_kept(pg: Engine) -> Non
         assert fresh is not cursor
     await connections.close()
     assert fresh.connection.closed
+
+
+async def test_a_burst_waits_for_a_connection_instead_of_opening_one_each(
+    pg: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At most `keep` connections are in use at once: a third concurrent request does not
+    open a connection of its own (a burst of hundreds exhausted `max_connections`)."""
+    opened: list[str] = []
+    connect = psycopg.AsyncConnection.connect
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        opened.append("connect")  # counted when asked, before any I/O
+        return await connect(*args, **kwargs)
+
+    monkeypatch.setattr(psycopg.AsyncConnection, "connect", counting)
+    connections = ingest_loop.loop_connections(pg)
+    assert connections is not None
+    connections.keep = 2
+    connections._slots = asyncio.Semaphore(2)
+    first, second = connections.cursor(), connections.cursor()
+    held = [await first.__aenter__(), await second.__aenter__()]
+    got: list[Any] = []
+
+    async def third() -> None:
+        async with connections.cursor() as cursor:
+            got.append(cursor)
+
+    waiting = asyncio.create_task(third())
+    await asyncio.sleep(0)  # it runs up to its first suspension
+    assert len(opened) == 2 and not got  # waiting for a slot, no third connection
+    await first.__aexit__(None, None, None)
+    await waiting
+    assert got == [held[0]] and len(opened) == 2  # the released connection, reused
+    await second.__aexit__(None, None, None)
+    await connections.close()
+
+
+async def test_no_connection_at_all_goes_the_batch_way_as_certain(
+    pg: Engine, threaded: list[dict[str, Any]]
+) -> None:
+    """A connection that cannot be opened sent nothing: the batch path answers without
+    marking the result uncertain (no KPI reload for a refused connection)."""
+    async with live_ops(pg) as live:
+        live._loop_connections = ingest_loop.AsyncPgConnections(
+            "host=127.0.0.1 port=1 dbname=none user=none connect_timeout=2"
+        )
+        result = await live.ingest([filed(1, "CLM-A")])
+        assert (result.accepted, result.uncertain) == (1, False)
+    assert threaded == [{"single": False, "uncertain": False}]

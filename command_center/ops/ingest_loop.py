@@ -18,6 +18,7 @@ then runs with the result marked uncertain (the KPIs are reloaded, not guessed).
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -41,27 +42,42 @@ BATCH_PATH = "batch"
 UNCERTAIN = "uncertain"
 
 
+class NotConnected(psycopg.OperationalError):
+    """No connection could be opened: nothing was sent, so nothing was written."""
+
+
 class AsyncPgConnections:
     """Idle asyncio autocommit connections to one database (LIFO, at most `keep`), each
     with a cursor kept for it (one less object per statement), bound to the event loop
-    that opened them (one set per `LiveOps`)."""
+    that opened them (one set per `LiveOps`). At most `keep` are in use at once: a burst of
+    concurrent requests waits for one rather than opening a connection each (hundreds of
+    them exhausted the server's `max_connections`, each failure a KPI reload)."""
 
     def __init__(self, conninfo: str, keep: int = KEEP_IDLE) -> None:
         self.conninfo, self.keep = conninfo, keep
         self._idle: list[psycopg.AsyncCursor[Any]] = []
+        self._slots = asyncio.Semaphore(keep)
         self._pid = os.getpid()
 
     @asynccontextmanager
     async def cursor(self) -> AsyncIterator[psycopg.AsyncCursor[Any]]:
-        """An idle connection's cursor (or a new one's); a broken connection is dropped
-        with every idle one."""
+        """An idle connection's cursor (or a new one's, `NotConnected` when none opens); a
+        broken connection is dropped with every idle one."""
+        async with self._slots, self._cursor() as cursor:
+            yield cursor
+
+    @asynccontextmanager
+    async def _cursor(self) -> AsyncIterator[psycopg.AsyncCursor[Any]]:
         if self._pid != os.getpid():  # a forked child: those sockets are the parent's
             self._idle, self._pid = [], os.getpid()
         cursor = self._idle.pop() if self._idle else None
         if cursor is None:
-            conn = await psycopg.AsyncConnection.connect(
-                self.conninfo, prepare_threshold=0, autocommit=True
-            )
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    self.conninfo, prepare_threshold=0, autocommit=True
+                )
+            except psycopg.OperationalError as exc:
+                raise NotConnected(str(exc)) from exc
             cursor = conn.cursor()
         conn = cursor.connection
         try:
@@ -114,6 +130,8 @@ async def attempt_loop(
     try:
         async with connections.cursor() as cursor:
             await cursor.execute(*as_one_statement(writes))
+    except NotConnected:
+        return BATCH_PATH  # nothing was sent: certainly not written
     except psycopg.errors.UniqueViolation:
         return BATCH_PATH  # the entity or the event id exists: the batch path tells which
     except psycopg.IntegrityError:
