@@ -82,6 +82,8 @@ REQUESTS: list[dict[str, Any]] = [
     {"content": body(event(11, "K")).replace(b'"theft"', b'"\\ud800"'), "headers": JSON},
     {"content": body(event(12, "I", loss_type=10**30)), "headers": JSON},  # a huge integer
     {"content": b"\xef\xbb\xbf" + body(event(13, "J")), "headers": JSON},  # a BOM
+    {"content": b"[" * 100_000, "headers": JSON},  # nested too deep to decode: 400
+    {"content": b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "headers": JSON},
 ]
 
 

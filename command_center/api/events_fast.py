@@ -54,8 +54,8 @@ def _decode(body: bytes) -> Any:
         return None
     try:
         value = json.loads(body)
-    except ValueError:  # JSONDecodeError, or bytes that are no UTF-8/16/32 text
-        return None
+    except (ValueError, RecursionError):  # not JSON, no UTF-8/16/32 text, nested too deep
+        return None  # (FastAPI's 400: the fast path answered a nesting bomb 500, unsigned)
     return value if isinstance(value, dict | list) else None
 
 
