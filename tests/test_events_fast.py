@@ -103,16 +103,25 @@ def signed_in(reference_data: None, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 def test_fast_path_checks_the_token_as_the_fastapi_route(signed_in: None) -> None:
+    from command_center.auth.tokens import create_token, revoke_token
+
     admin = {**JSON, "authorization": "Bearer " + BOOTSTRAP}
+    viewer = {**JSON, "authorization": "Bearer " + create_token("v", "viewer").secret}
+    revoked = create_token("r", "editor")
+    revoke_token(revoked.id)
     requests = [
         {"content": body(event(1, "A")), "headers": JSON},  # no token: 401
         {"content": body(event(1, "A")), "headers": {**JSON, "authorization": "Bearer nope"}},
         {"content": body(event(1, "A")), "headers": {**JSON, "authorization": "Basic eDp5"}},
+        {"content": body(event(1, "A")), "headers": viewer},  # reads only: 403
+        {"content": body(event(1, "A")),
+         "headers": {**JSON, "authorization": "Bearer " + revoked.secret}},
+        {"content": body([event(1, "A")]), "headers": viewer},  # a batch: 403 too
         {"content": body(event(1, "A")), "headers": admin},
     ]  # fmt: skip
     fast = answers(build_api(), requests, "fast")
     assert fast == answers(without_fast_path(), requests, "slow")
-    assert [status for status, _h, _t in fast] == [401, 401, 401, 202]
+    assert [status for status, _h, _t in fast] == [401, 401, 401, 403, 401, 403, 202]
 
 
 def test_plain_json_skips_the_fastapi_route_and_the_rest_reaches_it(
