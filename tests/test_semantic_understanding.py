@@ -869,3 +869,22 @@ def test_slips_of_aggregates_and_count_signs(
     out = understand(request_text, layer)
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.id == metric_id and out.period == period
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "dimensions", "sort"),
+    [
+        ("rank channels by average payout", "avg_payout", ["channel"], "desc"),
+        ("what's the busiest channel for claims this week", "claims_filed", ["channel"], "desc"),
+        # a count phrase after "for" says which rows the measure runs over
+        ("average payout for claims filed via app vs web", "avg_payout", ["channel"], None),
+    ],
+)
+def test_rankings_and_the_rows_a_measure_runs_over(
+    layer: SemanticLayer, request_text: str, metric_id: str, dimensions: list[str], sort: str | None
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert (out.metric.id, out.dimensions, out.sort) == (metric_id, dimensions, sort)
+    both = understand("claims filed and average payout by region", layer)
+    assert both.ask is not None and both.ask["field"] == "metric", both.metric

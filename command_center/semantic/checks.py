@@ -54,10 +54,14 @@ def values_only(roles: Roles) -> bool:
     )
 
 
-def rows_counted(best: MetricDefinition, tags: list[Tag], layer: SemanticLayer) -> bool:
-    """Whether a metric phrase only says which rows a distinct count runs over ("unique
-    customers who filed a claim": the claims filed, by their customer ids)."""
-    if not best.measure.upper().startswith("COUNT(DISTINCT"):
+def rows_counted(
+    best: MetricDefinition, tags: list[Tag], layer: SemanticLayer, after_of: bool = False
+) -> bool:
+    """Whether a metric phrase only says which rows `best` runs over: the rows of a distinct
+    count ("unique customers who filed a claim": the claims filed, by their customer ids), or
+    after "for"/"on"/"of" the rows of any aggregate ("average payout for claims filed via app":
+    the payouts of those claims)."""
+    if not best.measure.upper().startswith("COUNT(DISTINCT") and not after_of:
         return False
     metrics = [layer.metric(t.name) for t in tags if t.kind == "metric"]
     return bool(metrics) and all(

@@ -74,6 +74,11 @@ def top_n(found: Scan, roles: Roles) -> None:
                 found.mark(rf"\b{re.escape(which.group(0))}\b")
                 found.mark(pattern)
                 return
+    rank = grammar.RANK_WORDS.search(found.text)
+    if rank:  # "rank channels by average payout"
+        roles.sort = roles.sort or "desc"
+        roles.ranked = _words_before(found, rank.end())
+        found.mark(grammar.RANK_WORDS.pattern)
     for pattern, sort in ((grammar.TOP, "desc"), (grammar.BOTTOM, "asc")):
         for match in pattern.finditer(found.text):
             amount = grammar.number(match.group(2))

@@ -235,12 +235,14 @@ VERSUS_PERIOD = (
     r"\b(vs|versus|compared to|compared with|against)\s+(the\s+)?(last|previous|prior|this|"
     r"same|yesterday|today)\b"
 )
-TOP = re.compile(r"\b(top|best|highest|most|largest|biggest|leading)\s+(\d+|[a-z]+)\b")
-BOTTOM = re.compile(r"\b(bottom|worst|lowest|least|fewest|smallest)\s+(\d+|[a-z]+)\b")
+TOP = re.compile(r"\b(top|best|highest|most|largest|biggest|leading|busiest)\s+(\d+|[a-z]+)\b")
+BOTTOM = re.compile(r"\b(bottom|worst|lowest|least|fewest|smallest|quietest)\s+(\d+|[a-z]+)\b")
 # "which 3 models … the most": a top N whose order word comes later
 WHICH_N = re.compile(r"\b(?:which|what)\s+(\d+|[a-z]+)\b")
-MOST_WORDS = r"\b(most|highest|largest|biggest|best|top)\b"
-LEAST_WORDS = r"\b(least|fewest|lowest|smallest|worst|bottom)\b"
+# "rank channels by payout": a descending ranking of the word after it
+RANK_WORDS = re.compile(r"\b(rank|ranked|ranking)\b")
+MOST_WORDS = r"\b(most|highest|largest|biggest|best|top|busiest)\b"
+LEAST_WORDS = r"\b(least|fewest|lowest|smallest|worst|bottom|quietest)\b"
 GROUP_WORDS = (
     r"\b(by|per|across|for each|for every|each|grouped by|group by|broken down by|"
     r"broken out by|broken up by|break down by|break out by|"
@@ -295,7 +297,7 @@ FILLER = set([
     "brought", "gimme", "fine", "ok", "okay", "works", "whatever", "include", "includes",
     "including",
     "hey", "hi", "hello", "u", "ur", "had", "ever", "weve", "ive", "made", "can", "cheers",
-    "together", "idea", "track", "monitor",
+    "together", "idea", "track", "monitor", "common", "frequent", "busiest", "quietest",
     # follow-up phrasing ("make it a pie", "last 7 days instead")
     "instead", "rather", "change", "switch", "turn", "actually",
 ])

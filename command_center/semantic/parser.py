@@ -181,7 +181,7 @@ def understand(
         for span, tags in roles.metric_spans
         if best.metric.id not in {t.name for t in tags}
         and span.start not in roles.measure_starts | {best.span_start}
-        and not rows_counted(best.metric, tags, layer)
+        and not rows_counted(best.metric, tags, layer, _after_of(found, span))
         and not narrows(best.metric, tags, layer, _beside(span, best.span_start, roles))
         and best.metric.source_table not in {t.table for t in span.of("table")}  # the table
     ]
@@ -380,3 +380,8 @@ def _beside(span: Span, start: int | None, roles: Roles) -> bool:
     """Whether `span` touches the metric phrase that starts at `start`."""
     other = next((s for s, _t in roles.metric_spans if s.start == start), None)
     return other is not None and (span.end == other.start or other.end == span.start)
+
+
+def _after_of(found: Scan, span: Span) -> bool:
+    """Whether `span` follows "for", "on", "of" or "across" (the rows of a measure)."""
+    return span.start > 0 and found.words[span.start - 1] in ("for", "on", "of", "across")
