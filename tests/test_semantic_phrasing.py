@@ -414,3 +414,24 @@ def test_resolution_speed_and_no_silent_speed(layer: SemanticLayer) -> None:
     assert out.metric is not None and out.metric.id == "mean_time_to_resolution", out.ask
     # "quickly" carries meaning: never a count of claims resolved
     assert understand("how quickly do we resolve claims", layer).ask is not None
+
+
+@pytest.mark.parametrize(
+    ("request_text", "value"),
+    [
+        ("claim_filed events today", "claim_filed"),  # the data's spelling: the event type
+        ("how many device_registered events yesterday", "device_registered"),
+    ],
+)
+def test_a_value_spelled_as_in_the_data_is_that_value(
+    layer: SemanticLayer, request_text: str, value: str
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.source_table == "events" and out.filters == {"type": [value]}
+
+
+def test_hours_to_close_is_the_resolution_time(layer: SemanticLayer) -> None:
+    out = understand("avg hours to close theft claims", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == "mean_time_to_resolution" and out.filters == {"loss_type": ["theft"]}

@@ -97,6 +97,7 @@ def scan(raw: str, layer: SemanticLayer, forbid: frozenset[tuple[int, int]] = fr
     result = Scan(text=text, words=words, stems=stems, corrected=corrected)
     longest = layer.max_phrase_len()
     taken: set[int] = set()
+    spelled_values = _snake_values(raw, spelled, layer)  # "claim_filed events": the value
     # metric phrases first ("warehouse claim volume": the metric, not the table synonym)
     for only_metrics in (True, False):
         i = 0
@@ -107,11 +108,15 @@ def scan(raw: str, layer: SemanticLayer, forbid: frozenset[tuple[int, int]] = fr
                 tags = layer.lexicon.get(tuple(stems[i : i + size]))
                 if only_metrics and tags and _yields(result, layer, i, size):
                     continue
+                if only_metrics and (i, i + size) in spelled_values:
+                    continue
                 if only_metrics and tags and _shadows_metric(layer, stems, i, size, tags):
                     i += 1  # "payout amount": the longer phrase, not the metric "payout"
                     break
                 if tags and (not only_metrics or any(t.kind == "metric" for t in tags)):
                     words_ = " ".join(words[i : i + size])
+                    if (i, i + size) in spelled_values:  # the value as the data spells it
+                        tags = [t for t in tags if t.kind == "value"]
                     result.spans.append(Span(i, i + size, words_, list(tags)))
                     taken.update(range(i, i + size))
                     i += size
@@ -120,6 +125,22 @@ def scan(raw: str, layer: SemanticLayer, forbid: frozenset[tuple[int, int]] = fr
                 i += _auxiliary_phrase(result, layer, i, taken) if only_metrics else 1
     result.spans.sort(key=lambda s: s.start)
     return result
+
+
+def _snake_values(raw: str, spelled: str, layer: SemanticLayer) -> set[tuple[int, int]]:
+    """Word ranges written as a data value is spelled in the data ("claim_filed",
+    "device_registered": snake_case naming a value): read as that value, not a metric."""
+    out: set[tuple[int, int]] = set()
+    at, words = 0, []
+    for token in raw.split():
+        mine = " ".join(grammar.spell_out(w) for w in normalize(token).split()).split()
+        key_ = tuple(stem(w) for w in mine)
+        tags = layer.lexicon.get(key_, []) if "_" in token and len(mine) > 1 else []
+        if any(t.kind == "value" for t in tags):
+            out.add((at, at + len(mine)))
+        at += len(mine)
+        words.extend(mine)
+    return out if " ".join(words) == spelled else set()
 
 
 def _shadows_metric(
