@@ -126,7 +126,7 @@ class WidgetRoom:
             feed = prepared
         if (
             feed is None
-            or member.session in self._signed_out
+            or self.signed_out(member.session)
             or not manager.is_connected(member.sid, self._namespace.namespace)
         ):
             return False
@@ -178,6 +178,10 @@ class WidgetRoom:
             member.sorts = dict(sorts)
             self._resend.add(token)
             self._wake.set()
+
+    def signed_out(self, session_token: str) -> bool:
+        """Whether this process took `session_token`'s tabs out lately (it signed out)."""
+        return session_token in self._signed_out
 
     def leave_session(self, session_token: str) -> None:
         """Take out every tab of a session (signed out); one of its tabs still joining (its

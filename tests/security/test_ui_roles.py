@@ -200,3 +200,45 @@ async def test_a_tab_that_may_not_view_never_joins_the_widget_refresher(
         state = _state_for(widgets.WidgetsState, token)
         assert _is_redirect_to_login(await _call(handler, state))
     assert joined == []  # no feed prepared, no membership: the tab receives no widget data
+
+
+async def test_a_tab_signed_out_while_its_board_is_read_gets_no_widget_data(
+    signin, monkeypatch
+) -> None:
+    """The viewer check passed, then the tab signed out (its state's session cleared, the
+    room told) while the refresher read the board: the tab's state is given no snapshot and
+    it never joins (it was fed until the next session check, as the session "")."""
+    from command_center.ui.states import widgets
+    from command_center.ui.view_models.shared_widgets import Feed
+    from command_center.ui.widget_room import WidgetRoom
+
+    viewer = create_user("sam", "viewer-pass-1", "viewer")
+    state = _state_for(widgets.WidgetsState, create_session(int(viewer.id or 0)))
+    feed = Feed(key=(1, "{}"), choice=widgets.ViewChoice(), revision=3)
+    feed.info = {"dashboard_name": "Secret board", "loaded": True}
+    joined: list[Any] = []
+
+    class Room(WidgetRoom):
+        def __init__(self) -> None:
+            self._signed_out = {}
+
+        async def prepare(self, *args: Any) -> Feed:
+            session = state.session_token
+            state.session_token = ""  # signs out meanwhile (SessionState.sign_out)
+            self.leave_session(session)
+            return feed
+
+        async def join(self, *args: Any) -> bool:
+            joined.append(args)
+            return True
+
+        def leave_session(self, session_token: str) -> None:
+            self._signed_out[session_token] = None
+
+    async def room() -> Room:
+        return Room()
+
+    monkeypatch.setattr(widgets, "tabs_widget_room", room)
+    monkeypatch.setattr(widgets, "local_sid", lambda token: "sid-x")
+    await _call(widgets.WidgetsState.event_handlers["run_refresh_loop"], state)
+    assert joined == [] and state.dashboard_name != "Secret board"

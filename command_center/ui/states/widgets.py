@@ -248,16 +248,19 @@ class WidgetsState(SessionState):
             self.filter_options = options
             self._keep_known_filters()  # before any widget is resolved: only known values
             dashboard_id, choice = self.dashboard_id, self._choice()
+            session = str(self.session_token or "")  # the session the viewer check passed
         room = await tabs_widget_room()
         feed = await room.prepare(dashboard_id, choice)
         async with self:
+            if str(self.session_token or "") != session or room.signed_out(session):
+                return  # signed out (or in again) meanwhile: no data for this check's session
             token, sorts = self._tab(), dict(self._sorts)
             revision = feed.revision
             for name, value in feed.snapshot(sorts).items():  # assigned vars are sent
                 setattr(self, name, value)
             self._specs = dict(feed.specs)
         sid = local_sid(token) or self.router.session.session_id
-        member = Member(token, str(self.session_token or ""), sid, feed.key, sorts)
+        member = Member(token, session, sid, feed.key, sorts)
         await room.join(member, revision, feed)
 
 
