@@ -435,3 +435,16 @@ def test_hours_to_close_is_the_resolution_time(layer: SemanticLayer) -> None:
     out = understand("avg hours to close theft claims", layer)
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.id == "mean_time_to_resolution" and out.filters == {"loss_type": ["theft"]}
+
+
+def test_everyday_verbs_link_a_share_to_its_value(layer: SemanticLayer) -> None:
+    out = understand("what share of claims come from the app", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == "rate_channel_app_claims"
+
+
+def test_an_operational_count_outranks_its_warehouse_twin(layer: SemanticLayer) -> None:
+    # "denials" are claims of either store; nothing points at the warehouse: the question
+    # left is which date to count by, not which store
+    out = understand("denial trend by channel", layer)
+    assert out.ask is not None and out.ask["field"] == "time_column", out.ask

@@ -155,7 +155,13 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
         or _own_date_named(found, roles, layer)  # "customers signed up this month"
         or _event_of_named(roles)  # "claims decided last week": counted by that date
     ):
-        for table in count_tables(roles, layer, wants_wh):
+        counted: set[str] = set()  # entities an operational count already fits
+        for table in sorted(
+            count_tables(roles, layer, wants_wh), key=lambda t: layer.backend_of(t) == "databricks"
+        ):
+            if layer.backend_of(table) == "databricks" and _entity(table) in counted:
+                continue  # "denial trend": the operational claims, not their warehouse twin
+            before = len(out)
             wanted = roles.value_columns(table)
             fits = [  # a base-filtered count ("active sessions") only when the request asks
                 m  # for a value its base filter is about
@@ -169,6 +175,8 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
                 metric = compose_metric(layer, table, "COUNT", None)
                 if metric is not None:
                     add(metric, 7.0 + (2 if roles.counting else 0), True)
+            if len(out) > before and not wants_wh:
+                counted.add(_entity(table))
     if not out:
         for table in roles.named_tables:  # "sessions by topic": the table's catalog metrics
             for metric in layer.catalog:  # (a rate is never the guess for a bare table)
@@ -180,6 +188,11 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
             if metric is not None:
                 add(metric, 6.0)
     return sorted(out.values(), key=lambda c: -c.score)
+
+
+def _entity(table: str) -> str:
+    """The entity a table holds (`claims` and `l3_asurion.ev_claim`: claim)."""
+    return table.split(".")[-1].split("_")[-1].rstrip("s")
 
 
 def _event_of_named(roles: Roles) -> bool:

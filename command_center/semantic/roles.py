@@ -247,7 +247,8 @@ def _rate(found: Scan, span: Span, index: int) -> bool:
     lead = span.start
     verbs = set(found.words[before.end : span.start]) if before is not None else {"-"}
     links = set() if re.search(r"\b(vs|versus)\b", found.text) else _LINKS  # a split, not a share
-    linked = verbs <= grammar.AUXILIARIES | _RELATIVE | links
+    everyday = grammar.FILLER - {"by", "per", "and", "or", "vs", "versus", "across", "each"}
+    linked = verbs <= grammar.AUXILIARIES | _RELATIVE | links | (everyday if links else set())
     if before is not None and before.of("table") and linked:
         lead = before.start  # "share of claims denied", "share of claims that got denied"
         prior = spans[index - 2] if index > 1 else None
