@@ -888,3 +888,27 @@ def test_rankings_and_the_rows_a_measure_runs_over(
     assert (out.metric.id, out.dimensions, out.sort) == (metric_id, dimensions, sort)
     both = understand("claims filed and average payout by region", layer)
     assert both.ask is not None and both.ask["field"] == "metric", both.metric
+
+
+@pytest.mark.parametrize(
+    ("request_text", "table", "metric_measure", "filters"),
+    [
+        ("new signups this week", "customers", "COUNT(*)", {}),  # the customers' own date
+        ("claim submissions by channel this week", "claims", "COUNT(*)", {}),
+        ("how many incidents were reported today", "claims", "COUNT(*)", {}),
+        ("claims settled last month", "claims", "COUNT(*)", {"status": ["fulfilled"]}),
+        ("avg settlement amount per region", "claims", "AVG(payout_amount)", {}),
+    ],
+)
+def test_a_tables_own_date_alone_and_settlement_words(
+    layer: SemanticLayer,
+    request_text: str,
+    table: str,
+    metric_measure: str,
+    filters: dict[str, list[str]],
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.source_table == table
+    assert out.metric.measure.replace(" ", "") == metric_measure.replace(" ", "")
+    assert out.filters == filters

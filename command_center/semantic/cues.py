@@ -133,3 +133,16 @@ def noun_of(found: Scan, index: int, span: Span, roles: Roles) -> list[Tag]:
         if before.start > 0:  # "claims for Samsung phones": the phones describe the claims
             roles.described.append(table)
     return [t for t in span.of("value") if t.table in tables]
+
+
+def own_date_table(roles: Roles, layer: SemanticLayer) -> list[str]:
+    """With no table or metric named, one event phrase naming exactly one table's own time
+    column ("signups": customers.created_at) names that table: its rows by that date."""
+    if roles.named_tables or roles.metric_spans or roles.measures or len(roles.events) != 1:
+        return []
+    owners = {
+        t.table
+        for t in roles.events[0]
+        if (info := layer.dictionary.tables.get(t.table)) and info.time_column == t.column
+    }
+    return sorted(owners) if len(owners) == 1 else []

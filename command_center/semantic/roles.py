@@ -12,6 +12,7 @@ from command_center.semantic.cues import (
     JOINERS,
     compare,
     noun_of,
+    own_date_table,
     postfix_negated,
     restated_aggregate,
     top_n,
@@ -171,6 +172,9 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
     compare(found, roles)
     _settle(roles)
     _restated(found, roles, layer)
+    for table in own_date_table(roles, layer):  # "new signups this week": the customers
+        _add_table(roles, table, layer)
+        roles.named_tables.append(table)
     return roles
 
 
