@@ -448,3 +448,22 @@ def test_an_operational_count_outranks_its_warehouse_twin(layer: SemanticLayer) 
     # left is which date to count by, not which store
     out = understand("denial trend by channel", layer)
     assert out.ask is not None and out.ask["field"] == "time_column", out.ask
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric_id", "exclude"),
+    [
+        ("claims not from retail", "claims_filed", {"channel": ["retail"]}),
+        (
+            "claims excluding denied and cancelled",
+            "claims_filed",
+            {"status": ["denied", "cancelled"]},
+        ),
+    ],
+)
+def test_a_table_with_only_exclusions_counts_the_rest(
+    layer: SemanticLayer, request_text: str, metric_id: str, exclude: dict[str, list[str]]
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == metric_id and out.exclude == exclude

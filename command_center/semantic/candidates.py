@@ -149,6 +149,7 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
     if not out and (
         roles.counting
         or roles.values
+        or (roles.negated and len(roles.named_tables) == 1)  # "claims not from retail"
         or roles.qualified_tables
         or (len(roles.named_tables) == 1 and (roles.dimensions or over_time(found, roles)))
         or (grouped_table(roles, layer, wants_wh) and re.search(_WHOLE, found.text))
