@@ -66,7 +66,6 @@ class WidgetRoom:
         self._load_board = load_board
         self._resolve = resolve
         self._moves: dict[str, tuple[int, ViewChoice]] = {}  # client token → wanted feed
-        self._board_ids: dict[int, int] = {}  # a requested board id (0: default) → the board
         self._resend: set[str] = set()  # tabs whose sorts changed
         self._retrying: set[FeedKey] = set()  # feeds with a card put back to "loading"
         self._inflight: dict[ViewKey, asyncio.Task[dict[str, Any]]] = {}  # one per distinct
@@ -96,18 +95,22 @@ class WidgetRoom:
     # ------------------------------------------------------------ tabs
 
     async def prepare(self, dashboard_id: int, choice: ViewChoice) -> Feed:
-        """The feed a tab asking for `dashboard_id` under `choice` will show (its board read
-        only when no tab shows that board yet). Hand its `snapshot()` and `revision` to
-        `join`."""
-        board_id = self._board_ids.get(dashboard_id)
-        shown = [f for f in self.shared.feeds.values() if f.key[0] == board_id and f.info]
-        if board_id is not None and shown and not any(f.reload for f in shown):
-            info, ordered = shown[0].info, list(shown[0].specs.items())  # kept current by notices
-        else:
-            info, ordered = await asyncio.to_thread(self._load_board, dashboard_id)
-            if dashboard_id in (0, int(info["dashboard_id"])):  # an id the client made up
-                self._board_ids[dashboard_id] = int(info["dashboard_id"])  # is not kept
-        feed = self.shared.feed(int(info["dashboard_id"]), choice)
+        """The feed a tab asking for `dashboard_id` under `choice` will show. Hand its
+        `snapshot()` and `revision` to `join`.
+
+        The board is always read afresh: a page load is how an operator makes sure of what
+        the board holds, so feeds other tabs show that differ from the read (a missed
+        notice: another process, Redis restarted, a direct write) re-read on the next tick."""
+        info, ordered = await asyncio.to_thread(self._load_board, dashboard_id)
+        board = int(info["dashboard_id"])
+        for shown in self.shared.feeds.values():
+            if (
+                shown.key[0] == board
+                and shown.info
+                and (shown.info != info or list(shown.specs.items()) != ordered)
+            ):
+                shown.reload = True
+        feed = self.shared.feed(board, choice)
         if not feed.info:
             feed.set_board(info, ordered, loading_view)
         return feed
@@ -217,7 +220,6 @@ class WidgetRoom:
         if item.get("kind") != "notice" or item.get("topic") == SIMULATOR:
             return
         board = item.get("dashboard_id")
-        self._board_ids.clear()  # a board may be gone: the next tab reads again
         for feed in self.shared.feeds.values():
             if item.get("topic") == "widgets" or board in (None, feed.key[0]):
                 feed.reload = True
