@@ -912,3 +912,13 @@ def test_a_tables_own_date_alone_and_settlement_words(
     assert out.metric.source_table == table
     assert out.metric.measure.replace(" ", "") == metric_measure.replace(" ", "")
     assert out.filters == filters
+
+
+def test_a_date_word_qualifying_a_column_is_no_series(layer: SemanticLayer) -> None:
+    # "by submission channel": the channel, not a series by the submission date
+    out = understand("claims by submission channel", layer)
+    assert out.ask is None and out.dimensions == ["channel"] and not out.over_time, out.ask
+    dated = understand("claims by resolved date", layer)
+    assert dated.ask is None and dated.over_time and dated.time_column == "resolved_at"
+    line = understand("avg payout by product line in the warehouse", layer)
+    assert line.ask is None and line.dimensions == ["product_name"] and line.chart_kind is None

@@ -116,7 +116,8 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
         times = [t for t in span.of("column") if layer.temporal(t.table, t.column)]
         if times and not negate:
             roles.events.append(times)
-            if re.search(r"\b(by|per)$", gap):  # "by resolved date": a series by that date
+            if re.search(r"\b(by|per)$", gap) and not (next_span and next_span.start == span.end):
+                # "by resolved date": a series by that date ("by submission channel": no)
                 roles.dimensions.append(TIME_DIMENSION)
                 if following in _TIME_WORDS | {"time"}:
                     found.grammar.add(span.end)
