@@ -28,6 +28,7 @@ from command_center.ops.activity import recent_events, shared_claims_by_status
 from command_center.realtime.pacing import min_render_interval
 from command_center.settings import get_settings
 from command_center.ui.room_emit import emit_values
+from command_center.ui.signed_out import RecentSignOuts
 from command_center.ui.view_models.shared_dashboard import SharedDashboard
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class LiveRoom:
     ) -> None:
         self.board = SharedDashboard()
         self.members: dict[str, str] = {}  # socket.io sid → the tab's session token
+        self._signed_out = RecentSignOuts()  # a tab of one still joining is refused
         self.loop = asyncio.get_running_loop()
         self._namespace = namespace
         self._state_name = state_name
@@ -83,7 +85,8 @@ class LiveRoom:
 
     async def join(self, sid: str, session_token: str, revision: int) -> bool:
         """Add a connected tab's socket; send it the current snapshot when the one it was
-        given (`revision`) is no longer current. False when the socket is already gone.
+        given (`revision`) is no longer current. False when the socket is already gone or
+        its session signed out since the tab's viewer check.
 
         Nothing here suspends before the packet is queued, so no render can slip between
         the revision check and the membership: the tab misses nothing and never goes back.
@@ -91,6 +94,8 @@ class LiveRoom:
         manager = self._namespace.server.manager
         if not sid or not manager.is_connected(sid, self._namespace.namespace):
             return False
+        if not session_token or session_token in self._signed_out:
+            return False  # signed out after its viewer check: no renders for it
         await self._namespace.enter_room(sid, ROOM)
         self.members[sid] = session_token
         LIVE_TABS.set(len(self.members))
@@ -105,7 +110,8 @@ class LiveRoom:
             LIVE_TABS.set(len(self.members))
 
     async def leave_session(self, session_token: str) -> None:
-        """Put out every socket of a session (signed out)."""
+        """Put out every socket of a session (signed out); one still joining is refused."""
+        self._signed_out.add(session_token)
         for sid, token in list(self.members.items()):
             if token == session_token:
                 await self.leave(sid)

@@ -26,6 +26,7 @@ from typing import Any
 from command_center.dashboards.filters import ViewChoice
 from command_center.realtime.notices import SIMULATOR
 from command_center.ui.room_emit import emit_values
+from command_center.ui.signed_out import RecentSignOuts
 from command_center.ui.view_models.shared_widgets import (
     Feed,
     FeedKey,
@@ -40,7 +41,6 @@ TICK_SECONDS = 0.5
 RESOLVE_WAIT_SECONDS = 0.2  # a tick waits this long for resolves; later ones go out when done
 RETRY_SECONDS = 2.0
 SESSION_CHECK_SECONDS = 5.0
-SIGNED_OUT_KEPT = 4096  # sessions signed out lately: a tab of one still joining is refused
 
 BoardLoader = Callable[[int], tuple[dict[str, Any], Ordered]]
 Resolver = Callable[[str, dict[str, Any], ViewChoice], Awaitable[dict[str, Any]]]
@@ -69,7 +69,7 @@ class WidgetRoom:
         self._resend: set[str] = set()  # tabs whose sorts changed
         self._retrying: set[FeedKey] = set()  # feeds with a card put back to "loading"
         self._inflight: dict[ViewKey, asyncio.Task[dict[str, Any]]] = {}  # one per distinct
-        self._signed_out: dict[str, None] = {}  # the latest SIGNED_OUT_KEPT, oldest first
+        self._signed_out = RecentSignOuts()  # a tab of one still joining is refused
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -189,9 +189,7 @@ class WidgetRoom:
     def leave_session(self, session_token: str) -> None:
         """Take out every tab of a session (signed out); one of its tabs still joining (its
         viewer check passed before the sign-out) is refused."""
-        self._signed_out[session_token] = None
-        if len(self._signed_out) > SIGNED_OUT_KEPT:
-            del self._signed_out[next(iter(self._signed_out))]
+        self._signed_out.add(session_token)
         for token, member in list(self.shared.members.items()):
             if member.session == session_token:
                 self.shared.leave(token)

@@ -72,19 +72,22 @@ class DashboardState(SessionState):
         await self._send_current()
 
     async def _send_current(self) -> None:
+        session = str(self.session_token or "")  # the session the viewer check passed
         room = await dashboard_room()
         await room.wait_ready(READY_SECONDS)
         token = self.router.session.client_token
         revision = -1  # unknown: the room sends the snapshot itself
         try:
             async with self:
+                if str(self.session_token or "") != session:
+                    return  # signed out (or in again) meanwhile: nothing for this check
                 values, revision = room.snapshot()
                 for name, value in values.items():  # assigned vars are sent, equal or not
                     setattr(self, name, value)
         except Exception as exc:  # the state manager unreachable: the room still renders
             log.warning("dashboard snapshot not stored in the tab's state: %s", exc)
         sid = local_sid(token) or self.router.session.session_id
-        await room.join(sid, str(self.session_token or ""), revision)
+        await room.join(sid, session, revision)
 
     @rx.event(background=True)
     @requires_role("editor")
