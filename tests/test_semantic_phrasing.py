@@ -467,3 +467,14 @@ def test_a_table_with_only_exclusions_counts_the_rest(
     out = understand(request_text, layer)
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.id == metric_id and out.exclude == exclude
+
+
+@pytest.mark.parametrize(
+    ("request_text", "region"),
+    [("claims in NE", "Northeast"), ("approval rate in the south east", "Southeast")],
+)
+def test_region_abbreviations_are_value_synonyms(
+    layer: SemanticLayer, request_text: str, region: str
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.filters == {"region": [region]}, out.ask
