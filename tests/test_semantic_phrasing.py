@@ -259,6 +259,7 @@ def test_catalog_and_dictionary_paraphrases(
         ("how much have we spent on claims this year", "SUM(PAYOUT_AMOUNT)"),
         ("how much are we paying out per claim", "AVG(PAYOUT_AMOUNT)"),  # per row: a mean
         ("total payout per region", "SUM(PAYOUT_AMOUNT)"),
+        ("total payout per claim channel", "SUM(PAYOUT_AMOUNT)"),  # the claim's channel
     ],
 )
 def test_how_much_is_a_sum_and_per_row_a_mean(

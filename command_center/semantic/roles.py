@@ -392,4 +392,7 @@ def _per_own_row(found: Scan, at: int, tables: set[str]) -> bool:
         return False
     gap = found.words[at + 1 : following[0].start]
     named = {t.table for t in following[0].of("table")}
+    then = following[1] if len(following) > 1 else None
+    if then is not None and then.start == following[0].end and then.of("column"):
+        return False  # "per claim channel": the claim's channel, a grouping
     return all(w in grammar.FILLER for w in gap) and bool(named & tables)
