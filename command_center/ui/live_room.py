@@ -94,7 +94,7 @@ class LiveRoom:
         manager = self._namespace.server.manager
         if not sid or not manager.is_connected(sid, self._namespace.namespace):
             return False
-        if not session_token or session_token in self._signed_out:
+        if session_token in self._signed_out:
             return False  # signed out after its viewer check: no renders for it
         await self._namespace.enter_room(sid, ROOM)
         self.members[sid] = session_token

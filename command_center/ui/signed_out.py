@@ -13,7 +13,10 @@ class RecentSignOuts:
         self._tokens: dict[str, None] = {}
 
     def add(self, session_token: str) -> None:
-        """Remember `session_token` (forgetting the oldest beyond the bound)."""
+        """Remember `session_token` (forgetting the oldest beyond the bound); no session
+        (`""`: sign-in off, every tab the same) is never remembered."""
+        if not session_token:
+            return
         self._tokens[session_token] = None
         if len(self._tokens) > self._keep:
             del self._tokens[next(iter(self._tokens))]
