@@ -59,6 +59,8 @@ from tests.widget_helpers import (
 # ninth batch (60, contact-centre/on-call/terse persona) appended before any fix: 572/580
 # (98.6%); one table a grouping names ("mix of event types"), "quantity of", a longer phrase
 # over the metric it starts with ("payout amount"): 575/580 (99.1%).
+# The tenth and eleventh batches (60 each, tuning, written without reading the parser)
+# appended before any fix: 692/700 (98.9%).
 # The floor is the measurement minus about a point — a regression fails the test.
 THRESHOLD = 0.98
 
