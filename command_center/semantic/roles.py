@@ -19,12 +19,10 @@ from command_center.semantic.cues import (
 )
 from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer, Tag, metric_phrases
 from command_center.semantic.scan import Scan, Span, splittable
+from command_center.semantic.shares import is_share
 from command_center.semantic.text import key
 
 _TIME_WORDS = {"day", "date", "daily", "week", "weekly", "month", "monthly", "hour", "hourly"}
-_RELATIVE = {"that", "which", "who"}  # "claims that got denied"
-# "share of claims via app", "percentage of claims from the web": the value's own preposition
-_LINKS = {"via", "from", "through", "in", "on", "the", "a", "an"}
 _TAIL_GROUP = re.compile(r"^(breakdown|split|distribution|mix|share|spread)$")
 
 
@@ -132,7 +130,7 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
         if span.start == roles.ranked and columns and not (span.of("metric") or span.of("value")):
             roles.dimensions.append(columns)  # "which products get the most claims": by product
             continue
-        if span.of("value") and _rate(found, span, index):
+        if span.of("value") and is_share(found, span, index):
             if span.end - span.start > 1 and splittable(found, layer, [span]):
                 roles.split_rate = True  # "% of claims denied": claims + denied, not an event
             roles.rates.append(span.of("value"))  # "denial rate": a share, not a filter
@@ -234,41 +232,6 @@ def _qualifiers(found: Scan, layer: SemanticLayer) -> set[int]:
         ]
         out.add(index)
     return out
-
-
-def _is_rate(found: Scan, at: int) -> bool:
-    return 0 <= at < len(found.words) and bool(re.match(grammar.RATE_WORDS, found.words[at]))
-
-
-def _rate(found: Scan, span: Span, index: int) -> bool:
-    """A value named as a share ("denial rate", "denied claims ratio", "share of denied
-    claims", "percentage of claims denied"); marks the rate word as grammar."""
-    spans = found.spans
-    after = spans[index + 1] if index + 1 < len(spans) else None
-    before = spans[index - 1] if index > 0 else None
-    at = [span.end]  # "denial rate"
-    if after is not None and after.start == span.end and after.of("table"):
-        at.append(after.end)  # "denied claims rate"
-    lead = span.start
-    verbs = set(found.words[before.end : span.start]) if before is not None else {"-"}
-    links = set() if re.search(r"\b(vs|versus)\b", found.text) else _LINKS  # a split, not a share
-    everyday = grammar.FILLER - {"by", "per", "and", "or", "vs", "versus", "across", "each"}
-    linked = verbs <= grammar.AUXILIARIES | _RELATIVE | links | (everyday if links else set())
-    if before is not None and before.of("table") and linked:
-        lead = before.start  # "share of claims denied", "share of claims that got denied"
-        prior = spans[index - 2] if index > 1 else None
-        if prior and prior.end == lead and prior.tags == prior.of("column"):
-            lead = prior.start  # "share of decided claims got rejected"
-    lead -= 1
-    while lead >= 0 and found.words[lead] in ("the", "all"):
-        lead -= 1
-    if lead >= 0 and found.words[lead] == "of":
-        at.append(lead - 1)  # "share of denied claims", "rate of escalation"
-    for position in at:
-        if _is_rate(found, position):
-            found.grammar.add(position)
-            return True
-    return False
 
 
 def _settle(roles: Roles) -> None:

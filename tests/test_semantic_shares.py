@@ -1,0 +1,33 @@
+"""Phrasing classes of shares and of values the data lacks: which value is the share, which
+describes the rows, and when the parser must ask instead of building."""
+
+from __future__ import annotations
+
+import pytest
+
+from command_center.semantic.layer import SemanticLayer, build_layer
+from command_center.semantic.parser import understand
+from command_center.widgets.context import seeded_catalog
+from tests.widget_helpers import seeded_values
+
+
+@pytest.fixture(scope="module")
+def layer() -> SemanticLayer:
+    return build_layer(seeded_catalog(), seeded_values())
+
+
+@pytest.mark.parametrize(
+    ("request_text", "filters"),
+    [
+        ("what % of theft claims got denied this quarter", {"loss_type": ["theft"]}),
+        ("share of theft claims that got denied", {"loss_type": ["theft"]}),
+        ("what % of claims got denied", {}),
+    ],
+)
+def test_the_value_after_the_verb_is_the_share(
+    layer: SemanticLayer, request_text: str, filters: dict[str, list[str]]
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None, out.ask
+    assert out.metric is not None and out.metric.id == "denial_rate", out.metric
+    assert out.filters == filters
