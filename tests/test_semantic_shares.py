@@ -31,3 +31,17 @@ def test_the_value_after_the_verb_is_the_share(
     assert out.ask is None, out.ask
     assert out.metric is not None and out.metric.id == "denial_rate", out.metric
     assert out.filters == filters
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    ["avg monthly premium for premium tier plans", "average deductible for deductible tier plans"],
+)
+def test_a_known_word_in_a_columns_value_slot_asks(layer: SemanticLayer, request_text: str) -> None:
+    out = understand(request_text, layer)  # plans.tier is basic or plus: no "premium" tier
+    assert out.ask is not None and out.ask["field"] == "clarify", out
+
+
+def test_a_value_in_its_columns_slot_still_filters(layer: SemanticLayer) -> None:
+    out = understand("avg monthly premium for plus tier plans", layer)
+    assert out.ask is None and out.filters == {"tier": ["plus"]} and out.dimensions == []

@@ -219,8 +219,11 @@ def understand(
     unknown = [  # a typo of the metric's own time column ("registerd") is that column; a
         w  # rate word beside a rate ("approval %") restates it
         for w in unknown
-        if not timeaxis.names_time_column(found.corrected.get(w, w), best.metric, layer)
-        and not (best.metric.unit == "ratio" and re.match(grammar.RATE_WORDS, w))
+        if w in roles.value_slots  # "premium tier plans": a value the data lacks
+        or (
+            not timeaxis.names_time_column(found.corrected.get(w, w), best.metric, layer)
+            and not (best.metric.unit == "ratio" and re.match(grammar.RATE_WORDS, w))
+        )
     ]
     if not _resolve(out, roles, layer):
         return out

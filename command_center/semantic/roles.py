@@ -48,6 +48,7 @@ class Roles:
     lone_dimensions: list[int] = field(default_factory=list)  # indices read with no "by"
     by_metric: bool = False  # "regions by payout": a metric after a grouping word
     value_or_column: list[Span] = field(default_factory=list)  # "claim status": topic or column
+    value_slots: list[str] = field(default_factory=list)  # unused words before a column word
     over_time: bool = False
     # dated events named ("resolved", "closed", "cancelled"): the date columns of each phrase
     events: list[list[Tag]] = field(default_factory=list)
@@ -168,6 +169,9 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
             roles.dimensions.append(columns)  # a lone grouping word ("region claims")
         elif not span.of("table"):
             roles.unused.append(span.words)
+            slot = next_span and next_span.start == span.end and _groupable(next_span, layer)
+            if slot and not times:  # "submission channel": a date word qualifies its column
+                roles.value_slots.append(span.words)  # "premium tier plans": no such tier
     compare(found, roles)
     _settle(roles)
     _restated(found, roles, layer)
@@ -232,6 +236,10 @@ def _qualifiers(found: Scan, layer: SemanticLayer) -> set[int]:
         ]
         out.add(index)
     return out
+
+
+def _groupable(span: Span, layer: SemanticLayer) -> bool:
+    return any(t.column in layer.groupable(t.table) for t in span.of("column"))
 
 
 def _settle(roles: Roles) -> None:
