@@ -45,3 +45,12 @@ def test_a_known_word_in_a_columns_value_slot_asks(layer: SemanticLayer, request
 def test_a_value_in_its_columns_slot_still_filters(layer: SemanticLayer) -> None:
     out = understand("avg monthly premium for plus tier plans", layer)
     assert out.ask is None and out.filters == {"tier": ["plus"]} and out.dimensions == []
+
+
+def test_a_share_of_a_word_that_is_also_a_table_asks(layer: SemanticLayer) -> None:
+    # "coverage" names the plans table and the sessions' coverage_question topic
+    out = understand("coverage rate by make", layer)
+    assert out.ask is not None and out.metric is None, out
+    named = understand("share of coverage questions", layer)  # the topic's own phrase
+    assert named.ask is None and named.metric is not None
+    assert named.metric.id == "rate_topic_coverage_question_issue_sessions"

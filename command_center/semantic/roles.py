@@ -134,6 +134,9 @@ def assign_roles(found: Scan, layer: SemanticLayer) -> Roles:
         if span.of("value") and is_share(found, span, index):
             if span.end - span.start > 1 and splittable(found, layer, [span]):
                 roles.split_rate = True  # "% of claims denied": claims + denied, not an event
+            if {t.table for t in span.of("table")} - {t.table for t in span.of("value")}:
+                roles.unused.append(span.words)  # "coverage rate": plans, or a session topic?
+                continue
             roles.rates.append(span.of("value"))  # "denial rate": a share, not a filter
             if times and roles.events and roles.events[-1] is times:
                 roles.events.pop()  # "share of devices cancelled": the share's value, no date
