@@ -54,3 +54,10 @@ def test_a_share_of_a_word_that_is_also_a_table_asks(layer: SemanticLayer) -> No
     named = understand("share of coverage questions", layer)  # the topic's own phrase
     assert named.ask is None and named.metric is not None
     assert named.metric.id == "rate_topic_coverage_question_issue_sessions"
+
+
+def test_a_ranking_by_how_many_with_nothing_to_rank_asks(layer: SemanticLayer) -> None:
+    out = understand("when do most claims get filed", layer)
+    assert out.ask is not None and out.ask["field"] == "dimension", out
+    ranked = understand("which region gets the most claims", layer)
+    assert ranked.ask is None and ranked.dimensions == ["region"] and ranked.sort == "desc"

@@ -128,3 +128,12 @@ def dated_event_values(found: Scan, layer: SemanticLayer) -> frozenset[tuple[int
         ):
             out.add((start, end))
     return frozenset(out)
+
+
+_COUNT_RANK = re.compile(r"\b(?<!at )(most|fewest|least)\b")  # "at least 2" is no ranking
+
+
+def unranked(found: Scan, sort: str | None, limit: int | None, grouped: bool) -> bool:
+    """A ranking by how many ("when do most claims get filed") with nothing to rank: no
+    grouping, no series, no limit. Building it would show one number sorted."""
+    return bool(sort and not limit and not grouped and _COUNT_RANK.search(found.text))

@@ -27,6 +27,7 @@ from command_center.semantic.checks import (
     ranked_column,
     rows_counted,
     unknown_qualifier,
+    unranked,
     values_only,
 )
 from command_center.semantic.layer import TIME_DIMENSION, SemanticLayer
@@ -229,6 +230,10 @@ def understand(
         return out
     timeaxis.settle_time_axis(out, roles, layer, found.words)
     if out.ask:
+        return out
+    if unranked(found, out.sort, out.limit, bool(out.dimensions or out.over_time)):
+        reason = f"the most {out.metric.label.lower()} by what? Nothing to rank was named"
+        out.ask = {"field": "dimension", "reason": reason, "options": list(out.metric.dimensions)}
         return out
     if roles.by_metric and not (out.dimensions or out.over_time or unknown):  # "claims by payout"
         reason = f"{out.metric.label} by what? Nothing to group by was named"
