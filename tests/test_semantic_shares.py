@@ -61,3 +61,12 @@ def test_a_ranking_by_how_many_with_nothing_to_rank_asks(layer: SemanticLayer) -
     assert out.ask is not None and out.ask["field"] == "dimension", out
     ranked = understand("which region gets the most claims", layer)
     assert ranked.ask is None and ranked.dimensions == ["region"] and ranked.sort == "desc"
+
+
+def test_a_measure_on_a_named_tables_twin_beats_an_unnamed_table(layer: SemanticLayer) -> None:
+    # claims carry no deductible; their warehouse twin does; the plans' deductible is not
+    # about claims
+    out = understand("whats the average deductible on Mobile Protect Plus claims", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.source_table == "l3_asurion.ev_claim"
+    assert out.filters == {"product_name": ["Mobile Protect Plus"]}

@@ -88,6 +88,8 @@ def _scored(found: Scan, roles: Roles, layer: SemanticLayer, joins: bool) -> lis
             score += 2
         if metric.source_table in roles.named_tables:
             score += 2
+        elif roles.named_tables and metric.source_table not in roles.tables:
+            score -= 8  # "deductible on … claims": not the plans' deductible
         if _own_date_event(metric, roles):  # "Samsung phones registered": devices, by that date
             score += 4
         if not fits_request(metric, roles, layer, joins):
