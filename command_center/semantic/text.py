@@ -9,6 +9,7 @@ _PUNCT = re.compile(r"[^a-z0-9%$#' ]+")
 _WITHOUT = re.compile(r"\bw/o\b")
 _NUMBER_OF = re.compile(r"\bno\.\s*of\b")  # "no. of" is "number of", not a negation
 _WITH = re.compile(r"\bw/(?=\s|[a-z])")
+_CURRENCY = re.compile(r"(?<!\S)[$€£](?!\S)")  # "total $ paid out": the sign alone adds nothing
 # "I'd like", "don't include": spelled out ("id" would read as a column, "dont" as nothing)
 _CONTRACTIONS = re.compile(r"\b([a-z]+?)(n't|'d|'m|'ve|'ll|'re)\b")
 _EXPANDED = {"n't": "not", "'d": "would", "'m": "am", "'ve": "have", "'ll": "will", "'re": "are"}
@@ -16,13 +17,18 @@ _EXPANDED = {"n't": "not", "'d": "would", "'m": "am", "'ve": "have", "'ll": "wil
 
 def normalize(text: str) -> str:
     """Lower-case; "w/", "w/o", "no. of" as "with", "without", "number of"; contractions
-    spelled out; `_`, `-`, `/` and punctuation to spaces; single spaces."""
+    spelled out; a lone currency sign, `_`, `-`, `/` and punctuation to spaces; single spaces."""
     text = text.lower().replace("’", "'")
     text = _NUMBER_OF.sub(" number of ", _WITHOUT.sub(" without ", text))
     text = text.replace("can't", "can not").replace("won't", "will not")
     text = _CONTRACTIONS.sub(lambda m: f"{m.group(1)} {_EXPANDED[m.group(2)]}", text)
     text = _WITH.sub(" with ", text).replace("_", " ").replace("-", " ").replace("/", " ")
-    text = _PUNCT.sub(" ", text).replace("'s ", " ").replace("'", "").replace("#", "# ")
+    text = (
+        _PUNCT.sub(" ", _CURRENCY.sub(" ", text))
+        .replace("'s ", " ")
+        .replace("'", "")
+        .replace("#", "# ")
+    )
     return re.sub(r"\s+", " ", text).strip()
 
 

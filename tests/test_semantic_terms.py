@@ -1,0 +1,37 @@
+"""Words the dictionary data and the normaliser carry: a lone currency sign, table synonyms
+("plan lineup"), business terms the data cannot compute ("run rate")."""
+
+from __future__ import annotations
+
+import pytest
+
+from command_center.semantic.layer import SemanticLayer, build_layer
+from command_center.semantic.parser import understand
+from command_center.semantic.text import normalize
+from command_center.widgets.context import seeded_catalog
+from tests.widget_helpers import seeded_values
+
+
+@pytest.fixture(scope="module")
+def layer() -> SemanticLayer:
+    return build_layer(seeded_catalog(), seeded_values())
+
+
+def test_a_lone_currency_sign_adds_nothing(layer: SemanticLayer) -> None:
+    assert normalize("total $ paid out") == "total paid out"
+    assert normalize("claims over $500") == "claims over $500"  # an amount keeps its sign
+    out = understand("total $ paid out on claims this year", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == "sum_payout_amount_claims" and out.period == "this_year"
+
+
+def test_a_plan_lineup_is_the_plans_table(layer: SemanticLayer) -> None:
+    out = understand("Average monthly premium across our plan lineup", layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == "avg_monthly_premium_plans" and out.filters == {}
+
+
+def test_a_run_rate_cannot_be_computed(layer: SemanticLayer) -> None:
+    out = understand("whats our claims run-rate looking like", layer)
+    assert out.ask is not None and out.ask["field"] == "metric", out
+    assert "run rate" in out.ask["reason"]
