@@ -153,7 +153,7 @@ def main() -> int:
         DATA_DIR=str(data_dir),
         REDIS_URL=args.redis,
         REDIS_KEY_PREFIX=f"bench:{uuid.uuid4().hex[:8]}:",
-        SEED_CUSTOMERS="200",
+        SEED_CUSTOMERS="25000",  # the default density: 1 M history rows ≈ 13 years
     )
     from command_center.settings import get_settings
     from command_center.warehouse.factory import close_all

@@ -187,3 +187,13 @@ def test_weighted_case_covers_all_choices() -> None:
             for u in (0.0, 0.2499, 0.25, 0.4999, 0.5, 0.9999)
         ]
     assert picks == ["a", "a", "b", "b", "c", "c"]
+
+
+def test_history_older_than_every_age_bucket_still_has_a_status(tmp_path: Path) -> None:
+    """A sparse business (few customers, many rows) spans more days than the oldest status
+    bucket's bound: those claims take the oldest bucket's mix (they were NULL: the build
+    failed on the NOT NULL column)."""
+    sparse = _history(tmp_path / "sparse.duckdb", _params(customers=1, rows=2000))
+    statuses = _all(sparse, f"SELECT DISTINCT claim_status FROM {QUALIFIED_TABLE}")
+    assert None not in {row[0] for row in statuses}
+    assert _one(sparse, f"SELECT count(*) FROM {QUALIFIED_TABLE}")[0] == 2000

@@ -158,13 +158,14 @@ def history_sql(params: HistoryParams) -> str:
         "factor": {p.name: p.payout_factor for p in biz.PRODUCTS},
         "deductible": {p.name: p.deductible for p in biz.PRODUCTS},
     }
+    *younger, (_, oldest) = biz.STATUS_BY_AGE  # the oldest bucket takes every older age
     status_case = (
         "CASE "
         + " ".join(
             f"WHEN age_days < {limit} THEN {_weighted_case('u_status', weights)}"
-            for limit, weights in biz.STATUS_BY_AGE
+            for limit, weights in younger
         )
-        + " END"
+        + f" ELSE {_weighted_case('u_status', oldest)} END"
     )
     return f"""
 INSERT INTO {QUALIFIED_TABLE}
