@@ -35,3 +35,20 @@ def test_a_run_rate_cannot_be_computed(layer: SemanticLayer) -> None:
     out = understand("whats our claims run-rate looking like", layer)
     assert out.ask is not None and out.ask["field"] == "metric", out
     assert "run rate" in out.ask["reason"]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "metric", "period"),
+    [("opn claims", "open_claims", None), ("claims filed this wek", "claims_filed", "this_week")],
+)
+def test_a_short_word_with_a_dropped_letter_is_mended(
+    layer: SemanticLayer, request_text: str, metric: str, period: str | None
+) -> None:
+    out = understand(request_text, layer)
+    assert out.ask is None and out.metric is not None, out.ask
+    assert (out.metric.id, out.period) == (metric, period)
+
+
+def test_a_negation_is_no_dropped_letter(layer: SemanticLayer) -> None:
+    out = understand("approval rate QTD, non-retail only", layer)  # "non" is not "none"
+    assert out.ask is None and out.exclude == {"channel": ["retail"]}, out.ask

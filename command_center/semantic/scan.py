@@ -310,16 +310,30 @@ def _mend_grammar(words: list[str], layer: SemanticLayer) -> tuple[list[str], di
     known = _grammar_keywords()
     out, corrected = [], {}
     for word in words:
-        plain = len(word) < 4 or word in known or word in grammar.FILLER
+        plain = len(word) < 3 or word in known or word in grammar.FILLER
         if plain or (stem(word),) in layer.lexicon:
             out.append(word)
             continue
         slips = [k for k in known if len(word) >= 5 and OSA.distance(k, word) == 1]
-        near = slips or _swapped_filler(word)
+        near = slips or _swapped_filler(word) or _dropped_letter(word, layer)
         out.append(near[0] if len(near) == 1 else word)
         if len(near) == 1:
             corrected[word] = near[0]
     return out, corrected
+
+
+def _dropped_letter(word: str, layer: SemanticLayer) -> list[str]:
+    """Words of the layer, grammar or time units that a short word (3-4 letters) spells with
+    one letter dropped ("opn" is "open", "wek" is "week"); a negation ("non") is never read
+    as one, and a word with two such readings is left alone."""
+    if not 3 <= len(word) <= 4 or not word.isalpha() or re.fullmatch(grammar.NEGATIONS, word):
+        return []  # "non retail" is no "none"
+    pool = {*_single_words(layer), *_grammar_keywords(), *grammar.UNIT_DAYS}
+    return sorted(
+        k
+        for k in pool
+        if len(k) == len(word) + 1 and any(k[:i] + k[i + 1 :] == word for i in range(len(k)))
+    )
 
 
 def _swapped_filler(word: str) -> list[str]:
