@@ -60,9 +60,13 @@ from tests.widget_helpers import (
 # (98.6%); one table a grouping names ("mix of event types"), "quantity of", a longer phrase
 # over the metric it starts with ("payout amount"): 575/580 (99.1%).
 # The tenth and eleventh batches (60 each, tuning, written without reading the parser)
-# appended before any fix: 692/700 (98.9%).
+# appended before any fix: 692/700 (98.9%); the value after a share's verb is the share ("%
+# of theft claims got denied"), a known word in a column's value slot asks ("premium tier"),
+# a lone currency sign, "plan lineup", "run rate", short words with a dropped letter ("opn"),
+# a measure on a named table's twin over an unnamed table, 1 label fixed (no premium tier in
+# the data): 698/700 (99.7%).
 # The floor is the measurement minus about a point — a regression fails the test.
-THRESHOLD = 0.98
+THRESHOLD = 0.987
 
 
 async def test_offline_accuracy_on_labelled_set() -> None:
