@@ -52,3 +52,10 @@ def test_a_short_word_with_a_dropped_letter_is_mended(
 def test_a_negation_is_no_dropped_letter(layer: SemanticLayer) -> None:
     out = understand("approval rate QTD, non-retail only", layer)  # "non" is not "none"
     assert out.ask is None and out.exclude == {"channel": ["retail"]}, out.ask
+
+
+def test_the_most_common_value_of_a_column_ranks_its_table(layer: SemanticLayer) -> None:
+    out = understand("most common loss type", layer)  # a part-of-whole question, ranked
+    assert out.ask is None and out.metric is not None, out.ask
+    assert out.metric.id == "claims_filed" and out.dimensions == ["loss_type"]
+    assert out.sort == "desc"

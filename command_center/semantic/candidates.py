@@ -265,8 +265,12 @@ def count_tables(roles: Roles, layer: SemanticLayer, wants_wh: bool) -> list[str
     return tables
 
 
-# a part-of-whole word: "mix of event types", "loss type breakdown" (a bare "by make" asks)
-_WHOLE = r"\b(breakdown|break down|mix|split|distribution|spread|composition)\b"
+# a part-of-whole word: "mix of event types", "loss type breakdown", "most common loss type"
+# (a bare "by make" asks)
+_WHOLE = (
+    r"\b(breakdown|break down|mix|split|distribution|spread|composition|"
+    r"most common|most frequent)\b"
+)
 
 
 def grouped_table(roles: Roles, layer: SemanticLayer, wants_wh: bool) -> str:
