@@ -59,3 +59,8 @@ def test_the_most_common_value_of_a_column_ranks_its_table(layer: SemanticLayer)
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.id == "claims_filed" and out.dimensions == ["loss_type"]
     assert out.sort == "desc"
+
+
+def test_how_we_are_doing_asks_which_metric(layer: SemanticLayer) -> None:
+    out = understand("show me how we're doing", layer)  # numbers, but which?
+    assert out.ask is not None and out.ask["field"] == "metric", out.ask

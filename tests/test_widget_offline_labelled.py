@@ -64,9 +64,9 @@ from tests.widget_helpers import (
 # of theft claims got denied"), a known word in a column's value slot asks ("premium tier"),
 # a lone currency sign, "plan lineup", "run rate", short words with a dropped letter ("opn"),
 # a measure on a named table's twin over an unnamed table, 1 label fixed (no premium tier in
-# the data): 698/700 (99.7%).
+# the data): 698/700 (99.7%); "how we're doing" asks the metric: 699/700 (99.9%).
 # The floor is the measurement minus about a point — a regression fails the test.
-THRESHOLD = 0.987
+THRESHOLD = 0.988
 
 
 async def test_offline_accuracy_on_labelled_set() -> None:

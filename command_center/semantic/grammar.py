@@ -264,6 +264,7 @@ VAGUE_MEASURES = {
     "dashboard",
     "status",
     "progress",
+    "doing",  # "how are we doing": which numbers?
 }
 # auxiliary verbs that may split a metric phrase ("plans got cancelled", "claims were filed")
 AUXILIARIES = {"got", "get", "gets", "getting", "were", "was", "been", "being", "are", "is"}
