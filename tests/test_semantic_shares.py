@@ -70,3 +70,10 @@ def test_a_measure_on_a_named_tables_twin_beats_an_unnamed_table(layer: Semantic
     assert out.ask is None and out.metric is not None, out.ask
     assert out.metric.source_table == "l3_asurion.ev_claim"
     assert out.filters == {"product_name": ["Mobile Protect Plus"]}
+
+
+def test_a_value_that_is_also_a_table_describes_the_shares_rows(layer: SemanticLayer) -> None:
+    # "phone" is a channel and the devices table; "approved" after the verb is the share
+    out = understand("what share of phone claims got approved last month", layer)
+    assert out.ask is not None and out.ask["field"] == "metric", out.ask
+    assert "Approval rate" in out.ask["options"]

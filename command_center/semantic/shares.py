@@ -33,7 +33,8 @@ def is_share(found: Scan, span: Span, index: int) -> bool:
     if before is not None and before.of("table") and linked:
         lead = before.start  # "share of claims denied", "share of claims that got denied"
         prior = spans[index - 2] if index > 1 else None
-        if prior and prior.end == lead and prior.tags in (prior.of("column"), prior.of("value")):
+        described = prior and (prior.tags == prior.of("column") or prior.of("value"))
+        if prior and described and prior.end == lead and not prior.of("metric"):
             lead = prior.start  # "share of decided claims got rejected", "of theft claims got"
     lead -= 1
     while lead >= 0 and found.words[lead] in ("the", "all"):
