@@ -64,3 +64,11 @@ def test_the_most_common_value_of_a_column_ranks_its_table(layer: SemanticLayer)
 def test_how_we_are_doing_asks_which_metric(layer: SemanticLayer) -> None:
     out = understand("show me how we're doing", layer)  # numbers, but which?
     assert out.ask is not None and out.ask["field"] == "metric", out.ask
+
+
+def test_a_kind_of_claim_is_its_loss_type(layer: SemanticLayer) -> None:
+    # columns.csv: "claim type", "kind of claim" name the loss type, not the devices' kind
+    out = understand("claims by type of claim", layer)
+    assert out.ask is None and out.dimensions == ["loss_type"], out.ask
+    most = understand("what kind of claims do we get most", layer)
+    assert most.ask is not None or most.dimensions == ["loss_type"], most
