@@ -8,7 +8,7 @@ import pytest
 from command_center.semantic.layer import SemanticLayer, build_layer
 from command_center.semantic.parser import understand
 from command_center.widgets.context import seeded_catalog
-from tests.widget_helpers import seeded_values
+from tests.widget_helpers import by_name, collect, memory_runner, seeded_values
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +77,18 @@ def test_a_value_that_is_also_a_table_describes_the_shares_rows(layer: SemanticL
     out = understand("what share of phone claims got approved last month", layer)
     assert out.ask is not None and out.ask["field"] == "metric", out.ask
     assert "Approval rate" in out.ask["options"]
+
+
+async def test_a_share_of_one_table_by_another_tables_value_is_not_built(
+    layer: SemanticLayer,
+) -> None:
+    # the segment is the customers': the share of customers that are enterprise is not it
+    out = understand("share of claims from enterprise customers", layer)
+    assert out.metric is None or out.metric.id != "rate_segment_enterprise_customers"
+    events = await collect(
+        memory_runner().start_clarification("share of claims from enterprise customers")
+    )
+    assert by_name(events, "questions"), "a share of claims by a customer value: ask"
+    via = understand("share of claims via app", layer)  # the claims' own channel: a share
+    assert via.ask is None and via.metric is not None
+    assert via.metric.id == "rate_channel_app_claims"

@@ -30,7 +30,7 @@ def is_share(found: Scan, span: Span, index: int) -> bool:
     links = set() if re.search(r"\b(vs|versus)\b", found.text) else _LINKS  # a split, not a share
     everyday = grammar.FILLER - {"by", "per", "and", "or", "vs", "versus", "across", "each"}
     linked = verbs <= grammar.AUXILIARIES | _RELATIVE | links | (everyday if links else set())
-    if before is not None and before.of("table") and linked:
+    if before is not None and before.of("table") and linked and not _foreign(before, span):
         lead = before.start  # "share of claims denied", "share of claims that got denied"
         prior = spans[index - 2] if index > 1 else None
         described = prior and (prior.tags == prior.of("column") or prior.of("value"))
@@ -59,3 +59,11 @@ def _qualifies_share(found: Scan, index: int) -> bool:
     if table.start != spans[index].end or not table.of("table") or not share.of("value"):
         return False
     return set(found.words[table.end : share.start]) <= grammar.AUXILIARIES | _RELATIVE
+
+
+def _foreign(table: Span, value: Span) -> bool:
+    """Whether `value` names no column of the table word before it ("share of claims from
+    enterprise customers": the segment is the customers', so the share is not the claims')."""
+    named = {t.table for t in table.of("table")}
+    own = {t.table.split(".")[-1].split("_")[-1].rstrip("s") for t in value.of("value")}
+    return not any(t.split(".")[-1].split("_")[-1].rstrip("s") in own for t in named)
