@@ -3,14 +3,29 @@ under the dashboard's range and filters (the same services `/v1` calls)."""
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
 
 from command_center.dashboards.filters import ViewChoice
 from command_center.dashboards.view_data import widget_data_in_view
+from command_center.sql.safety import SafetyError
 from command_center.ui.view_models.widget_card import widget_view
 from command_center.warehouse.errors import WarehouseError
 
 Ordered = list[tuple[str, dict[str, Any]]]
+log = logging.getLogger(__name__)
+
+
+def card_error(exc: Exception) -> str:
+    """What a widget card says about a failure: the product's own refusals (the safety
+    gate, a spec or metric the data cannot serve) in their words; anything else, whose text
+    may carry internals (hosts, paths, driver details), as a reference to the server log."""
+    if isinstance(exc, (SafetyError, ValueError)) and str(exc).strip():
+        return str(exc).strip().splitlines()[0][:300]
+    ref = uuid.uuid4().hex[:8]
+    log.error("widget data failed (ref %s)", ref, exc_info=exc)
+    return f"Internal error while loading this widget's data (ref {ref}; details in the server log)"
 
 
 def loading_view(widget_id: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -49,8 +64,7 @@ async def resolve_view(
     except WarehouseError as exc:  # which warehouse, what kind of failure, the driver's words
         return widget_view(widget_id, spec, None, status="error", error=exc.describe()[:300])
     except Exception as exc:  # shown on the card, with a retry button
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return widget_view(widget_id, spec, None, status="error", error=message[:300])
+        return widget_view(widget_id, spec, None, status="error", error=card_error(exc))
     data, metric = found.data, found.metric
     return widget_view(
         widget_id,
