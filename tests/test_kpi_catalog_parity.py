@@ -17,8 +17,7 @@ from command_center.db.session import get_engine
 from command_center.metrics.definitions import KPI_METRICS, seeded_metric
 from command_center.ops.kpis import KPI_NAMES, recompute_kpis
 from command_center.resolver import resolve_widget_data
-from command_center.settings import get_settings
-from tests.api_helpers import prepared
+from tests.seeded_demo import seeded_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -26,11 +25,7 @@ def seeded(
     request: pytest.FixtureRequest, settings_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
     """A seeded OLTP database (embedded SQLite, or PostgreSQL) with events in the last minute."""
-    if request.param == "postgres":
-        monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("pg_url"))
-    monkeypatch.setenv("SEED_CUSTOMERS", "400")
-    get_settings.cache_clear()
-    with prepared():
+    with seeded_database(request, monkeypatch):
         _fresh_rows()
         yield
 
